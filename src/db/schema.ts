@@ -1,0 +1,140 @@
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+// Every tenant-owned row carries tenant_id, and every query filters by it, so that
+// tenants can later be spread over several D1 databases (DESIGN.md, "Scale").
+// Timestamps are integer milliseconds since the epoch; the API renders them as ISO-8601.
+
+/** One organisation using the hub. */
+export const tenants = sqliteTable("tenants", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** Tenant API keys: only the SHA-256 of the key is stored; the key is shown once. */
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    keyHash: text("key_hash").notNull(),
+    /** The first characters of the key, to tell keys apart in the dashboard. */
+    keyPrefix: text("key_prefix").notNull(),
+    createdAt: integer("created_at").notNull(),
+    /** After this instant the key no longer authenticates (set on rotation). */
+    expiresAt: integer("expires_at"),
+  },
+  (t) => [uniqueIndex("api_keys_hash").on(t.keyHash), index("api_keys_tenant").on(t.tenantId)],
+);
+
+/**
+ * Webhook and SSO secrets. They must be usable to compute HMACs, so they are encrypted
+ * (AES-GCM, ENCRYPTION_KEY), not hashed. A rotated secret keeps working until expiresAt.
+ */
+export const tenantSecrets = sqliteTable(
+  "tenant_secrets",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    kind: text("kind", { enum: ["webhook", "sso"] }).notNull(),
+    valueEnc: text("value_enc").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at"),
+  },
+  (t) => [index("tenant_secrets_tenant_kind").on(t.tenantId, t.kind)],
+);
+
+/**
+ * The hub's copy of each person. `id` is the source's own stable id. `version` counts
+ * accepted changes; `sourceUpdatedAt` is the source's clock, used to ignore stale events.
+ */
+export const directoryUsers = sqliteTable(
+  "directory_users",
+  {
+    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    id: text("id").notNull(),
+    email: text("email").notNull(),
+    /** Lower-cased e-mail, for case-insensitive matching and search. */
+    emailLower: text("email_lower").notNull(),
+    firstName: text("first_name"),
+    lastName: text("last_name"),
+    status: text("status", { enum: ["active", "disabled", "deleted"] }).notNull(),
+    /** The remaining profile fields of API.md (role, department, …) and `attributes`, as JSON. */
+    profile: text("profile").notNull().default("{}"),
+    version: integer("version").notNull(),
+    sourceUpdatedAt: integer("source_updated_at").notNull(),
+    /** 1 until the jobs for `version` are on the queue; the resync picks up what is left at 1. */
+    needsPush: integer("needs_push").notNull().default(1),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    index("directory_users_email").on(t.tenantId, t.emailLower),
+    index("directory_users_needs_push").on(t.tenantId, t.needsPush),
+  ],
+);
+
+/** Every webhook delivery we accepted, by its `webhook-id`, for idempotency and audit. */
+export const webhookEvents = sqliteTable(
+  "webhook_events",
+  {
+    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    webhookId: text("webhook_id").notNull(),
+    type: text("type").notNull(),
+    userId: text("user_id").notNull(),
+    outcome: text("outcome", { enum: ["applied", "stale"] }).notNull(),
+    body: text("body").notNull(),
+    receivedAt: integer("received_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.webhookId] }), index("webhook_events_received").on(t.receivedAt)],
+);
+
+/** One connection of one tenant to one provider account. */
+export const integrations = sqliteTable(
+  "integrations",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    provider: text("provider").notNull(),
+    name: text("name").notNull(),
+    status: text("status", { enum: ["pending", "active", "deactivated"] }).notNull(),
+    pendingActions: text("pending_actions").notNull().default("[]"),
+    config: text("config").notNull().default("{}"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("integrations_tenant").on(t.tenantId, t.status)],
+);
+
+/** A directory person ↔ the remote record in one integration. */
+export const links = sqliteTable(
+  "links",
+  {
+    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    integrationId: text("integration_id")
+      .notNull()
+      .references(() => integrations.id, { onDelete: "cascade" }),
+    userId: text("user_id").notNull(),
+    remoteId: text("remote_id"),
+    remoteUrl: text("remote_url"),
+    status: text("status", { enum: ["synced", "pending", "failed", "excluded", "unmatched"] }).notNull(),
+    payloadHash: text("payload_hash"),
+    pushedVersion: integer("pushed_version"),
+    lastError: text("last_error"),
+    lastSyncedAt: integer("last_synced_at"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.integrationId, t.userId] }),
+    uniqueIndex("links_remote").on(t.integrationId, t.remoteId).where(sql`${t.remoteId} IS NOT NULL`),
+    index("links_tenant_user").on(t.tenantId, t.userId),
+    index("links_status").on(t.integrationId, t.status),
+  ],
+);
+
+export type Tenant = typeof tenants.$inferSelect;
+export type DirectoryUserRow = typeof directoryUsers.$inferSelect;
+export type IntegrationRow = typeof integrations.$inferSelect;
+export type LinkRow = typeof links.$inferSelect;

@@ -1,0 +1,25 @@
+import type { JobMessage } from "./sync/jobs";
+
+/**
+ * The Worker's bindings, mirroring wrangler.toml ([vars], bindings) and the secrets of
+ * the settings table in the README. Secrets are optional in the type where a hub can run
+ * without them (a provider not configured); required ones are checked by `settings()`.
+ */
+export interface Env {
+  DB: D1Database;
+  JOBS: Queue<JobMessage>;
+  FILES: R2Bucket;
+  INGEST_LIMITER: RateLimit;
+
+  PUBLIC_URL: string;
+  OPERATOR_TOKEN: string;
+  ENCRYPTION_KEY: string;
+  SESSION_SECRET: string;
+  ZOHO_CLIENT_ID: string;
+  ZOHO_CLIENT_SECRET?: string;
+  ZOHO_DATA_CENTERS: string;
+  MICROSOFT_CLIENT_ID: string;
+  MICROSOFT_CLIENT_SECRET?: string;
+  MICROSOFT_LOGIN_URL: string;
+  MICROSOFT_GRAPH_URL: string;
+}

@@ -1,0 +1,82 @@
+import { createMiddleware } from "hono/factory";
+import { bodyLimit } from "hono/body-limit";
+import { createDb } from "../db/client";
+import { findTenantByApiKey } from "../db/tenants.repo";
+import { safeEqual } from "../lib/crypto";
+import type { AppEnv, TenantEnv } from "./context";
+import { AppError } from "./errors";
+
+/** API.md: bodies are limited to 256 KiB unless a route says otherwise (CSV uploads). */
+export const DEFAULT_BODY_LIMIT = 256 * 1024;
+
+/** Puts the drizzle client on the context so that handlers never build their own. */
+export const withDb = createMiddleware<AppEnv>(async (c, next) => {
+  c.set("db", createDb(c.env.DB));
+  await next();
+});
+
+/** 413 past `maxSize` bytes, whether or not the client sent Content-Length. */
+export function limitBody(maxSize = DEFAULT_BODY_LIMIT) {
+  return bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new AppError("payload_too_large", `The body is larger than ${maxSize} bytes.`);
+    },
+  });
+}
+
+/** 415 for a body that is not JSON on routes that only take JSON. */
+export const requireJsonBody = createMiddleware<AppEnv>(async (c, next) => {
+  if (hasBody(c.req.raw)) {
+    const type = c.req.header("content-type") ?? "";
+    if (!/^application\/([\w.+-]*\+)?json\s*(;|$)/i.test(type)) {
+      throw new AppError("unsupported_media_type", "Send the body as application/json.");
+    }
+  }
+  await next();
+});
+
+function hasBody(req: Request): boolean {
+  if (req.method === "GET" || req.method === "HEAD") return false;
+  const length = req.headers.get("content-length");
+  if (length !== null) return Number(length) > 0;
+  return req.body !== null;
+}
+
+function bearer(header: string | undefined): string | null {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
+  return match?.[1] ?? null;
+}
+
+/** Only the operator (OPERATOR_TOKEN) may pass; used for creating tenants. */
+export const operatorAuth = createMiddleware<AppEnv>(async (c, next) => {
+  const token = bearer(c.req.header("authorization"));
+  const expected = c.env.OPERATOR_TOKEN;
+  if (!token || !expected || !(await safeEqual(token, expected))) {
+    throw AppError.unauthorized("A valid operator token is required.");
+  }
+  await next();
+});
+
+/** Resolves the tenant from a `usk_…` API key; every tenant route sits behind this. */
+export const tenantAuth = createMiddleware<TenantEnv>(async (c, next) => {
+  const token = bearer(c.req.header("authorization"));
+  if (!token || !token.startsWith("usk_")) throw AppError.unauthorized("A tenant API key is required.");
+  const found = await findTenantByApiKey(c.get("db"), token, Date.now());
+  if (!found) throw AppError.unauthorized("The API key is not valid.");
+  c.set("tenant", found.tenant);
+  // API.md: a tenant API key counts as a recent sign-in.
+  c.set("auth", { kind: "apiKey", keyId: found.keyId, authTime: Date.now() });
+  await next();
+});
+
+/** API.md: sensitive actions need a sign-in within the last 10 minutes. */
+export const RECENT_AUTH_MS = 10 * 60 * 1000;
+
+/** 403 `reauth-required` unless the caller signed in recently. */
+export const requireRecentAuth = createMiddleware<TenantEnv>(async (c, next) => {
+  if (Date.now() - c.get("auth").authTime > RECENT_AUTH_MS) {
+    throw new AppError("reauth_required", "Sign in again to do this.");
+  }
+  await next();
+});

@@ -1,0 +1,25 @@
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import type { ValidationTargets } from "hono";
+import { validator } from "hono-openapi";
+import { AppError, type FieldError } from "./errors";
+
+/** Turns Standard Schema issues into API.md's `errors: [{ path, message }]`. */
+export function fieldErrors(issues: readonly StandardSchemaV1.Issue[], prefix = ""): FieldError[] {
+  return issues.map((issue) => {
+    const parts = (issue.path ?? []).map((p) => String(typeof p === "object" ? p.key : p));
+    const path = [prefix, ...parts].filter(Boolean).join(".");
+    return { path: path || "(root)", message: issue.message };
+  });
+}
+
+/**
+ * valibot validation of one request part that also documents it in the OpenAPI
+ * document; failures answer 422 with the failing paths.
+ */
+export function validate<S extends StandardSchemaV1, T extends keyof ValidationTargets>(target: T, schema: S) {
+  return validator(target, schema, (result) => {
+    if (!result.success) {
+      throw AppError.validation(fieldErrors(result.error as readonly StandardSchemaV1.Issue[]));
+    }
+  });
+}

@@ -1,0 +1,49 @@
+import * as v from "valibot";
+import { describeRoute } from "hono-openapi";
+import { jsonResponse, problems } from "../../http/openapi";
+
+export const CreateTenantBody = v.strictObject({
+  name: v.pipe(v.string(), v.trim(), v.minLength(1, "Give the tenant a name."), v.maxLength(200)),
+});
+
+export const TenantOut = v.object({ id: v.string(), name: v.string(), createdAt: v.string() });
+
+export const CreatedTenantOut = v.object({
+  tenant: TenantOut,
+  apiKey: v.string(),
+  webhookSecret: v.string(),
+  ssoSecret: v.string(),
+});
+
+export const RotateBody = v.strictObject({
+  which: v.picklist(["apiKey", "webhookSecret", "ssoSecret"], "Expected apiKey, webhookSecret or ssoSecret."),
+});
+
+export const RotatedOut = v.object({
+  which: v.string(),
+  value: v.string(),
+  previousValidUntil: v.string(),
+});
+
+export const createTenantContract = describeRoute({
+  tags: ["Tenants"],
+  summary: "Create a tenant (operator only); answers its credentials once",
+  security: [{ operatorToken: [] }],
+  responses: { 201: jsonResponse("The tenant and its first credentials", CreatedTenantOut), ...problems(400, 401, 413, 415, 422) },
+});
+
+export const rotateContract = describeRoute({
+  tags: ["Tenants"],
+  summary: "Rotate the API key, webhook secret or SSO secret (sensitive)",
+  description:
+    "The previous webhook secret stays valid for 24 hours so senders can switch without downtime; a previous API key or SSO secret stops working at once.",
+  security: [{ apiKey: [] }],
+  responses: { 200: jsonResponse("The new value, shown once", RotatedOut), ...problems(401, 403, 422) },
+});
+
+export const currentTenantContract = describeRoute({
+  tags: ["Tenants"],
+  summary: "The tenant that the API key belongs to",
+  security: [{ apiKey: [] }],
+  responses: { 200: jsonResponse("The tenant", TenantOut), ...problems(401) },
+});

@@ -1,0 +1,12 @@
+import { lt } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { webhookEvents } from "../db/schema";
+
+/** How long webhook ids (idempotency) and delivery bodies are kept. */
+export const WEBHOOK_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** Deletes what is past its retention; returns how many rows went. */
+export async function housekeeping(db: Db, now = Date.now()): Promise<{ webhookEvents: number }> {
+  const res = await db.delete(webhookEvents).where(lt(webhookEvents.receivedAt, now - WEBHOOK_RETENTION_MS));
+  return { webhookEvents: res.meta.changes ?? 0 };
+}

@@ -1,0 +1,50 @@
+import * as v from "valibot";
+import { ZOHO_DEFAULT_DATA_CENTERS, ZohoDataCenter } from "./connectors/zoho/datacenters";
+import type { Env } from "./env";
+import { AppError } from "./http/errors";
+
+/** Settings parsed from the Worker's vars and secrets (see the README's settings table). */
+export interface Settings {
+  publicUrl: string;
+  zohoDataCenters: readonly ZohoDataCenter[];
+  microsoftLoginUrl: string;
+  microsoftGraphUrl: string;
+}
+
+const DataCenters = v.pipe(v.array(ZohoDataCenter), v.minLength(1));
+const cache = new WeakMap<object, Settings>();
+
+/** Parses the settings once per Env object; a malformed value is a configuration error (500). */
+export function settings(env: Env): Settings {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const parsed: Settings = {
+    publicUrl: trimSlash(env.PUBLIC_URL || "http://localhost:8787"),
+    zohoDataCenters: parseDataCenters(env.ZOHO_DATA_CENTERS),
+    microsoftLoginUrl: trimSlash(env.MICROSOFT_LOGIN_URL || "https://login.microsoftonline.com"),
+    microsoftGraphUrl: trimSlash(env.MICROSOFT_GRAPH_URL || "https://graph.microsoft.com"),
+  };
+  cache.set(env, parsed);
+  return parsed;
+}
+
+function parseDataCenters(raw: string | undefined): readonly ZohoDataCenter[] {
+  if (!raw || raw.trim() === "") return ZOHO_DEFAULT_DATA_CENTERS;
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw AppError.config("ZOHO_DATA_CENTERS is not valid JSON");
+  }
+  const result = v.safeParse(DataCenters, json);
+  if (!result.success) throw AppError.config("ZOHO_DATA_CENTERS does not match the documented shape");
+  return result.output.map((d) => ({
+    ...d,
+    accounts: trimSlash(d.accounts),
+    api: trimSlash(d.api),
+  }));
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, "");
+}

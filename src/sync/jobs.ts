@@ -1,0 +1,18 @@
+/** Why a person is being pushed; kept on the message for logs and runs. */
+export type JobReason = "webhook" | "rest" | "resync" | "reconcile" | "import" | "pull";
+
+/**
+ * A queue message naming (integration, record, reason). Consumers re-read the directory
+ * and the link, so duplicates and reordering are harmless (DESIGN.md, "Job").
+ */
+export interface PushJob {
+  kind: "push";
+  tenantId: string;
+  integrationId: string;
+  userId: string;
+  /** The directory version that caused the job; informational, the consumer re-reads. */
+  version: number;
+  reason: JobReason;
+}
+
+export type JobMessage = PushJob;
