@@ -4,8 +4,10 @@ import { openAPIRouteHandler } from "hono-openapi";
 import type { AppEnv, TenantEnv } from "./http/context";
 import { AppError, onError } from "./http/errors";
 import { limitBody, requireJsonBody, tenantAuth, withDb } from "./http/middleware";
+import { directoryRoutes } from "./routes/directory";
 import { systemRoutes } from "./routes/system";
 import { operatorRoutes, tenantRoutes } from "./routes/tenants";
+import { webhookRoutes } from "./routes/webhooks";
 
 /** The hub's HTTP app: middlewares, error handling and every router. Shared with tests. */
 export function createApp() {
@@ -18,6 +20,7 @@ export function createApp() {
   app.use("*", requestId());
   app.use("*", withDb);
   app.route("/", systemRoutes);
+  app.route("/", webhookRoutes);
 
   app.use("/v1/*", limitBody(), requireJsonBody);
   app.route("/v1", operatorRoutes);
@@ -25,6 +28,7 @@ export function createApp() {
   const tenantApi = new Hono<TenantEnv>();
   tenantApi.use("*", tenantAuth);
   tenantApi.route("/", tenantRoutes);
+  tenantApi.route("/", directoryRoutes);
   app.route("/v1", tenantApi);
 
   app.get(

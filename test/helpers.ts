@@ -1,3 +1,4 @@
+import { signWebhook } from "../src/directory/signature";
 import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 
@@ -36,4 +37,58 @@ export async function problem(res: Response) {
     throw new Error(`expected problem+json, got ${res.headers.get("content-type")}: ${await res.text()}`);
   }
   return (await res.json()) as { type: string; title: string; status: number; detail?: string; errors?: { path: string; message: string }[] };
+}
+
+
+let seq = 0;
+
+/** A signed Standard Webhooks delivery to the tenant's endpoint. */
+export async function sendWebhook(
+  tenant: { id: string; webhookSecret: string },
+  event: unknown,
+  opts: { id?: string; timestamp?: number; secret?: string; contentType?: string; rawBody?: string; headers?: Record<string, string> } = {},
+): Promise<Response> {
+  const body = opts.rawBody ?? JSON.stringify(event);
+  const id = opts.id ?? `msg_${Date.now()}_${seq++}`;
+  const ts = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
+  const signature = await signWebhook(opts.secret ?? tenant.webhookSecret, id, ts, body);
+  return call(`/webhooks/${tenant.id}`, {
+    method: "POST",
+    body,
+    headers: {
+      "content-type": opts.contentType ?? "application/json",
+      "webhook-id": id,
+      "webhook-timestamp": ts,
+      "webhook-signature": signature,
+      ...opts.headers,
+    },
+  });
+}
+
+/** A user event envelope. */
+export function userEvent(type: string, data: Record<string, unknown>, timestamp = new Date().toISOString()) {
+  return { type, timestamp, data };
+}
+
+/** An integration row for tests that need integrations before their API exists. */
+export async function insertIntegration(tenantId: string, status: "pending" | "active" | "deactivated", provider = "zoho-crm"): Promise<string> {
+  const id = `int_test${seq++}_${Math.random().toString(36).slice(2, 8)}`;
+  const now = Date.now();
+  await env.DB.prepare(
+    "INSERT INTO integrations (id, tenant_id, provider, name, status, pending_actions, config, created_at, updated_at) VALUES (?, ?, ?, ?, ?, '[]', '{}', ?, ?)",
+  )
+    .bind(id, tenantId, provider, `${provider} test`, status, now, now)
+    .run();
+  return id;
+}
+
+/** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

@@ -84,7 +84,7 @@ export const webhookEvents = sqliteTable(
     webhookId: text("webhook_id").notNull(),
     type: text("type").notNull(),
     userId: text("user_id").notNull(),
-    outcome: text("outcome", { enum: ["applied", "stale"] }).notNull(),
+    outcome: text("outcome", { enum: ["applied", "stale", "ignored"] }).notNull(),
     body: text("body").notNull(),
     receivedAt: integer("received_at").notNull(),
   },

@@ -86,6 +86,11 @@ export async function findTenant(db: Db, tenantId: string): Promise<Tenant | nul
   return rows[0] ?? null;
 }
 
+/** Decrypts one stored secret of a tenant. */
+export function openSecret(encryptionKey: string, tenantId: string, kind: SecretKind, valueEnc: string): Promise<string> {
+  return decrypt(encryptionKey, valueEnc, secretAad(tenantId, kind));
+}
+
 /** The plaintext secrets of a kind that are valid now, newest first (the current one, then any in grace). */
 export async function validSecrets(db: Db, encryptionKey: string, tenantId: string, kind: SecretKind, now = Date.now()) {
   const rows = await db

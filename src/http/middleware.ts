@@ -80,3 +80,16 @@ export const requireRecentAuth = createMiddleware<TenantEnv>(async (c, next) => 
   }
   await next();
 });
+
+/** Seconds a rate-limited caller is told to wait: the limiter's period (wrangler.toml). */
+export const INGEST_RETRY_AFTER_S = 10;
+
+/** Per-tenant ingest limit (Workers Rate Limiting binding); 429 with Retry-After past it. */
+export async function checkIngestLimit(limiter: RateLimit, tenantId: string): Promise<void> {
+  const { success } = await limiter.limit({ key: tenantId });
+  if (!success) {
+    throw new AppError("rate_limited", "Too many changes for this tenant; try again shortly.", undefined, {
+      "retry-after": String(INGEST_RETRY_AFTER_S),
+    });
+  }
+}

@@ -3,8 +3,14 @@ import type { ValidationTargets } from "hono";
 import { validator } from "hono-openapi";
 import { AppError, type FieldError } from "./errors";
 
-/** Turns Standard Schema issues into API.md's `errors: [{ path, message }]`. */
-export function fieldErrors(issues: readonly StandardSchemaV1.Issue[], prefix = ""): FieldError[] {
+/** An issue as Standard Schema and valibot both report it. */
+interface Issue {
+  message: string;
+  path?: readonly (PropertyKey | { key: unknown })[] | undefined;
+}
+
+/** Turns validation issues into API.md's `errors: [{ path, message }]`. */
+export function fieldErrors(issues: readonly Issue[], prefix = ""): FieldError[] {
   return issues.map((issue) => {
     const parts = (issue.path ?? []).map((p) => String(typeof p === "object" ? p.key : p));
     const path = [prefix, ...parts].filter(Boolean).join(".");
@@ -19,7 +25,7 @@ export function fieldErrors(issues: readonly StandardSchemaV1.Issue[], prefix = 
 export function validate<S extends StandardSchemaV1, T extends keyof ValidationTargets>(target: T, schema: S) {
   return validator(target, schema, (result) => {
     if (!result.success) {
-      throw AppError.validation(fieldErrors(result.error as readonly StandardSchemaV1.Issue[]));
+      throw AppError.validation(fieldErrors(result.error));
     }
   });
 }

@@ -1,0 +1,60 @@
+import { and, asc, eq, gt, or, sql, type SQL } from "drizzle-orm";
+import type { Db } from "./client";
+import { directoryUsers, integrations, links, type DirectoryUserRow } from "./schema";
+
+/** One directory user of a tenant, or null (another tenant's id is simply not found). */
+export async function getUser(db: Db, tenantId: string, id: string): Promise<DirectoryUserRow | null> {
+  const rows = await db
+    .select()
+    .from(directoryUsers)
+    .where(and(eq(directoryUsers.tenantId, tenantId), eq(directoryUsers.id, id)))
+    .limit(1);
+  return rows[0] ?? null;
+}
+
+/** A page of users ordered by id; `q` matches e-mail or name, case-insensitively. */
+export async function listUsers(
+  db: Db,
+  tenantId: string,
+  opts: { q?: string; status?: DirectoryUserRow["status"]; after: string | null; limit: number },
+): Promise<DirectoryUserRow[]> {
+  const conditions: SQL[] = [eq(directoryUsers.tenantId, tenantId)];
+  if (opts.after !== null) conditions.push(gt(directoryUsers.id, opts.after));
+  if (opts.status) conditions.push(eq(directoryUsers.status, opts.status));
+  if (opts.q) {
+    // LIKE with an explicit escape so that `%` and `_` in the query match themselves.
+    const pattern = `%${opts.q.toLowerCase().replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+    const matches = (expr: SQL) => sql`${expr} LIKE ${pattern} ESCAPE '\\'`;
+    conditions.push(
+      or(
+        matches(sql`${directoryUsers.emailLower}`),
+        matches(sql`lower(coalesce(${directoryUsers.firstName}, '') || ' ' || coalesce(${directoryUsers.lastName}, ''))`),
+        matches(sql`lower(coalesce(${directoryUsers.lastName}, ''))`),
+      )!,
+    );
+  }
+  return db
+    .select()
+    .from(directoryUsers)
+    .where(and(...conditions))
+    .orderBy(asc(directoryUsers.id))
+    .limit(opts.limit + 1);
+}
+
+/** The links of one user across the tenant's integrations, with each integration's provider. */
+export async function linksOfUser(db: Db, tenantId: string, userId: string) {
+  return db
+    .select({
+      integrationId: links.integrationId,
+      provider: integrations.provider,
+      status: links.status,
+      remoteId: links.remoteId,
+      remoteUrl: links.remoteUrl,
+      lastSyncedAt: links.lastSyncedAt,
+      lastError: links.lastError,
+    })
+    .from(links)
+    .innerJoin(integrations, and(eq(integrations.id, links.integrationId), eq(integrations.tenantId, tenantId)))
+    .where(and(eq(links.tenantId, tenantId), eq(links.userId, userId)))
+    .orderBy(asc(links.integrationId));
+}

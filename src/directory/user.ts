@@ -1,0 +1,131 @@
+import * as v from "valibot";
+import type { DirectoryUserRow } from "../db/schema";
+import { iso } from "../lib/time";
+
+const MAX_FIELD = 256;
+const text = () => v.pipe(v.string(), v.maxLength(MAX_FIELD, `At most ${MAX_FIELD} characters.`));
+const optionalText = () => v.optional(v.nullable(text()));
+
+/** YYYY-MM-DD that names a real calendar day. */
+const isoDate = v.pipe(
+  v.string(),
+  v.check((s) => {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
+    const d = new Date(`${s}T00:00:00Z`);
+    return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s);
+  }, "Expected a calendar date as YYYY-MM-DD."),
+);
+
+/** ISO-8601 date-time with a zone, e.g. 2026-11-21T10:00:00Z. */
+export const isoDateTime = v.pipe(
+  v.string(),
+  v.check(
+    (s) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i.test(s) && !Number.isNaN(Date.parse(s)),
+    "Expected an ISO-8601 date-time with a time zone, e.g. 2026-11-21T10:00:00Z.",
+  ),
+);
+
+/** The profile fields of API.md besides id, e-mail, names and status. */
+export const PROFILE_FIELDS = [
+  "role",
+  "department",
+  "designation",
+  "phone",
+  "mobile",
+  "workPhone",
+  "extension",
+  "workLocation",
+  "seatingLocation",
+  "dateOfBirth",
+  "nickname",
+  "gender",
+  "reportingTo",
+] as const;
+
+const profileEntries = {
+  role: optionalText(),
+  department: optionalText(),
+  designation: optionalText(),
+  phone: optionalText(),
+  mobile: optionalText(),
+  workPhone: optionalText(),
+  extension: optionalText(),
+  workLocation: optionalText(),
+  seatingLocation: optionalText(),
+  dateOfBirth: v.optional(v.nullable(isoDate)),
+  nickname: optionalText(),
+  gender: optionalText(),
+  reportingTo: optionalText(),
+  /** Extra string fields: where anything outside the contract's fields goes. */
+  attributes: v.optional(
+    v.pipe(
+      v.record(v.pipe(v.string(), v.minLength(1), v.maxLength(64)), text()),
+      v.check((r) => Object.keys(r).length <= 100, "At most 100 attributes."),
+    ),
+  ),
+};
+
+/** The fields of a user; `id` and `email` required. */
+export const userEntries = {
+  id: v.pipe(v.string(), v.minLength(1, "Give the source's id of the person."), v.maxLength(MAX_FIELD)),
+  email: v.pipe(v.string(), v.trim(), v.maxLength(254), v.email("Not an e-mail address.")),
+  firstName: optionalText(),
+  lastName: optionalText(),
+  status: v.optional(v.picklist(["active", "disabled"], "Expected active or disabled.")),
+  ...profileEntries,
+  updatedAt: v.optional(isoDateTime),
+};
+
+/**
+ * A user as the source sends it (API.md "Directory"). Only `id` and `email` are required;
+ * keys outside the contract are refused (422) rather than dropped silently — extra
+ * fields belong in `attributes`.
+ */
+export const UserInput = v.strictObject(userEntries);
+export type UserInput = v.InferOutput<typeof UserInput>;
+
+/** For `user.disabled` and `user.deleted` only the id is needed. */
+export const UserRef = v.strictObject({ ...userEntries, email: v.optional(userEntries.email) });
+export type UserRef = v.InferOutput<typeof UserRef>;
+
+/** What is stored in the `profile` JSON column, parsed (never cast) when read. */
+const StoredProfile = v.object({
+  ...Object.fromEntries(PROFILE_FIELDS.map((f) => [f, v.optional(v.nullable(v.string()))])),
+  attributes: v.optional(v.record(v.string(), v.string())),
+});
+export type StoredProfile = Partial<Record<(typeof PROFILE_FIELDS)[number], string | null>> & {
+  attributes?: Record<string, string>;
+};
+
+/** The profile part of an input, as stored. */
+export function profileOf(input: Partial<UserInput>): StoredProfile {
+  const out: StoredProfile = {};
+  for (const f of PROFILE_FIELDS) {
+    const value = input[f];
+    if (value !== undefined && value !== null && value !== "") out[f] = value;
+  }
+  if (input.attributes && Object.keys(input.attributes).length) out.attributes = input.attributes;
+  return out;
+}
+
+/** Parses the `profile` column; a row that fails is a bug, reported loudly. */
+export function parseProfile(json: string): StoredProfile {
+  return v.parse(StoredProfile, JSON.parse(json)) as StoredProfile;
+}
+
+/** A directory user as the API answers it. */
+export function userView(row: DirectoryUserRow) {
+  const profile = parseProfile(row.profile);
+  return {
+    id: row.id,
+    email: row.email,
+    firstName: row.firstName,
+    lastName: row.lastName,
+    status: row.status,
+    ...Object.fromEntries(PROFILE_FIELDS.map((f) => [f, profile[f] ?? null])),
+    attributes: profile.attributes ?? {},
+    updatedAt: iso(row.sourceUpdatedAt),
+    version: row.version,
+    createdAt: iso(row.createdAt),
+  };
+}

@@ -1,0 +1,34 @@
+import * as v from "valibot";
+import { fromBase64Url, toBase64Url, utf8 } from "../lib/encoding";
+
+/** API.md: `?limit=` (default 50, max 500) and `?cursor=`. */
+export const PageQuery = {
+  limit: v.optional(
+    v.pipe(v.string(), v.regex(/^\d+$/, "Expected a whole number."), v.transform(Number), v.minValue(1), v.maxValue(500)),
+    "50",
+  ),
+  cursor: v.optional(v.pipe(v.string(), v.maxLength(512))),
+};
+
+/** An opaque cursor carrying the sort key of the last row of a page. */
+export function encodeCursor(key: string): string {
+  return toBase64Url(utf8(JSON.stringify({ k: key })));
+}
+
+/** The sort key inside a cursor, or null for a cursor we did not make. */
+export function decodeCursor(cursor: string | undefined): string | null {
+  if (!cursor) return null;
+  try {
+    const parsed: unknown = JSON.parse(new TextDecoder().decode(fromBase64Url(cursor)));
+    return typeof parsed === "object" && parsed !== null && "k" in parsed && typeof parsed.k === "string" ? parsed.k : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `{ data, nextCursor }` from rows fetched with `limit + 1`. */
+export function page<T>(rows: T[], limit: number, keyOf: (row: T) => string) {
+  const data = rows.slice(0, limit);
+  const last = data[data.length - 1];
+  return { data, nextCursor: rows.length > limit && last ? encodeCursor(keyOf(last)) : null };
+}
