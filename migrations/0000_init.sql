@@ -21,7 +21,7 @@ CREATE TABLE `directory_users` (
 	`profile` text DEFAULT '{}' NOT NULL,
 	`version` integer NOT NULL,
 	`source_updated_at` integer NOT NULL,
-	`needs_push` integer DEFAULT 1 NOT NULL,
+	`needs_push` integer DEFAULT 0 NOT NULL,
 	`created_at` integer NOT NULL,
 	`updated_at` integer NOT NULL,
 	PRIMARY KEY(`tenant_id`, `id`),

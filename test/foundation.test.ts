@@ -177,3 +177,11 @@ describe("Security: tenant walls", () => {
     expect(((await resB.json()) as { id: string }).id).toBe(b.id);
   });
 });
+
+describe("liveness", () => {
+  it("GET /livez answers 200 without touching D1", async () => {
+    const res = await call("/livez");
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("ok");
+  });
+});

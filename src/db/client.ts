@@ -1,9 +1,22 @@
 import { drizzle } from "drizzle-orm/d1";
 import * as schema from "./schema";
 
-/** The drizzle client over the D1 binding; one per request or queue batch. */
-export function createDb(d1: D1Database) {
+function build(d1: D1Database) {
   return drizzle(d1, { schema });
 }
 
-export type Db = ReturnType<typeof createDb>;
+export type Db = ReturnType<typeof build>;
+
+// drizzle builds its schema metadata when constructed; one client per binding object
+// (per isolate) keeps that off every request's path.
+const clients = new WeakMap<D1Database, Db>();
+
+/** The drizzle client over the D1 binding. */
+export function createDb(d1: D1Database): Db {
+  let db = clients.get(d1);
+  if (!db) {
+    db = build(d1);
+    clients.set(d1, db);
+  }
+  return db;
+}

@@ -64,8 +64,8 @@ export const directoryUsers = sqliteTable(
     profile: text("profile").notNull().default("{}"),
     version: integer("version").notNull(),
     sourceUpdatedAt: integer("source_updated_at").notNull(),
-    /** 1 until the jobs for `version` are on the queue; the resync picks up what is left at 1. */
-    needsPush: integer("needs_push").notNull().default(1),
+    /** 1 when enqueueing the jobs for `version` failed; the resync pushes these first. */
+    needsPush: integer("needs_push").notNull().default(0),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },

@@ -86,12 +86,26 @@ export async function findTenant(db: Db, tenantId: string): Promise<Tenant | nul
   return rows[0] ?? null;
 }
 
-/** Decrypts one stored secret of a tenant. */
+const opened = new Map<string, Promise<string>>();
+
+/**
+ * Decrypts one stored secret of a tenant. A ciphertext never changes, so its plaintext is
+ * kept in memory for the isolate's life (bounded); whether it is still valid is decided
+ * by the caller's query on every request.
+ */
 export function openSecret(encryptionKey: string, tenantId: string, kind: SecretKind, valueEnc: string): Promise<string> {
-  return decrypt(encryptionKey, valueEnc, secretAad(tenantId, kind));
+  const cacheKey = `${tenantId}:${kind}:${valueEnc}`;
+  let value = opened.get(cacheKey);
+  if (!value) {
+    value = decrypt(encryptionKey, valueEnc, secretAad(tenantId, kind));
+    value.catch(() => opened.delete(cacheKey));
+    if (opened.size > 10_000) opened.clear();
+    opened.set(cacheKey, value);
+  }
+  return value;
 }
 
-/** The plaintext secrets of a kind that are valid now, newest first (the current one, then any in grace). */
+/** The secrets of a kind that are valid at `now`, decrypted, newest first, with their expiry. */
 export async function validSecrets(db: Db, encryptionKey: string, tenantId: string, kind: SecretKind, now = Date.now()) {
   const rows = await db
     .select()
@@ -104,7 +118,9 @@ export async function validSecrets(db: Db, encryptionKey: string, tenantId: stri
       ),
     );
   rows.sort((a, b) => b.createdAt - a.createdAt);
-  return Promise.all(rows.map((r) => decrypt(encryptionKey, r.valueEnc, secretAad(tenantId, kind))));
+  return Promise.all(
+    rows.map(async (r) => ({ value: await openSecret(encryptionKey, tenantId, kind, r.valueEnc), expiresAt: r.expiresAt })),
+  );
 }
 
 export type RotateWhich = "apiKey" | "webhookSecret" | "ssoSecret";

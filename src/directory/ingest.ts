@@ -1,6 +1,6 @@
-import { and, eq, gt, isNull, or, sql } from "drizzle-orm";
+import { and, eq, lte, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { directoryUsers, integrations, tenantSecrets, webhookEvents, type DirectoryUserRow } from "../db/schema";
+import { directoryUsers, integrations, webhookEvents, type DirectoryUserRow } from "../db/schema";
 import type { PushJob } from "../sync/jobs";
 import { profileOf, type UserRef } from "./user";
 
@@ -19,219 +19,165 @@ export interface Change {
 }
 
 export type IngestResult =
-  | { outcome: "applied"; created: boolean; user: DirectoryUserRow; enqueued: boolean }
-  | { outcome: "stale"; user: DirectoryUserRow }
-  | { outcome: "unknown_user" }
+  | { outcome: "applied"; created: boolean; user: DirectoryUserRow }
+  /** Nothing changed: the stored version is newer, or (disable/delete) the person is unknown. */
+  | { outcome: "unchanged" }
   | { outcome: "duplicate" };
 
-/** What the write needs to know, read in one round trip. */
-export interface IngestContext {
-  existing: DirectoryUserRow | null;
-  activeIntegrationIds: string[];
-  duplicate: boolean;
-  /** Encrypted webhook secrets valid now (only when asked for). */
-  secretRows: { valueEnc: string; createdAt: number }[];
-}
-
-/** Reads the current user, the tenant's active integrations and, for webhooks, the delivery id and secrets. */
-export async function loadIngestContext(
-  db: Db,
-  tenantId: string,
-  userId: string | null,
-  opts: { webhookId?: string; withSecrets?: boolean; now?: number } = {},
-): Promise<IngestContext> {
-  const now = opts.now ?? Date.now();
-  const [users, active, seen, secrets] = await db.batch([
-    db
-      .select()
-      .from(directoryUsers)
-      .where(and(eq(directoryUsers.tenantId, tenantId), eq(directoryUsers.id, userId ?? "")))
-      .limit(1),
-    db
-      .select({ id: integrations.id })
-      .from(integrations)
-      .where(and(eq(integrations.tenantId, tenantId), eq(integrations.status, "active"))),
-    db
-      .select({ id: webhookEvents.webhookId })
-      .from(webhookEvents)
-      .where(and(eq(webhookEvents.tenantId, tenantId), eq(webhookEvents.webhookId, opts.webhookId ?? "")))
-      .limit(1),
-    db
-      .select({ valueEnc: tenantSecrets.valueEnc, createdAt: tenantSecrets.createdAt })
-      .from(tenantSecrets)
-      .where(
-        and(
-          eq(tenantSecrets.tenantId, opts.withSecrets ? tenantId : ""),
-          eq(tenantSecrets.kind, "webhook"),
-          or(isNull(tenantSecrets.expiresAt), gt(tenantSecrets.expiresAt, now)),
-        ),
-      ),
-  ]);
-  return {
-    existing: userId ? (users[0] ?? null) : null,
-    activeIntegrationIds: active.map((r) => r.id),
-    duplicate: opts.webhookId !== undefined && seen.length > 0,
-    secretRows: secrets,
-  };
-}
-
 /**
- * Applies one change to the directory, durably, then enqueues one push job per active
- * integration in one `sendBatch`. The directory row and the webhook record are written
- * in one atomic batch before anything is acknowledged; if the queue then fails, the row
- * keeps `needs_push = 1` and the resync picks it up. An older change than the stored one
- * is recorded and ignored — checked before writing and again inside the upsert, so two
- * racing deliveries cannot let the older one win.
+ * Applies one change to the directory and enqueues one push job per active integration,
+ * in one D1 round trip and one `sendBatch`:
+ *
+ * 1. the person's row, written only if the change is not older than what is stored
+ *    (the guard is inside the statement, so racing deliveries cannot let the older win);
+ * 2. for webhooks, the delivery record — its primary key (tenant, webhook-id) makes a
+ *    replay fail the whole atomic batch, which is how duplicates have no effect — with an
+ *    outcome computed from whether step 1 changed a row (`applied`, `stale`, `ignored`);
+ * 3. the tenant's active integrations, to fan out to.
+ *
+ * All of it is in D1 before the caller acknowledges; the send to the queue runs after the
+ * answer, under `waitUntil`. If it fails, the row is marked `needs_push = 1` and the
+ * resync picks it up.
  */
 export async function applyChange(
   db: Db,
   queue: Queue<PushJob>,
   tenantId: string,
   change: Change,
-  ctx: IngestContext,
-  opts: { now?: number; waitUntil?: (p: Promise<unknown>) => void } = {},
+  opts: { waitUntil: (p: Promise<unknown>) => void; now?: number },
 ): Promise<IngestResult> {
   const now = opts.now ?? Date.now();
-  if (ctx.duplicate) return { outcome: "duplicate" };
-  const { existing } = ctx;
+  const write = userWrite(db, tenantId, change, now);
+  const active = db
+    .select({ id: integrations.id })
+    .from(integrations)
+    .where(and(eq(integrations.tenantId, tenantId), eq(integrations.status, "active")));
 
-  if (existing && change.at < existing.sourceUpdatedAt) {
-    if (change.webhook && !(await recordWebhook(db, tenantId, change, "stale", now))) return { outcome: "duplicate" };
-    return { outcome: "stale", user: existing };
-  }
-  const email = change.user.email ?? existing?.email;
-  if (!email || (!existing && change.kind === "delete")) {
-    if (change.webhook && !(await recordWebhook(db, tenantId, change, "ignored", now))) return { outcome: "duplicate" };
-    return { outcome: "unknown_user" };
-  }
-
-  const needsPush = ctx.activeIntegrationIds.length > 0 ? 1 : 0;
-  const status = nextStatus(change, existing);
-  const full = change.kind === "upsert" || !existing;
-  const values = {
-    tenantId,
-    id: change.user.id,
-    email,
-    emailLower: email.toLowerCase(),
-    firstName: full ? (change.user.firstName ?? null) : existing.firstName,
-    lastName: full ? (change.user.lastName ?? null) : existing.lastName,
-    status,
-    profile: full ? JSON.stringify(profileOf(change.user)) : existing.profile,
-    version: 1,
-    sourceUpdatedAt: change.at,
-    needsPush,
-    createdAt: now,
-    updatedAt: now,
-  };
-  const upsert = db
-    .insert(directoryUsers)
-    .values(values)
-    .onConflictDoUpdate({
-      target: [directoryUsers.tenantId, directoryUsers.id],
-      set: {
-        email: sql`excluded.email`,
-        emailLower: sql`excluded.email_lower`,
-        firstName: sql`excluded.first_name`,
-        lastName: sql`excluded.last_name`,
-        status: sql`excluded.status`,
-        profile: sql`excluded.profile`,
-        version: sql`${directoryUsers.version} + 1`,
-        sourceUpdatedAt: sql`excluded.source_updated_at`,
-        needsPush: sql`excluded.needs_push`,
-        updatedAt: sql`excluded.updated_at`,
-      },
-      setWhere: sql`excluded.source_updated_at >= ${directoryUsers.sourceUpdatedAt}`,
-    })
-    .returning();
-
-  let written: DirectoryUserRow | undefined;
+  let written: DirectoryUserRow[];
+  let activeRows: { id: string }[];
   try {
     if (change.webhook) {
-      const [rows] = await db.batch([upsert, db.insert(webhookEvents).values(webhookRow(tenantId, change, "applied", now))]);
-      written = rows[0];
+      [written, , activeRows] = await db.batch([write, webhookRecord(db, tenantId, change, now), active]);
     } else {
-      written = (await upsert)[0];
+      [written, activeRows] = await db.batch([write, active]);
     }
   } catch (err) {
     if (change.webhook && isUniqueViolation(err)) return { outcome: "duplicate" };
     throw err;
   }
 
-  if (!written) {
-    // A newer change landed between our read and our write: this one is stale after all.
-    const [current] = await db
-      .select()
-      .from(directoryUsers)
-      .where(and(eq(directoryUsers.tenantId, tenantId), eq(directoryUsers.id, change.user.id)));
-    if (change.webhook) {
-      await db
-        .update(webhookEvents)
-        .set({ outcome: "stale" })
-        .where(and(eq(webhookEvents.tenantId, tenantId), eq(webhookEvents.webhookId, change.webhook.id)));
-    }
-    return { outcome: "stale", user: current! };
-  }
-
-  const enqueued = needsPush ? await enqueue(db, queue, written, ctx.activeIntegrationIds, change.reason, opts.waitUntil) : true;
-  return { outcome: "applied", created: written.version === 1, user: written, enqueued };
+  const user = written[0];
+  if (!user) return { outcome: "unchanged" };
+  const integrationIds = activeRows.map((r) => r.id);
+  if (integrationIds.length) opts.waitUntil(enqueue(db, queue, user, integrationIds, change.reason));
+  return { outcome: "applied", created: user.version === 1, user };
 }
 
-function nextStatus(change: Change, existing: DirectoryUserRow | null): DirectoryUserRow["status"] {
-  switch (change.kind) {
-    case "delete":
-      return "deleted";
-    case "disable":
-      return "disabled";
-    case "upsert":
-      // A full user without a status keeps the stored one, unless the person was deleted:
-      // sending them again brings them back.
-      return change.user.status ?? (existing && existing.status !== "deleted" ? existing.status : "active");
+/** The statement that writes the person, guarded against older changes. */
+function userWrite(db: Db, tenantId: string, change: Change, now: number) {
+  const { user } = change;
+  const newer = sql`excluded.source_updated_at >= ${directoryUsers.sourceUpdatedAt}`;
+  const bump = {
+    version: sql`${directoryUsers.version} + 1`,
+    sourceUpdatedAt: sql`excluded.source_updated_at`,
+    needsPush: 0,
+    updatedAt: sql`excluded.updated_at`,
+  };
+
+  if (change.kind !== "upsert" && !user.email) {
+    // No e-mail: the event can only change a person we hold.
+    return db
+      .update(directoryUsers)
+      .set({
+        status: change.kind === "delete" ? "deleted" : "disabled",
+        version: sql`${directoryUsers.version} + 1`,
+        sourceUpdatedAt: change.at,
+        needsPush: 0,
+        updatedAt: now,
+      })
+      .where(and(eq(directoryUsers.tenantId, tenantId), eq(directoryUsers.id, user.id), lte(directoryUsers.sourceUpdatedAt, change.at)))
+      .returning();
   }
+
+  const email = user.email!;
+  const givenStatus: DirectoryUserRow["status"] | null =
+    change.kind === "upsert" ? (user.status ?? null) : change.kind === "delete" ? "deleted" : "disabled";
+  const values = {
+    tenantId,
+    id: user.id,
+    email,
+    emailLower: email.toLowerCase(),
+    firstName: user.firstName ?? null,
+    lastName: user.lastName ?? null,
+    status: givenStatus ?? "active",
+    profile: JSON.stringify(profileOf(user)),
+    version: 1,
+    sourceUpdatedAt: change.at,
+    needsPush: 0,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const set =
+    change.kind === "upsert"
+      ? {
+          email: sql`excluded.email`,
+          emailLower: sql`excluded.email_lower`,
+          firstName: sql`excluded.first_name`,
+          lastName: sql`excluded.last_name`,
+          // A full user without a status keeps the stored one, unless the person was
+          // deleted: sending them again brings them back.
+          status: sql`coalesce(${givenStatus}, case when ${directoryUsers.status} = 'deleted' then 'active' else ${directoryUsers.status} end)`,
+          profile: sql`excluded.profile`,
+          ...bump,
+        }
+      : // disable/delete of a person we hold changes the status only.
+        { status: sql`excluded.status`, ...bump };
+  return db
+    .insert(directoryUsers)
+    .values(values)
+    .onConflictDoUpdate({ target: [directoryUsers.tenantId, directoryUsers.id], set, setWhere: newer })
+    .returning();
+}
+
+/** The delivery record; its outcome says whether the preceding write changed a row. */
+function webhookRecord(db: Db, tenantId: string, change: Change, now: number) {
+  const hook = change.webhook!;
+  const outcome = sql`case when changes() > 0 then 'applied'
+    when exists (select 1 from ${directoryUsers} where ${directoryUsers.tenantId} = ${tenantId} and ${directoryUsers.id} = ${change.user.id}) then 'stale'
+    else 'ignored' end`;
+  return db.insert(webhookEvents).values({
+    tenantId,
+    webhookId: hook.id,
+    type: hook.type,
+    userId: change.user.id,
+    outcome,
+    body: hook.body,
+    receivedAt: now,
+  });
 }
 
 /**
- * One message per active integration, in one `sendBatch` (≤ 100 messages a call). On
- * success the row's `needs_push` is cleared for this version; on failure it stays set.
+ * One message per active integration, in one `sendBatch` (≤ 100 messages a call). Only a
+ * failure writes: the row gets `needs_push = 1`, the resync's cheap index of what to push.
+ * (A crash between the write and the send is caught too: the resync compares each
+ * person's version with the version each link last pushed.)
  */
-async function enqueue(
-  db: Db,
-  queue: Queue<PushJob>,
-  user: DirectoryUserRow,
-  integrationIds: string[],
-  reason: PushJob["reason"],
-  waitUntil?: (p: Promise<unknown>) => void,
-): Promise<boolean> {
+async function enqueue(db: Db, queue: Queue<PushJob>, user: DirectoryUserRow, integrationIds: string[], reason: PushJob["reason"]): Promise<boolean> {
   const messages = integrationIds.map((integrationId) => ({
     body: { kind: "push", tenantId: user.tenantId, integrationId, userId: user.id, version: user.version, reason } satisfies PushJob,
     contentType: "json" as const,
   }));
   try {
     for (let i = 0; i < messages.length; i += 100) await queue.sendBatch(messages.slice(i, i + 100));
+    return true;
   } catch (err) {
     console.error(JSON.stringify({ level: "error", msg: "enqueue failed; left for the resync", tenantId: user.tenantId, userId: user.id, error: String(err) }));
+    await db
+      .update(directoryUsers)
+      .set({ needsPush: 1 })
+      .where(and(eq(directoryUsers.tenantId, user.tenantId), eq(directoryUsers.id, user.id), eq(directoryUsers.version, user.version)));
     return false;
   }
-  const clear = db
-    .update(directoryUsers)
-    .set({ needsPush: 0 })
-    .where(and(eq(directoryUsers.tenantId, user.tenantId), eq(directoryUsers.id, user.id), eq(directoryUsers.version, user.version)))
-    .then(() => undefined);
-  if (waitUntil) waitUntil(clear);
-  else await clear;
-  return true;
-}
-
-type WebhookOutcome = (typeof webhookEvents.$inferInsert)["outcome"];
-
-function webhookRow(tenantId: string, change: Change, outcome: WebhookOutcome, now: number) {
-  const hook = change.webhook!;
-  return { tenantId, webhookId: hook.id, type: hook.type, userId: change.user.id, outcome, body: hook.body, receivedAt: now };
-}
-
-/** Records a delivery that changed nothing; false when the id was already recorded. */
-async function recordWebhook(db: Db, tenantId: string, change: Change, outcome: WebhookOutcome, now: number): Promise<boolean> {
-  const res = await db.insert(webhookEvents).values(webhookRow(tenantId, change, outcome, now)).onConflictDoNothing();
-  return (res.meta.changes ?? 0) > 0;
 }
 
 function isUniqueViolation(err: unknown): boolean {

@@ -1,6 +1,6 @@
 import { createFactory } from "hono/factory";
 import { getUser, linksOfUser, listUsers } from "../../db/directory.repo";
-import { applyChange, loadIngestContext, type Change } from "../../directory/ingest";
+import { applyChange, type Change } from "../../directory/ingest";
 import { userView } from "../../directory/user";
 import type { TenantEnv } from "../../http/context";
 import { AppError } from "../../http/errors";
@@ -33,16 +33,12 @@ export const putUserHandlers = factory.createHandlers(
     const tenantId = c.get("tenant").id;
     await checkIngestLimit(c.env.INGEST_LIMITER, tenantId);
     const change: Change = { kind: "upsert", user: { ...body, id }, at: body.updatedAt ? Date.parse(body.updatedAt) : Date.now(), reason: "rest" };
-    const result = await ingest(c, change);
-    switch (result.outcome) {
-      case "applied":
-        return c.json(userView(result.user), result.created ? 201 : 200);
-      case "stale":
-        throw AppError.conflict("updatedAt is older than the version the directory holds; nothing was changed.");
-      case "unknown_user":
-      case "duplicate":
-        throw new Error(`unexpected ingest outcome ${result.outcome} for a PUT`);
+    const result = await applyChange(c.get("db"), c.env.JOBS, tenantId, change, { waitUntil: (p) => c.executionCtx.waitUntil(p) });
+    if (result.outcome !== "applied") {
+      // A full user always inserts or updates unless the stored version is newer.
+      throw AppError.conflict("updatedAt is older than the version the directory holds; nothing was changed.");
     }
+    return c.json(userView(result.user), result.created ? 201 : 200);
   },
 );
 
@@ -73,15 +69,13 @@ export const listUsersHandlers = factory.createHandlers(listUsersContract, valid
 
 export const deleteUserHandlers = factory.createHandlers(deleteUserContract, validate("param", UserParams), async (c) => {
   const { id } = c.req.valid("param");
-  await checkIngestLimit(c.env.INGEST_LIMITER, c.get("tenant").id);
-  const result = await ingest(c, { kind: "delete", user: { id }, at: Date.now(), reason: "rest" });
-  if (result.outcome === "unknown_user") throw AppError.notFound("user");
+  const tenantId = c.get("tenant").id;
+  const db = c.get("db");
+  await checkIngestLimit(c.env.INGEST_LIMITER, tenantId);
+  const existing = await getUser(db, tenantId, id);
+  if (!existing) throw AppError.notFound("user");
+  // Deleting is never older than what is stored: a source clock ahead of ours still deletes.
+  const at = Math.max(Date.now(), existing.sourceUpdatedAt);
+  await applyChange(db, c.env.JOBS, tenantId, { kind: "delete", user: { id }, at, reason: "rest" }, { waitUntil: (p) => c.executionCtx.waitUntil(p) });
   return c.body(null, 204);
 });
-
-async function ingest(c: Parameters<(typeof getUserHandlers)[2]>[0], change: Change) {
-  const db = c.get("db");
-  const tenantId = c.get("tenant").id;
-  const ctx = await loadIngestContext(db, tenantId, change.user.id);
-  return applyChange(db, c.env.JOBS, tenantId, change, ctx, { waitUntil: (p) => c.executionCtx.waitUntil(p) });
-}

@@ -6,8 +6,14 @@ import { jsonResponse } from "../../http/openapi";
 
 const Health = v.object({ ok: v.boolean(), database: v.boolean() });
 
-/** Liveness: answers 200 when the Worker runs and D1 answers a trivial query. */
-export const systemRoutes = new Hono<AppEnv>().get(
+/** `/livez`: the Worker runs (no I/O). `/healthz`: and D1 answers a trivial query. */
+export const systemRoutes = new Hono<AppEnv>()
+  .get(
+    "/livez",
+    describeRoute({ tags: ["System"], summary: "Liveness (no I/O)", responses: { 200: { description: "Alive" } } }),
+    (c) => c.text("ok"),
+  )
+  .get(
   "/healthz",
   describeRoute({
     tags: ["System"],

@@ -1,5 +1,6 @@
 import { createFactory } from "hono/factory";
 import { createTenant, rotateSecret } from "../../db/tenants.repo";
+import { forgetWebhookSecrets } from "../../directory/webhook-secrets";
 import type { AppEnv, TenantEnv } from "../../http/context";
 import { operatorAuth, requireRecentAuth } from "../../http/middleware";
 import { validate } from "../../http/validate";
@@ -31,7 +32,9 @@ export const rotateHandlers = createFactory<TenantEnv>().createHandlers(
   validate("json", RotateBody),
   async (c) => {
     const { which } = c.req.valid("json");
-    const rotated = await rotateSecret(c.get("db"), c.env.ENCRYPTION_KEY, c.get("tenant").id, which);
+    const tenantId = c.get("tenant").id;
+    const rotated = await rotateSecret(c.get("db"), c.env.ENCRYPTION_KEY, tenantId, which);
+    if (which === "webhookSecret") forgetWebhookSecrets(tenantId);
     return c.json({ which, value: rotated.value, previousValidUntil: iso(rotated.previousValidUntil) }, 200);
   },
 );

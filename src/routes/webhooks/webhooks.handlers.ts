@@ -1,8 +1,8 @@
 import { createFactory } from "hono/factory";
 import * as v from "valibot";
-import { openSecret } from "../../db/tenants.repo";
-import { applyChange, loadIngestContext, type ChangeKind } from "../../directory/ingest";
+import { applyChange, type ChangeKind } from "../../directory/ingest";
 import { verifyWebhook } from "../../directory/signature";
+import { webhookSecrets } from "../../directory/webhook-secrets";
 import type { AppEnv } from "../../http/context";
 import { AppError } from "../../http/errors";
 import { checkIngestLimit, limitBody } from "../../http/middleware";
@@ -16,7 +16,10 @@ const KIND: Record<EventType, ChangeKind> = {
   "user.deleted": "delete",
 };
 
-/** `POST /webhooks/{tenantId}`: verify over the raw bytes, then store, then enqueue. */
+/**
+ * `POST /webhooks/{tenantId}`: verify over the raw bytes, then the tenant's limit, then
+ * store (one D1 round trip) and enqueue.
+ */
 export const webhookHandlers = createFactory<AppEnv>().createHandlers(webhookContract, limitBody(), async (c) => {
   const tenantId = c.req.param("tenantId") ?? "";
   const db = c.get("db");
@@ -31,23 +34,13 @@ export const webhookHandlers = createFactory<AppEnv>().createHandlers(webhookCon
   if (headers.id.length > 256) throw AppError.unauthorized("webhook-id is too long.");
   // The signature covers the raw bytes, never re-serialised JSON.
   const raw = await c.req.text();
-  let json: unknown;
-  let parsed = true;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    parsed = false;
+  const cached = await webhookSecrets(db, c.env.ENCRYPTION_KEY, tenantId);
+  let verdict = await verifyWebhook(cached.secrets, headers, raw);
+  if (verdict === "bad_signature" && cached.fromCache) {
+    // Perhaps a secret newer than our copy (a rotation elsewhere): look again once.
+    const fresh = await webhookSecrets(db, c.env.ENCRYPTION_KEY, tenantId, { refresh: true });
+    verdict = await verifyWebhook(fresh.secrets, headers, raw);
   }
-  const userId = parsed ? tentativeUserId(json) : null;
-
-  // One round trip: secrets, the delivery id, the person and the active integrations.
-  const ctx = await loadIngestContext(db, tenantId, userId, { webhookId: headers.id, withSecrets: true });
-  const secrets = await Promise.all(
-    ctx.secretRows
-      .sort((a, b) => b.createdAt - a.createdAt)
-      .map((r) => openSecret(c.env.ENCRYPTION_KEY, tenantId, "webhook", r.valueEnc)),
-  );
-  const verdict = await verifyWebhook(secrets, headers, raw);
   switch (verdict) {
     case "ok":
       break;
@@ -63,8 +56,12 @@ export const webhookHandlers = createFactory<AppEnv>().createHandlers(webhookCon
   if (!/^application\/([\w.+-]*\+)?json\s*(;|$)/i.test(c.req.header("content-type") ?? "")) {
     throw new AppError("unsupported_media_type", "Send the event as application/json.");
   }
-  if (!parsed) throw new AppError("malformed_json", "The body is not valid JSON.");
-  if (ctx.duplicate) return c.json({ accepted: true, duplicate: true }, 200);
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new AppError("malformed_json", "The body is not valid JSON.");
+  }
 
   const envelope = v.safeParse(WebhookEnvelope, json);
   if (!envelope.success) throw AppError.validation(fieldErrors(envelope.issues));
@@ -82,16 +79,8 @@ export const webhookHandlers = createFactory<AppEnv>().createHandlers(webhookCon
       reason: "webhook",
       webhook: { id: headers.id, type: envelope.output.type, body: raw },
     },
-    ctx,
     { waitUntil: (p) => c.executionCtx.waitUntil(p) },
   );
   if (result.outcome === "duplicate") return c.json({ accepted: true, duplicate: true }, 200);
   return c.json({ accepted: true }, 202);
 });
-
-function tentativeUserId(json: unknown): string | null {
-  if (typeof json !== "object" || json === null || !("data" in json)) return null;
-  const data = json.data;
-  if (typeof data !== "object" || data === null || !("id" in data)) return null;
-  return typeof data.id === "string" ? data.id : null;
-}

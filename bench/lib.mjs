@@ -1,0 +1,108 @@
+// Shared by the bench/ scripts: a throwaway `wrangler dev` and latency statistics.
+// Benchmarks talk only to 127.0.0.1, are bounded in requests and time, and stop by themselves.
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const wrangler = join(root, "node_modules", ".bin", "wrangler");
+
+/** Starts the hub with fresh local state on `port`; returns its URL, secrets and a stop(). */
+export async function startHub({ port = 8797, vars = {}, config = "wrangler.toml" } = {}) {
+  const state = mkdtempSync(join(tmpdir(), "usersync-bench-"));
+  const secrets = {
+    OPERATOR_TOKEN: `op_${randomBytes(16).toString("hex")}`,
+    ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+    SESSION_SECRET: randomBytes(32).toString("base64url"),
+    ...vars,
+  };
+  const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
+  const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state, "-c", config], {
+    cwd: root,
+    env,
+    encoding: "utf8",
+  });
+  if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+  const varArgs = Object.entries(secrets).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+  const child = spawn(
+    wrangler,
+    ["dev", "-c", config, "--port", String(port), "--ip", "127.0.0.1", "--persist-to", state, "--show-interactive-dev-session=false", "--log-level", "error", ...varArgs],
+    { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error("wrangler dev did not start");
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return {
+    url,
+    state,
+    secrets,
+    /** Runs SQL against the local D1 of this server. */
+    sql(command) {
+      const r = spawnSync(wrangler, ["d1", "execute", "DB", "--local", "--persist-to", state, "-c", config, "--command", command, "--json"], {
+        cwd: root,
+        env,
+        encoding: "utf8",
+      });
+      if (r.status !== 0) throw new Error(`d1 execute failed: ${r.stderr}`);
+      return JSON.parse(r.stdout);
+    },
+    async stop() {
+      child.kill("SIGTERM");
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
+      rmSync(state, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Runs `makeRequest(i)` with `concurrency` loops in flight until `total` requests are done
+ * (or `maxMs` passes); returns requests/s and latency percentiles in milliseconds.
+ */
+export async function load({ concurrency, total, maxMs = 120_000, makeRequest, expectStatus }) {
+  const latencies = [];
+  let next = 0;
+  let failures = 0;
+  const statuses = new Map();
+  const started = performance.now();
+  const deadline = started + maxMs;
+  async function worker() {
+    while (next < total && performance.now() < deadline) {
+      const i = next++;
+      const t0 = performance.now();
+      const res = await makeRequest(i);
+      await res.arrayBuffer();
+      latencies.push(performance.now() - t0);
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      if (expectStatus && !expectStatus.includes(res.status)) failures++;
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+  return {
+    requests: latencies.length,
+    seconds: round(seconds),
+    rps: round(latencies.length / seconds),
+    p50: round(pct(50)),
+    p99: round(pct(99)),
+    failures,
+    statuses: Object.fromEntries(statuses),
+  };
+}
+
+export function round(n, digits = 1) {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
