@@ -6,7 +6,7 @@ import { housekeeping } from "./housekeeping";
 export const HOUSEKEEPING_CRON = "30 3 * * *";
 
 /** `scheduled()`: dispatches on the cron expression that fired. */
-export async function handleScheduled(controller: ScheduledController, env: Env): Promise<void> {
+export async function handleScheduled(controller: ScheduledController, env: Env, _ctx?: ExecutionContext): Promise<void> {
   const db = createDb(env.DB);
   if (controller.cron === HOUSEKEEPING_CRON) {
     const removed = await housekeeping(db, controller.scheduledTime);
