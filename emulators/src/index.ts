@@ -1,0 +1,44 @@
+import { Hono } from "hono";
+import { control } from "./control";
+import { faultsAndCounts } from "./faults";
+import { graph } from "./microsoft/graph";
+import { identity } from "./microsoft/identity";
+import { accounts } from "./zoho/accounts";
+import { connect } from "./zoho/connect";
+import { crm } from "./zoho/crm";
+import { people } from "./zoho/people";
+
+/**
+ * The provider emulators, one Worker, by path prefix:
+ * - `/zoho/{dc}/accounts` Zoho Accounts (dc: `us`, `eu`), `/zoho/{dc}/api` the API domain
+ *   (CRM v8), `/zoho/{dc}/crm` the CRM web host (record URLs), `/zoho/{dc}/connect`,
+ *   `/zoho/{dc}/people`;
+ * - `/microsoft/login` the identity platform, `/microsoft/graph` Microsoft Graph;
+ * - `/_emulator` the control API.
+ */
+const app = new Hono();
+
+app.use("*", faultsAndCounts);
+app.route("/_emulator", control);
+app.route("/zoho/:dc/accounts", accounts);
+app.route("/zoho/:dc/api", crm);
+app.route("/zoho/:dc/connect", connect);
+app.route("/zoho/:dc/people", people);
+app.route("/microsoft/login", identity);
+app.route("/microsoft/graph", graph);
+
+/** The CRM web host: what a person opening a record URL sees. */
+app.get("/zoho/:dc/crm/crm/:org/tab/:module/:id", (c) =>
+  c.html(`<!doctype html><title>Zoho CRM (emulator)</title><h1>${c.req.param("module")} ${c.req.param("id")}</h1><p>Organisation ${c.req.param("org")}</p>`),
+);
+
+app.get("/", (c) =>
+  c.json({
+    emulators: ["zoho-accounts", "zoho-crm", "zoho-connect", "zoho-people", "microsoft-login", "microsoft-graph"],
+    control: "/_emulator/state",
+  }),
+);
+
+app.notFound((c) => c.json({ error: "not found in the emulator", path: c.req.path }, 404));
+
+export default app;

@@ -1,0 +1,40 @@
+import { Hono, type Context } from "hono";
+import { world } from "../state";
+import { checkZohoToken } from "./auth";
+
+// Zoho People bulk records (zoho.com/people/api/bulk-records.html).
+
+const MAX_LIMIT = 200;
+
+export const people = new Hono();
+
+function peopleError(c: Context, code: number, message: string) {
+  return c.json({ response: { errors: { code, message }, message: "Error occurred", status: 1 } }, 200);
+}
+
+people.get("/people/api/forms/:form/getRecords", (c) => {
+  const auth = checkZohoToken(c, "ZOHOPEOPLE.forms.READ");
+  if (auth.error) return auth.error;
+  if (c.req.param("form") !== "employee") return peopleError(c, 7011, "Invalid form name");
+  const sIndex = Math.max(1, Number(c.req.query("sIndex") ?? 1) || 1);
+  const limit = Number(c.req.query("limit") ?? MAX_LIMIT) || MAX_LIMIT;
+  if (limit > MAX_LIMIT) return peopleError(c, 7021, `Maximum limit to fetch records is ${MAX_LIMIT}`);
+  let rows = world.zoho.people;
+  const modified = c.req.query("modifiedtime");
+  if (modified) rows = rows.filter((e) => e.modifiedTime > Number(modified));
+  const column = c.req.query("SearchColumn");
+  if (column) {
+    const value = c.req.query("SearchValue") ?? "";
+    const field = column === "EMPLOYEEID" ? "EmployeeID" : column === "EMPLOYEEMAILALIAS" ? "EmailID" : null;
+    if (!field || !value) return peopleError(c, 7042, "Invalid search value");
+    rows = rows.filter((e) => e.fields[field]?.toLowerCase() === value.toLowerCase());
+  }
+  const page = rows.slice(sIndex - 1, sIndex - 1 + limit);
+  return c.json({
+    response: {
+      result: page.map((e) => ({ [e.recordId]: [{ ...e.fields, ModifiedTime: String(e.modifiedTime) }] })),
+      message: "Data fetched successfully",
+      status: 0,
+    },
+  });
+});
