@@ -11,21 +11,49 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name) => join(root, "node_modules", ".bin", name);
 const port = Number(process.env.PORT ?? 8787);
+const emulatorPort = Number(process.env.EMULATOR_PORT ?? 8788);
 const hubUrl = `http://127.0.0.1:${port}`;
+const emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
 const devVarsPath = join(root, ".dev.vars");
 const demoPath = join(root, ".wrangler", "usersync-demo.json");
 
+/** The provider settings that point the hub at the emulators (emulators/wrangler.toml). */
+function emulatorSettings() {
+  const dc = (id) => ({
+    id,
+    accounts: `${emulatorUrl}/zoho/${id}/accounts`,
+    api: `${emulatorUrl}/zoho/${id}/api`,
+    crm: `${emulatorUrl}/zoho/${id}/crm`,
+    connect: `${emulatorUrl}/zoho/${id}/connect`,
+    people: `${emulatorUrl}/zoho/${id}/people`,
+  });
+  return {
+    ZOHO_CLIENT_ID: "1000.EMULATORCLIENT",
+    ZOHO_CLIENT_SECRET: "emulator-zoho-secret",
+    ZOHO_DATA_CENTERS: JSON.stringify([dc("us"), dc("eu")]),
+    MICROSOFT_CLIENT_ID: "00000000-0000-0000-0000-00000000e001",
+    MICROSOFT_CLIENT_SECRET: "emulator-microsoft-secret",
+    MICROSOFT_LOGIN_URL: `${emulatorUrl}/microsoft/login`,
+    MICROSOFT_GRAPH_URL: `${emulatorUrl}/microsoft/graph`,
+  };
+}
+
+/** Writes .dev.vars once; a file from an older run gets the settings it lacks added. */
 function ensureDevVars() {
-  if (existsSync(devVarsPath)) return;
-  const vars = {
+  const existing = existsSync(devVarsPath) ? readDevVars() : {};
+  const wanted = {
     PUBLIC_URL: `http://localhost:${port}`,
     OPERATOR_TOKEN: `op_${randomBytes(24).toString("base64url")}`,
     ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     SESSION_SECRET: randomBytes(32).toString("base64url"),
+    ...emulatorSettings(),
   };
-  const text = Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n");
-  writeFileSync(devVarsPath, `# Local secrets written by \`npm start\`; never commit this file.\n${text}\n`, { mode: 0o600 });
-  console.log("usersync: wrote local secrets to .dev.vars");
+  const missing = Object.entries(wanted).filter(([k]) => !(k in existing));
+  if (!missing.length) return;
+  const header = existsSync(devVarsPath) ? "" : "# Local settings and secrets written by `npm start`; never commit this file.\n";
+  const text = missing.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n");
+  writeFileSync(devVarsPath, `${existsSync(devVarsPath) ? readFileSync(devVarsPath, "utf8").replace(/\n?$/, "\n") : header}${text}\n`, { mode: 0o600 });
+  console.log(`usersync: wrote ${missing.map(([k]) => k).join(", ")} to .dev.vars`);
 }
 
 function readDevVars() {
@@ -45,19 +73,19 @@ function run(cmd, args) {
   }
 }
 
-async function waitForHealth(child, timeoutMs = 120_000) {
+async function waitFor(url, child, timeoutMs = 120_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error("wrangler dev exited before the hub was up");
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited before ${url} answered`);
     try {
-      const res = await fetch(`${hubUrl}/healthz`);
+      const res = await fetch(url);
       if (res.ok) return;
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error(`the hub did not answer ${hubUrl}/healthz within ${timeoutMs / 1000}s`);
+  throw new Error(`${url} did not answer within ${timeoutMs / 1000}s`);
 }
 
 async function demoTenant(operatorToken) {
@@ -84,12 +112,15 @@ function printNextSteps(demo) {
     "",
     "usersync is running.",
     `  hub             ${hubUrl}   (health: ${hubUrl}/healthz, API document: ${hubUrl}/openapi.json)`,
+    `  emulators       ${emulatorUrl}   (Zoho and Microsoft stand-ins; state: ${emulatorUrl}/_emulator/state)`,
     `  demo tenant     ${demo.tenantId}${demo.reused ? " (kept from an earlier run)" : ""}`,
     `  API key         ${demo.apiKey}`,
     `  webhook secret  ${demo.webhookSecret}`,
     "",
     "Next:",
     `  curl -s ${hubUrl}/v1/tenant -H 'authorization: Bearer ${demo.apiKey}'`,
+    "  npm run demo:webhook        # sends a signed user.created for Ada Lovelace, as a host app would",
+    `  curl -s ${hubUrl}/v1/directory/users/u_ada -H 'authorization: Bearer ${demo.apiKey}'`,
     "  Read the README for the HTTP contract and for pointing the hub at real Zoho and Microsoft accounts.",
     "  (The demo tenant's credentials are saved in .wrangler/usersync-demo.json.) Stop with Ctrl-C.",
     "",
@@ -99,18 +130,27 @@ function printNextSteps(demo) {
 
 ensureDevVars();
 run(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local"]);
-const child = spawn(bin("wrangler"), ["dev", "--port", String(port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false"], {
+const devFlags = ["--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
+const emulators = spawn(bin("wrangler"), ["dev", "-c", "emulators/wrangler.toml", "--port", String(emulatorPort), "--inspector-port", "9230", ...devFlags], {
   cwd: root,
   stdio: "inherit",
 });
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
-child.on("exit", (code) => process.exit(code ?? 0));
+const hub = spawn(bin("wrangler"), ["dev", "--port", String(port), "--inspector-port", "9229", ...devFlags], { cwd: root, stdio: "inherit" });
+const children = [hub, emulators];
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => children.forEach((c) => c.kill(signal)));
+for (const c of children) {
+  c.on("exit", (code) => {
+    children.forEach((other) => other !== c && other.kill("SIGTERM"));
+    process.exit(code ?? 0);
+  });
+}
 
 try {
-  await waitForHealth(child);
+  await waitFor(`${emulatorUrl}/_emulator/state`, emulators);
+  await waitFor(`${hubUrl}/healthz`, hub);
   printNextSteps(await demoTenant(readDevVars().OPERATOR_TOKEN));
 } catch (err) {
   console.error(`usersync: ${err.message}`);
-  child.kill("SIGTERM");
+  children.forEach((c) => c.kill("SIGTERM"));
   process.exitCode = 1;
 }

@@ -55,21 +55,21 @@ export const faultsAndCounts = createMiddleware(async (c, next) => {
   const f = world.faults;
   const applies = f.services.length === 0 || f.services.includes(service);
 
-  if (applies && f.latencyMs > 0) await new Promise((r) => setTimeout(r, f.latencyMs));
   if (applies && f.rateLimit) {
     const now = Date.now();
-    const win = world.windows.get(service);
-    if (!win || now - win.start >= f.rateLimit.windowSeconds * 1000) world.windows.set(service, { start: now, count: 1 });
-    else if (++win.count > f.rateLimit.limit) return count(c, service, 429, throttled(service, f.retryAfterSeconds));
+    let win = world.windows.get(service);
+    if (!win || now - win.start >= f.rateLimit.windowSeconds * 1000) world.windows.set(service, (win = { start: now, count: 0 }));
+    if (++win.count > f.rateLimit.limit) return count(c, service, 429, throttled(service, f.retryAfterSeconds));
   }
+  // A request is in flight from arrival (added latency included) until its answer.
   const inFlight = world.inFlight.get(service) ?? 0;
   if (applies && f.concurrency !== null && inFlight >= f.concurrency) {
     return count(c, service, 429, throttled(service, f.retryAfterSeconds));
   }
-  if (applies && f.failureRate > 0 && world.random() < f.failureRate) return count(c, service, 500, failed(service));
-
   world.inFlight.set(service, inFlight + 1);
   try {
+    if (applies && f.latencyMs > 0) await new Promise((r) => setTimeout(r, f.latencyMs));
+    if (applies && f.failureRate > 0 && world.random() < f.failureRate) return count(c, service, 500, failed(service));
     await next();
   } finally {
     world.inFlight.set(service, (world.inFlight.get(service) ?? 1) - 1);

@@ -119,11 +119,12 @@ function deltaPage(c: Context, items: Iterable<GraphItem>, opts: { inWindow?: (d
 /** A next/delta link: the same path with $select kept and the token set. */
 function link(c: Context, token: Record<string, string>): string {
   const url = new URL(c.req.url);
+  const params: [string, string][] = [];
   const keep = url.searchParams.get("$select");
-  url.search = "";
-  if (keep) url.searchParams.set("$select", keep);
-  for (const [k, v] of Object.entries(token)) url.searchParams.set(k, v);
-  return url.toString();
+  if (keep) params.push(["$select", keep]);
+  params.push(...Object.entries(token));
+  // Graph's links carry `$deltatoken=` and `$skiptoken=` with the dollar sign as is.
+  return `${url.origin}${url.pathname}?${params.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join("&")}`;
 }
 
 /** Records a change: the item gets the next sequence number. */
