@@ -5,6 +5,8 @@ import type { AppEnv, TenantEnv } from "./http/context";
 import { AppError, onError } from "./http/errors";
 import { limitBody, requireJsonBody, tenantAuth, withDb } from "./http/middleware";
 import { directoryRoutes } from "./routes/directory";
+import { integrationRoutes } from "./routes/integrations";
+import { oauthRoutes } from "./routes/oauth";
 import { systemRoutes } from "./routes/system";
 import { operatorRoutes, tenantRoutes } from "./routes/tenants";
 import { webhookRoutes } from "./routes/webhooks";
@@ -21,6 +23,7 @@ export function createApp() {
   app.use("*", withDb);
   app.route("/", systemRoutes);
   app.route("/", webhookRoutes);
+  app.route("/", oauthRoutes);
 
   app.use("/v1/*", limitBody(), requireJsonBody);
   app.route("/v1", operatorRoutes);
@@ -29,6 +32,7 @@ export function createApp() {
   tenantApi.use("*", tenantAuth);
   tenantApi.route("/", tenantRoutes);
   tenantApi.route("/", directoryRoutes);
+  tenantApi.route("/", integrationRoutes);
   app.route("/v1", tenantApi);
 
   app.get(

@@ -13,7 +13,7 @@ export function call(path: string, init: RequestInit & { json?: unknown; token?:
     body = JSON.stringify(init.json);
   }
   if (init.token) headers.set("authorization", `Bearer ${init.token}`);
-  return exports.default.fetch(new Request(`http://hub.test${path}`, { ...init, headers, body }));
+  return exports.default.fetch(new Request(`http://hub.test${path}`, { redirect: "manual", ...init, headers, body }));
 }
 
 export interface TestTenant {

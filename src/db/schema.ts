@@ -102,10 +102,47 @@ export const integrations = sqliteTable(
     status: text("status", { enum: ["pending", "active", "deactivated"] }).notNull(),
     pendingActions: text("pending_actions").notNull().default("[]"),
     config: text("config").notNull().default("{}"),
+    /** Facts of the OAuth connection (accounts server, API domain, data centre, scopes, when); null until connected. */
+    connection: text("connection"),
+    /** Why the integration last stopped working (e.g. a refresh token the provider rejected). */
+    lastError: text("last_error"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [index("integrations_tenant").on(t.tenantId, t.status)],
+);
+
+/**
+ * OAuth tokens of an integration, encrypted (AES-GCM, ENCRYPTION_KEY, bound to the
+ * integration). `tokenVersion` counts access tokens; the lease makes one refresh per
+ * integration at a time, however many jobs need a token.
+ */
+export const integrationCredentials = sqliteTable("integration_credentials", {
+  integrationId: text("integration_id")
+    .primaryKey()
+    .references(() => integrations.id, { onDelete: "cascade" }),
+  tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+  accessTokenEnc: text("access_token_enc").notNull(),
+  refreshTokenEnc: text("refresh_token_enc"),
+  accessExpiresAt: integer("access_expires_at").notNull(),
+  tokenVersion: integer("token_version").notNull().default(1),
+  leaseId: text("lease_id"),
+  leaseUntil: integer("lease_until"),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** One pending OAuth authorization: the `state` nonce, single-use, with the PKCE verifier (encrypted). */
+export const oauthStates = sqliteTable(
+  "oauth_states",
+  {
+    nonce: text("nonce").primaryKey(),
+    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    integrationId: text("integration_id").notNull(),
+    codeVerifierEnc: text("code_verifier_enc"),
+    expiresAt: integer("expires_at").notNull(),
+    usedAt: integer("used_at"),
+  },
+  (t) => [index("oauth_states_expires").on(t.expiresAt)],
 );
 
 /** A directory person ↔ the remote record in one integration. */
@@ -138,3 +175,4 @@ export type Tenant = typeof tenants.$inferSelect;
 export type DirectoryUserRow = typeof directoryUsers.$inferSelect;
 export type IntegrationRow = typeof integrations.$inferSelect;
 export type LinkRow = typeof links.$inferSelect;
+export type CredentialsRow = typeof integrationCredentials.$inferSelect;

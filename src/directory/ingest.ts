@@ -1,4 +1,4 @@
-import { and, eq, lte, sql } from "drizzle-orm";
+import { and, eq, like, lte, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { directoryUsers, integrations, webhookEvents, type DirectoryUserRow } from "../db/schema";
 import type { PushJob } from "../sync/jobs";
@@ -33,7 +33,7 @@ export type IngestResult =
  * 2. for webhooks, the delivery record — its primary key (tenant, webhook-id) makes a
  *    replay fail the whole atomic batch, which is how duplicates have no effect — with an
  *    outcome computed from whether step 1 changed a row (`applied`, `stale`, `ignored`);
- * 3. the tenant's active integrations, to fan out to.
+ * 3. the tenant's integrations that receive jobs, to fan out to.
  *
  * All of it is in D1 before the caller acknowledges; the send to the queue runs after the
  * answer, under `waitUntil`. If it fails, the row is marked `needs_push = 1` and the
@@ -51,7 +51,7 @@ export async function applyChange(
   const active = db
     .select({ id: integrations.id })
     .from(integrations)
-    .where(and(eq(integrations.tenantId, tenantId), eq(integrations.status, "active")));
+    .where(and(eq(integrations.tenantId, tenantId), receivesJobs()));
 
   let written: DirectoryUserRow[];
   let activeRows: { id: string }[];
@@ -71,6 +71,14 @@ export async function applyChange(
   const integrationIds = activeRows.map((r) => r.id);
   if (integrationIds.length) opts.waitUntil(enqueue(db, queue, user, integrationIds, change.reason));
   return { outcome: "applied", created: user.version === 1, user };
+}
+
+/**
+ * Integrations that get jobs: active ones, and ones waiting to be reconnected (their
+ * jobs park and run after the reconnect). Deactivated and never-connected ones do not.
+ */
+export function receivesJobs() {
+  return or(eq(integrations.status, "active"), and(eq(integrations.status, "pending"), like(integrations.pendingActions, '%"reconnect"%')))!;
 }
 
 /** The statement that writes the person, guarded against older changes. */

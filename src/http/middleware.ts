@@ -1,7 +1,8 @@
 import { createMiddleware } from "hono/factory";
 import { bodyLimit } from "hono/body-limit";
 import { createDb } from "../db/client";
-import { findTenantByApiKey } from "../db/tenants.repo";
+import { readSession } from "../auth/session";
+import { findTenant, findTenantByApiKey } from "../db/tenants.repo";
 import { safeEqual } from "../lib/crypto";
 import type { AppEnv, TenantEnv } from "./context";
 import { AppError } from "./errors";
@@ -58,9 +59,21 @@ export const operatorAuth = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-/** Resolves the tenant from a `usk_…` API key; every tenant route sits behind this. */
+/**
+ * Resolves the tenant from a `usk_…` API key, or, without an Authorization header, from
+ * the dashboard session cookie. Every tenant route sits behind this.
+ */
 export const tenantAuth = createMiddleware<TenantEnv>(async (c, next) => {
-  const token = bearer(c.req.header("authorization"));
+  const header = c.req.header("authorization");
+  if (!header) {
+    const session = await readSession(c, c.env);
+    const tenant = session ? await findTenant(c.get("db"), session.tenantId) : null;
+    if (!session || !tenant) throw AppError.unauthorized("A tenant API key or a dashboard session is required.");
+    c.set("tenant", tenant);
+    c.set("auth", session.auth);
+    return next();
+  }
+  const token = bearer(header);
   if (!token || !token.startsWith("usk_")) throw AppError.unauthorized("A tenant API key is required.");
   const found = await findTenantByApiKey(c.get("db"), token, Date.now());
   if (!found) throw AppError.unauthorized("The API key is not valid.");
@@ -92,4 +105,15 @@ export async function checkIngestLimit(limiter: RateLimit, tenantId: string): Pr
       "retry-after": String(INGEST_RETRY_AFTER_S),
     });
   }
+}
+
+/** 403 unless the dashboard session carries `permission`; an API key may do everything. */
+export function requirePermission(permission: "manage_integrations" | "manage_users") {
+  return createMiddleware<TenantEnv>(async (c, next) => {
+    const auth = c.get("auth");
+    if (auth.kind === "session" && !auth.permissions.includes(permission)) {
+      throw new AppError("forbidden", `This needs the ${permission} permission.`);
+    }
+    await next();
+  });
 }

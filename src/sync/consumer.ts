@@ -1,4 +1,5 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, inArray, sql } from "drizzle-orm";
+import { receivesJobs } from "../directory/ingest";
 import { createDb, type Db } from "../db/client";
 import { integrations, links } from "../db/schema";
 import type { Env } from "../env";
@@ -34,7 +35,7 @@ async function markPending(db: Db, jobs: JobMessage[]): Promise<void> {
     const rows = await db
       .select({ id: integrations.id, tenantId: integrations.tenantId })
       .from(integrations)
-      .where(and(inArray(integrations.id, integrationIds.slice(i, i + 90)), eq(integrations.status, "active")));
+      .where(and(inArray(integrations.id, integrationIds.slice(i, i + 90)), receivesJobs()));
     for (const r of rows) active.add(`${r.tenantId}/${r.id}`);
   }
   const now = Date.now();

@@ -1,0 +1,86 @@
+import type { Context } from "hono";
+import { getCookie, setCookie } from "hono/cookie";
+import { decodeJwt, jwtVerify, SignJWT } from "jose";
+import type { Db } from "../db/client";
+import { findTenant, validSecrets } from "../db/tenants.repo";
+import type { Env } from "../env";
+import type { Auth } from "../http/context";
+import { AppError } from "../http/errors";
+import { utf8 } from "../lib/encoding";
+
+export const SESSION_COOKIE = "usersync_session";
+/** How long a dashboard session lasts; sensitive actions still need authTime ≤ 10 minutes old. */
+const SESSION_TTL_S = 8 * 60 * 60;
+/** API.md: the sign-in JWT lives at most 5 minutes. */
+const SSO_MAX_LIFETIME_S = 5 * 60;
+const SESSION_AUDIENCE = "usersync:session";
+export const PERMISSIONS = ["manage_integrations", "manage_users"] as const;
+
+/**
+ * Verifies a sign-in JWT from the host app (HS256 with the tenant's SSO secret; `tenant`
+ * names the tenant) and answers the session it opens. The JWT must carry sub, email,
+ * iat and exp, and live at most 5 minutes.
+ */
+export async function verifySsoToken(db: Db, env: Env, token: string) {
+  let unverified: Record<string, unknown>;
+  try {
+    unverified = decodeJwt(token);
+  } catch {
+    throw AppError.unauthorized("The sign-in token is not a JWT.");
+  }
+  const tenantId = typeof unverified.tenant === "string" ? unverified.tenant : null;
+  const tenant = tenantId ? await findTenant(db, tenantId) : null;
+  if (!tenant) throw AppError.unauthorized("The sign-in token names no known tenant.");
+  for (const secret of await validSecrets(db, env.ENCRYPTION_KEY, tenant.id, "sso")) {
+    try {
+      const { payload } = await jwtVerify(token, utf8(secret.value), { algorithms: ["HS256"], requiredClaims: ["sub", "email", "iat", "exp"] });
+      if (payload.exp! - payload.iat! > SSO_MAX_LIFETIME_S) throw AppError.unauthorized("The sign-in token may live at most 5 minutes.");
+      const permissions = Array.isArray(payload.permissions) ? payload.permissions.filter((p): p is string => (PERMISSIONS as readonly string[]).includes(String(p))) : [];
+      return { tenant, sub: String(payload.sub), email: String(payload.email), name: typeof payload.name === "string" ? payload.name : "", permissions };
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+    }
+  }
+  throw AppError.unauthorized("The sign-in token's signature or times are not valid.");
+}
+
+/** Sets the session cookie (jose, HS256, SESSION_SECRET), recording when the person signed in. */
+export async function openSession(c: Context, env: Env, session: { tenantId: string; sub: string; email: string; name: string; permissions: string[] }) {
+  const authTime = Date.now();
+  const jwt = await new SignJWT({ tid: session.tenantId, email: session.email, name: session.name, permissions: session.permissions, authTime })
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject(session.sub)
+    .setAudience(SESSION_AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(`${SESSION_TTL_S}s`)
+    .sign(utf8(env.SESSION_SECRET));
+  setCookie(c, SESSION_COOKIE, jwt, {
+    httpOnly: true,
+    secure: new URL(env.PUBLIC_URL || "http://localhost").protocol === "https:",
+    sameSite: "Lax",
+    path: "/",
+    maxAge: SESSION_TTL_S,
+  });
+}
+
+/** The session carried by the request's cookie, or null. */
+export async function readSession(c: Context, env: Env): Promise<{ tenantId: string; auth: Extract<Auth, { kind: "session" }> } | null> {
+  const cookie = getCookie(c, SESSION_COOKIE);
+  if (!cookie) return null;
+  try {
+    const { payload } = await jwtVerify(cookie, utf8(env.SESSION_SECRET), { audience: SESSION_AUDIENCE, algorithms: ["HS256"] });
+    if (typeof payload.tid !== "string" || typeof payload.sub !== "string" || typeof payload.authTime !== "number") return null;
+    return {
+      tenantId: payload.tid,
+      auth: {
+        kind: "session",
+        sub: payload.sub,
+        email: String(payload.email ?? ""),
+        permissions: Array.isArray(payload.permissions) ? payload.permissions.map(String) : [],
+        authTime: payload.authTime,
+      },
+    };
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * How a provider's answer is to be handled (DESIGN.md: "error classification"):
+ * - `retry`: passing (429, 5xx, network, a throttled token endpoint) — try again later,
+ *   after `retryAfterMs` when the provider said;
+ * - `reauth`: the provider no longer accepts our credentials — the integration needs reconnecting;
+ * - `bad_data`: the provider refuses this record — retrying will not help;
+ * - `bad_request`: the request itself was refused (e.g. an invalid or reused OAuth code).
+ * `detail` is safe to show and to log; it never holds a token.
+ */
+export class ProviderError extends Error {
+  constructor(
+    readonly kind: "retry" | "reauth" | "bad_data" | "bad_request",
+    readonly detail: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(detail);
+    this.name = "ProviderError";
+  }
+}
+
+/** The integration cannot get a token until someone reconnects it. */
+export class ReauthRequired extends ProviderError {
+  constructor(detail: string) {
+    super("reauth", detail);
+    this.name = "ReauthRequired";
+  }
+}

@@ -1,0 +1,44 @@
+import type { Env } from "../env";
+import type { Settings } from "../settings";
+
+/** Tokens as the hub keeps them (encrypted at rest). */
+export interface TokenSet {
+  accessToken: string;
+  /** Null when the provider did not issue (or rotate) one. */
+  refreshToken: string | null;
+  /** Epoch ms. */
+  expiresAt: number;
+  scopes: string[];
+}
+
+/** Facts of an OAuth connection, shown in the API; nothing secret. */
+export interface Connection {
+  /** Zoho: the accounts server of the account's data centre. */
+  accountsServer: string | null;
+  /** Where API calls go: Zoho's `api_domain`, Graph's base URL. */
+  apiDomain: string;
+  /** Zoho: the data centre id (`us`, `eu`, …). */
+  dataCenter: string | null;
+  /** Microsoft: the directory (tenant) id. */
+  directoryId: string | null;
+  scopes: string[];
+  connectedAt: string;
+}
+
+export interface OAuthContext {
+  env: Env;
+  settings: Settings;
+  redirectUri: string;
+}
+
+/** The OAuth part of a connector: authorize URL, code exchange, refresh, revoke. */
+export interface OAuthProvider {
+  /** Microsoft requires PKCE (S256); Zoho's web flow does not use it. */
+  usesPkce: boolean;
+  authorizeUrl(ctx: OAuthContext, input: { state: string; scopes: string[]; codeChallenge: string | null }): string;
+  /** Exchanges the callback's code; refuses hosts not in the settings. */
+  exchange(ctx: OAuthContext, input: { code: string; query: Record<string, string>; codeVerifier: string | null; scopes: string[] }): Promise<{ tokens: TokenSet; connection: Connection }>;
+  refresh(ctx: OAuthContext, input: { connection: Connection; refreshToken: string }): Promise<TokenSet>;
+  /** Revokes the refresh token at the provider, where the provider offers that. */
+  revoke(ctx: OAuthContext, input: { connection: Connection; refreshToken: string }): Promise<void>;
+}

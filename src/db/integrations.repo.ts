@@ -1,0 +1,129 @@
+import { and, asc, eq, gt, sql } from "drizzle-orm";
+import * as v from "valibot";
+import { provider } from "../connectors";
+import type { Connection } from "../connectors/types";
+import { IntegrationConfig, mergeConfig, type ResolvedConfig } from "../integrations/config";
+import { newId } from "../lib/ids";
+import type { Db } from "./client";
+import { integrationCredentials, integrations, links, type IntegrationRow } from "./schema";
+
+const Actions = v.array(v.string());
+const StoredConnection = v.object({
+  accountsServer: v.nullable(v.string()),
+  apiDomain: v.string(),
+  dataCenter: v.nullable(v.string()),
+  directoryId: v.nullable(v.string()),
+  scopes: v.array(v.string()),
+  connectedAt: v.string(),
+});
+
+/** An integration row with its JSON columns parsed (never cast). */
+export interface Integration extends Omit<IntegrationRow, "config" | "pendingActions" | "connection"> {
+  config: ResolvedConfig;
+  pendingActions: string[];
+  connection: Connection | null;
+}
+
+/** Parses a row: the stored config goes over the provider's current defaults. */
+export function parseIntegration(row: IntegrationRow): Integration {
+  const def = provider(row.provider);
+  return {
+    ...row,
+    config: mergeConfig(def.defaults, v.parse(IntegrationConfig, JSON.parse(row.config))),
+    pendingActions: v.parse(Actions, JSON.parse(row.pendingActions)),
+    connection: row.connection ? v.parse(StoredConnection, JSON.parse(row.connection)) : null,
+  };
+}
+
+export async function insertIntegration(db: Db, input: { tenantId: string; provider: string; name: string; config: ResolvedConfig; pendingActions: string[] }): Promise<Integration> {
+  const now = Date.now();
+  const row: IntegrationRow = {
+    id: newId("int"),
+    tenantId: input.tenantId,
+    provider: input.provider,
+    name: input.name,
+    status: "pending",
+    pendingActions: JSON.stringify(input.pendingActions),
+    config: JSON.stringify(input.config),
+    connection: null,
+    lastError: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await db.insert(integrations).values(row);
+  return parseIntegration(row);
+}
+
+/** One integration of a tenant, or null (another tenant's id is simply not found). */
+export async function getIntegration(db: Db, tenantId: string, id: string): Promise<Integration | null> {
+  const [row] = await db
+    .select()
+    .from(integrations)
+    .where(and(eq(integrations.tenantId, tenantId), eq(integrations.id, id)))
+    .limit(1);
+  return row ? parseIntegration(row) : null;
+}
+
+export async function listIntegrations(db: Db, tenantId: string, after: string | null, limit: number): Promise<Integration[]> {
+  const rows = await db
+    .select()
+    .from(integrations)
+    .where(after ? and(eq(integrations.tenantId, tenantId), gt(integrations.id, after)) : eq(integrations.tenantId, tenantId))
+    .orderBy(asc(integrations.id))
+    .limit(limit + 1);
+  return rows.map(parseIntegration);
+}
+
+export type IntegrationChanges = Partial<{
+  name: string;
+  status: IntegrationRow["status"];
+  pendingActions: string[];
+  config: ResolvedConfig;
+  connection: Connection | null;
+  lastError: string | null;
+}>;
+
+function changesToColumns(changes: IntegrationChanges) {
+  return {
+    ...(changes.name !== undefined ? { name: changes.name } : {}),
+    ...(changes.status !== undefined ? { status: changes.status } : {}),
+    ...(changes.pendingActions !== undefined ? { pendingActions: JSON.stringify(changes.pendingActions) } : {}),
+    ...(changes.config !== undefined ? { config: JSON.stringify(changes.config) } : {}),
+    ...(changes.connection !== undefined ? { connection: changes.connection ? JSON.stringify(changes.connection) : null } : {}),
+    ...(changes.lastError !== undefined ? { lastError: changes.lastError } : {}),
+    updatedAt: Date.now(),
+  };
+}
+
+/** The statement that updates an integration of a tenant (for batches). */
+export function updateIntegrationStatement(db: Db, tenantId: string, id: string, changes: IntegrationChanges) {
+  return db
+    .update(integrations)
+    .set(changesToColumns(changes))
+    .where(and(eq(integrations.tenantId, tenantId), eq(integrations.id, id)));
+}
+
+export async function updateIntegration(db: Db, tenantId: string, id: string, changes: IntegrationChanges): Promise<void> {
+  await updateIntegrationStatement(db, tenantId, id, changes);
+}
+
+/** Link counts by status, for the integration's `stats`. */
+export async function linkStats(db: Db, integrationId: string) {
+  const rows = await db
+    .select({ status: links.status, n: sql<number>`count(*)` })
+    .from(links)
+    .where(eq(links.integrationId, integrationId))
+    .groupBy(links.status);
+  const stats = { synced: 0, pending: 0, failed: 0, excluded: 0, unmatched: 0 };
+  for (const r of rows) stats[r.status] = Number(r.n);
+  return stats;
+}
+
+/** Deletes an integration with its credentials and links, in one batch. */
+export async function deleteIntegration(db: Db, tenantId: string, id: string): Promise<void> {
+  await db.batch([
+    db.delete(integrationCredentials).where(and(eq(integrationCredentials.tenantId, tenantId), eq(integrationCredentials.integrationId, id))),
+    db.delete(links).where(and(eq(links.tenantId, tenantId), eq(links.integrationId, id))),
+    db.delete(integrations).where(and(eq(integrations.tenantId, tenantId), eq(integrations.id, id))),
+  ]);
+}

@@ -1,0 +1,161 @@
+import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { provider, ProviderError, ReauthRequired } from "../connectors";
+import type { TokenSet } from "../connectors/types";
+import type { Db } from "../db/client";
+import { updateIntegrationStatement, type Integration } from "../db/integrations.repo";
+import { integrationCredentials } from "../db/schema";
+import type { Env } from "../env";
+import { decrypt, encrypt } from "../lib/crypto";
+import { randomToken } from "../lib/ids";
+import { settings } from "../settings";
+
+/** A token this close to its expiry is refreshed before use. */
+const EARLY_REFRESH_MS = 60_000;
+/** How long one refresh may hold the lease before another caller may take over. */
+const LEASE_MS = 30_000;
+/** How long a caller waits for someone else's refresh before giving up (retry later). */
+const WAIT_MS = 15_000;
+
+function aad(integrationId: string, which: "access" | "refresh"): string {
+  return `integration_credentials:${integrationId}:${which}`;
+}
+
+/** Encrypts a token set into the credentials row's columns. */
+export async function sealTokens(env: Env, integrationId: string, tokens: TokenSet) {
+  return {
+    accessTokenEnc: await encrypt(env.ENCRYPTION_KEY, tokens.accessToken, aad(integrationId, "access")),
+    refreshTokenEnc: tokens.refreshToken ? await encrypt(env.ENCRYPTION_KEY, tokens.refreshToken, aad(integrationId, "refresh")) : null,
+    accessExpiresAt: tokens.expiresAt,
+  };
+}
+
+/**
+ * The statement that stores fresh credentials after a (re)connect, for a batch. Not
+ * async: a drizzle query is thenable, so returning it from an async function would run it.
+ */
+export function storeCredentialsStatement(db: Db, integration: Pick<Integration, "id" | "tenantId">, sealed: Awaited<ReturnType<typeof sealTokens>>) {
+  const now = Date.now();
+  return db
+    .insert(integrationCredentials)
+    .values({ integrationId: integration.id, tenantId: integration.tenantId, ...sealed, tokenVersion: 1, leaseId: null, leaseUntil: null, updatedAt: now })
+    .onConflictDoUpdate({
+      target: integrationCredentials.integrationId,
+      set: { ...sealed, tokenVersion: 1, leaseId: null, leaseUntil: null, updatedAt: now },
+    });
+}
+
+async function readCredentials(db: Db, integration: Integration) {
+  const [row] = await db
+    .select()
+    .from(integrationCredentials)
+    .where(and(eq(integrationCredentials.integrationId, integration.id), eq(integrationCredentials.tenantId, integration.tenantId)))
+    .limit(1);
+  return row ?? null;
+}
+
+/** The stored refresh token, decrypted, or null. */
+export async function refreshTokenOf(db: Db, env: Env, integration: Integration): Promise<string | null> {
+  const row = await readCredentials(db, integration);
+  return row?.refreshTokenEnc ? decrypt(env.ENCRYPTION_KEY, row.refreshTokenEnc, aad(integration.id, "refresh")) : null;
+}
+
+export interface AccessToken {
+  token: string;
+  /** Pass back as `rejectedVersion` when the provider refuses this token (401). */
+  version: number;
+}
+
+/**
+ * A valid access token for a connector. Refreshing is shared per integration: the caller
+ * that wins the lease (an atomic UPDATE in D1) refreshes and writes the new token once;
+ * every other caller waits for it. So a burst of jobs after expiry causes one refresh —
+ * Zoho allows 10 per refresh token per 10 minutes. `rejectedVersion` forces a refresh of
+ * a token the provider refused, unless someone has replaced it already.
+ *
+ * A refresh token the provider rejects sends the integration back to `pending` with the
+ * action `reconnect` and throws ReauthRequired.
+ */
+export async function getAccessToken(db: Db, env: Env, integration: Integration, opts: { rejectedVersion?: number } = {}): Promise<AccessToken> {
+  const deadline = Date.now() + WAIT_MS;
+  for (let attempt = 0; ; attempt++) {
+    const row = await readCredentials(db, integration);
+    if (!row) throw new ReauthRequired("The integration is not connected.");
+    const now = Date.now();
+    const stale = opts.rejectedVersion !== undefined && row.tokenVersion <= opts.rejectedVersion;
+    if (!stale && row.accessExpiresAt > now + EARLY_REFRESH_MS) {
+      return { token: await decrypt(env.ENCRYPTION_KEY, row.accessTokenEnc, aad(integration.id, "access")), version: row.tokenVersion };
+    }
+    const leaseId = randomToken(16);
+    const [won] = await db
+      .update(integrationCredentials)
+      .set({ leaseId, leaseUntil: now + LEASE_MS })
+      .where(
+        and(
+          eq(integrationCredentials.integrationId, integration.id),
+          eq(integrationCredentials.tokenVersion, row.tokenVersion),
+          or(isNull(integrationCredentials.leaseUntil), lt(integrationCredentials.leaseUntil, now)),
+        ),
+      )
+      .returning({ version: integrationCredentials.tokenVersion });
+    if (won) return refreshWithLease(db, env, integration, row.refreshTokenEnc, leaseId);
+    if (Date.now() > deadline) throw new ProviderError("retry", "Another refresh of this integration's token is taking long.", 5_000);
+    // Someone else is refreshing: wait for their token.
+    await new Promise((r) => setTimeout(r, 100 + Math.min(attempt, 10) * 20 + Math.random() * 50));
+  }
+}
+
+async function refreshWithLease(db: Db, env: Env, integration: Integration, refreshTokenEnc: string | null, leaseId: string): Promise<AccessToken> {
+  const release = () =>
+    db
+      .update(integrationCredentials)
+      .set({ leaseId: null, leaseUntil: null })
+      .where(and(eq(integrationCredentials.integrationId, integration.id), eq(integrationCredentials.leaseId, leaseId)));
+  if (!refreshTokenEnc || !integration.connection) {
+    await markReconnect(db, integration, "No refresh token is stored; reconnect the integration.");
+    throw new ReauthRequired("No refresh token is stored.");
+  }
+  const def = provider(integration.provider);
+  const refreshToken = await decrypt(env.ENCRYPTION_KEY, refreshTokenEnc, aad(integration.id, "refresh"));
+  let tokens: TokenSet;
+  try {
+    tokens = await def.oauth.refresh({ env, settings: settings(env), redirectUri: "" }, { connection: integration.connection, refreshToken });
+  } catch (err) {
+    if (err instanceof ProviderError && err.kind === "reauth") {
+      await markReconnect(db, integration, err.detail);
+      throw new ReauthRequired(err.detail);
+    }
+    await release();
+    throw err;
+  }
+  const sealed = await sealTokens(env, integration.id, { ...tokens, refreshToken: tokens.refreshToken ?? refreshToken });
+  const [saved] = await db
+    .update(integrationCredentials)
+    .set({
+      accessTokenEnc: sealed.accessTokenEnc,
+      accessExpiresAt: sealed.accessExpiresAt,
+      ...(tokens.refreshToken ? { refreshTokenEnc: sealed.refreshTokenEnc } : {}),
+      tokenVersion: sql`${integrationCredentials.tokenVersion} + 1`,
+      leaseId: null,
+      leaseUntil: null,
+      updatedAt: Date.now(),
+    })
+    .where(and(eq(integrationCredentials.integrationId, integration.id), eq(integrationCredentials.leaseId, leaseId)))
+    .returning({ version: integrationCredentials.tokenVersion });
+  if (!saved) throw new ProviderError("retry", "The refresh lease expired before the new token was stored.", 1_000);
+  return { token: tokens.accessToken, version: saved.version };
+}
+
+
+/**
+ * The provider no longer accepts the refresh token: forget the credentials, and send the
+ * integration back to `pending` with `reconnect` and the reason. Its jobs park (their
+ * links stay `pending`) and run once it is reconnected.
+ */
+export async function markReconnect(db: Db, integration: Integration, reason: string): Promise<void> {
+  const actions = ["reconnect", ...integration.pendingActions.filter((a) => a !== "connect" && a !== "reconnect")];
+  await db.batch([
+    db.delete(integrationCredentials).where(eq(integrationCredentials.integrationId, integration.id)),
+    updateIntegrationStatement(db, integration.tenantId, integration.id, { status: "pending", pendingActions: actions, lastError: reason }),
+  ]);
+  console.log(JSON.stringify({ level: "warn", msg: "integration needs reconnecting", tenantId: integration.tenantId, integrationId: integration.id, reason }));
+}

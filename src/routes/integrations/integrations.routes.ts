@@ -1,0 +1,62 @@
+import { describeRoute } from "hono-openapi";
+import * as v from "valibot";
+import { PROVIDER_IDS } from "../../connectors";
+import { IntegrationConfig } from "../../integrations/config";
+import { jsonResponse, problems } from "../../http/openapi";
+import { PageQuery } from "../../http/pagination";
+
+export const IntegrationParams = v.object({ id: v.pipe(v.string(), v.minLength(1), v.maxLength(64)) });
+
+export const CreateIntegrationBody = v.strictObject({
+  provider: v.picklist(PROVIDER_IDS, `Expected one of ${PROVIDER_IDS.join(", ")}.`),
+  name: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(200))),
+  config: v.optional(IntegrationConfig),
+});
+
+export const PatchIntegrationBody = v.strictObject({
+  name: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(200))),
+  config: v.optional(IntegrationConfig),
+});
+
+export const ListQuery = v.object({ ...PageQuery });
+
+const Nullable = v.nullable(v.string());
+export const IntegrationOut = v.object({
+  id: v.string(),
+  provider: v.string(),
+  name: v.string(),
+  status: v.picklist(["pending", "active", "deactivated"]),
+  pendingActions: v.array(v.string()),
+  connection: v.nullable(v.object({ accountsServer: Nullable, apiDomain: v.string(), dataCenter: Nullable, directoryId: Nullable, scopes: v.array(v.string()), connectedAt: v.string() })),
+  config: IntegrationConfig,
+  stats: v.object({ synced: v.number(), pending: v.number(), failed: v.number(), excluded: v.number(), unmatched: v.number() }),
+  lastError: Nullable,
+  createdAt: v.string(),
+  updatedAt: v.string(),
+});
+
+const tags = ["Integrations"];
+const security = [{ apiKey: [] }];
+
+export const contracts = {
+  providers: describeRoute({ tags, security, summary: "The providers an integration can connect to, with defaults and the config schema", responses: { 200: { description: "Providers" }, ...problems(401) } }),
+  create: describeRoute({ tags, security, summary: "Create an integration (starts pending with the provider's defaults)", responses: { 201: jsonResponse("Created", IntegrationOut), ...problems(400, 401, 415, 422) } }),
+  list: describeRoute({ tags, security, summary: "The tenant's integrations, paginated", responses: { 200: { description: "A page of integrations" }, ...problems(401, 422) } }),
+  get: describeRoute({ tags, security, summary: "One integration", responses: { 200: jsonResponse("The integration", IntegrationOut), ...problems(401, 404) } }),
+  patch: describeRoute({
+    tags,
+    security,
+    summary: "Change the name or config (top-level config keys replace the stored ones)",
+    description: "JSONata expressions and regular expressions are compiled here: a bad one is a 422 naming its path.",
+    responses: { 200: jsonResponse("The integration", IntegrationOut), ...problems(400, 401, 404, 415, 422) },
+  }),
+  connect: describeRoute({ tags, security, summary: "The provider's authorize URL (OAuth connect)", responses: { 200: { description: "`{ authorizeUrl }`" }, ...problems(401, 404) } }),
+  deactivate: describeRoute({ tags, security, summary: "Deactivate: no jobs run; config and links kept", responses: { 200: jsonResponse("The integration", IntegrationOut), ...problems(401, 404, 409) } }),
+  activate: describeRoute({ tags, security, summary: "Activate a deactivated integration", responses: { 200: jsonResponse("The integration", IntegrationOut), ...problems(401, 404, 409) } }),
+  remove: describeRoute({
+    tags,
+    security,
+    summary: "Delete (sensitive): revokes the refresh token, removes credentials and links; remote records stay",
+    responses: { 204: { description: "Deleted" }, ...problems(401, 403, 404) },
+  }),
+};

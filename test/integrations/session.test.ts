@@ -1,0 +1,94 @@
+import { env } from "cloudflare:test";
+import { SignJWT } from "jose";
+import { beforeEach, describe, expect, it } from "vitest";
+import { call, createTenant, problem, type TestTenant } from "../helpers";
+import { EMU, resetEmulator } from "../emulators/helpers";
+import { connectThroughProvider, createIntegration } from "./helpers";
+
+beforeEach(() => resetEmulator());
+
+function ssoToken(t: TestTenant, claims: Record<string, unknown> = {}, lifetimeS = 120, secret = t.ssoSecret) {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ tenant: t.id, email: "admin@acme.example", name: "Admin", permissions: ["manage_integrations", "manage_users"], ...claims })
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject("host-user-1")
+    .setIssuedAt(now)
+    .setExpirationTime(now + lifetimeS)
+    .sign(new TextEncoder().encode(secret));
+}
+
+async function signIn(t: TestTenant, claims: Record<string, unknown> = {}): Promise<string> {
+  const res = await call(`/auth/sso?token=${await ssoToken(t, claims)}&next=/dashboard/x`);
+  expect(res.status).toBe(302);
+  expect(res.headers.get("location")).toBe("/dashboard/x");
+  const cookie = res.headers.get("set-cookie")!;
+  expect(cookie).toMatch(/usersync_session=.+; Max-Age=28800; Path=\/; HttpOnly; SameSite=Lax/);
+  return cookie.split(";")[0]!;
+}
+
+describe("dashboard sign-in and connect", () => {
+  it("an SSO token signed with the tenant's secret opens a session; GET /connect/{id} then redirects to the provider", async () => {
+    const t = await createTenant();
+    const i = await createIntegration(t, { provider: "zoho-crm" });
+    const cookie = await signIn(t);
+    const res = await call(`/connect/${i.id}`, { headers: { cookie } });
+    expect(res.status).toBe(302);
+    expect(res.headers.get("location")!.startsWith(`${EMU}/zoho/us/accounts/oauth/v2/auth?`)).toBe(true);
+    // The same session works on the API, as the dashboard's own calls do.
+    expect((await call(`/v1/integrations/${i.id}`, { headers: { cookie } })).status).toBe(200);
+  });
+
+  it("Security: a wrong secret, a lifetime over 5 minutes or an unknown tenant opens nothing", async () => {
+    const t = await createTenant();
+    const other = await createTenant();
+    for (const token of [await ssoToken(t, {}, 120, other.ssoSecret), await ssoToken(t, {}, 600), await ssoToken(t, { tenant: "ten_nobody" }), "not-a-jwt"]) {
+      const res = await call(`/auth/sso?token=${token}`);
+      expect(res.status).toBe(401);
+      expect(res.headers.get("set-cookie")).toBeNull();
+    }
+  });
+
+  it("Security: an open redirect through `next` is refused", async () => {
+    const t = await createTenant();
+    const res = await call(`/auth/sso?token=${await ssoToken(t)}&next=//evil.example/x`);
+    expect(res.headers.get("location")).toBe("/dashboard");
+  });
+
+  it("without manage_integrations a session cannot connect or change integrations", async () => {
+    const t = await createTenant();
+    const i = await createIntegration(t, { provider: "zoho-crm" });
+    const cookie = await signIn(t, { permissions: ["manage_users"] });
+    expect((await call(`/connect/${i.id}`, { headers: { cookie } })).status).toBe(403);
+    expect((await call(`/v1/integrations/${i.id}`, { method: "PATCH", json: { name: "x" }, headers: { cookie } })).status).toBe(403);
+    expect((await call(`/connect/${i.id}`)).status).toBe(401);
+  });
+
+  it("a sensitive action with a sign-in older than 10 minutes answers 403 reauth-required", async () => {
+    const t = await createTenant();
+    const i = await createIntegration(t, { provider: "zoho-crm" });
+    const old = await new SignJWT({ tid: t.id, email: "a@b.example", permissions: ["manage_integrations"], authTime: Date.now() - 11 * 60 * 1000 })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("u")
+      .setAudience("usersync:session")
+      .setIssuedAt()
+      .setExpirationTime("1h")
+      .sign(new TextEncoder().encode(env.SESSION_SECRET));
+    const res = await call(`/v1/integrations/${i.id}`, { method: "DELETE", headers: { cookie: `usersync_session=${old}` } });
+    expect(res.status).toBe(403);
+    expect((await problem(res)).type).toBe("/problems/reauth-required");
+    const fresh = await signIn(t);
+    expect((await call(`/v1/integrations/${i.id}`, { method: "DELETE", headers: { cookie: fresh } })).status).toBe(204);
+  });
+
+  it("the callback lands on the integration's page, which shows its state", async () => {
+    const t = await createTenant();
+    const i = await createIntegration(t, { provider: "zoho-crm", name: "CRM for mentors" });
+    const { result } = await connectThroughProvider(t, i.id, "admin@acme.example");
+    const cookie = await signIn(t);
+    const page = await call(new URL(result.headers.get("location")!).pathname, { headers: { cookie } });
+    expect(page.status).toBe(200);
+    const text = await page.text();
+    expect(text).toContain("CRM for mentors");
+    expect(text).toContain('<dd id="status">active</dd>');
+  });
+});
