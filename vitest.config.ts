@@ -1,5 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { emulatorSettings } from "./emulators/settings.mjs";
 
 // Tests run inside workerd with the bindings of wrangler.toml (real D1, Queues, R2);
 // only the secrets, which never live in wrangler.toml, are given here.
@@ -8,31 +9,6 @@ export const TEST_SECRETS = {
   ENCRYPTION_KEY: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
   SESSION_SECRET: "test-session-secret-0123456789abcdef",
 };
-
-/**
- * Every setting the hub reads, pointed at the emulators (emulators/wrangler.toml has the
- * same client ids and secrets), so that a developer's .dev.vars never leaks into tests.
- */
-function emulatorSettings(emulatorUrl: string) {
-  const dc = (id: string) => ({
-    id,
-    accounts: `${emulatorUrl}/zoho/${id}/accounts`,
-    api: `${emulatorUrl}/zoho/${id}/api`,
-    crm: `${emulatorUrl}/zoho/${id}/crm`,
-    connect: `${emulatorUrl}/zoho/${id}/connect`,
-    people: `${emulatorUrl}/zoho/${id}/people`,
-  });
-  return {
-    PUBLIC_URL: "http://hub.test",
-    ZOHO_CLIENT_ID: "1000.EMULATORCLIENT",
-    ZOHO_CLIENT_SECRET: "emulator-zoho-secret",
-    ZOHO_DATA_CENTERS: JSON.stringify([dc("us"), dc("eu")]),
-    MICROSOFT_CLIENT_ID: "00000000-0000-0000-0000-00000000e001",
-    MICROSOFT_CLIENT_SECRET: "emulator-microsoft-secret",
-    MICROSOFT_LOGIN_URL: `${emulatorUrl}/microsoft/login`,
-    MICROSOFT_GRAPH_URL: `${emulatorUrl}/microsoft/graph`,
-  };
-}
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
@@ -43,6 +19,8 @@ export default defineConfig(async () => {
         miniflare: {
           bindings: {
             ...TEST_SECRETS,
+            // Every provider setting, pointed at the emulators, so .dev.vars never leaks in.
+            PUBLIC_URL: "http://hub.test",
             ...emulatorSettings(inject("emulatorUrl")),
             TEST_MIGRATIONS: migrations,
             EMULATOR_URL: inject("emulatorUrl"),

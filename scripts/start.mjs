@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { emulatorSettings } from "../emulators/settings.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name) => join(root, "node_modules", ".bin", name);
@@ -17,27 +18,6 @@ const emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
 const devVarsPath = join(root, ".dev.vars");
 const demoPath = join(root, ".wrangler", "usersync-demo.json");
 
-/** The provider settings that point the hub at the emulators (emulators/wrangler.toml). */
-function emulatorSettings() {
-  const dc = (id) => ({
-    id,
-    accounts: `${emulatorUrl}/zoho/${id}/accounts`,
-    api: `${emulatorUrl}/zoho/${id}/api`,
-    crm: `${emulatorUrl}/zoho/${id}/crm`,
-    connect: `${emulatorUrl}/zoho/${id}/connect`,
-    people: `${emulatorUrl}/zoho/${id}/people`,
-  });
-  return {
-    ZOHO_CLIENT_ID: "1000.EMULATORCLIENT",
-    ZOHO_CLIENT_SECRET: "emulator-zoho-secret",
-    ZOHO_DATA_CENTERS: JSON.stringify([dc("us"), dc("eu")]),
-    MICROSOFT_CLIENT_ID: "00000000-0000-0000-0000-00000000e001",
-    MICROSOFT_CLIENT_SECRET: "emulator-microsoft-secret",
-    MICROSOFT_LOGIN_URL: `${emulatorUrl}/microsoft/login`,
-    MICROSOFT_GRAPH_URL: `${emulatorUrl}/microsoft/graph`,
-  };
-}
-
 /** Writes .dev.vars once; a file from an older run gets the settings it lacks added. */
 function ensureDevVars() {
   const existing = existsSync(devVarsPath) ? readDevVars() : {};
@@ -46,7 +26,7 @@ function ensureDevVars() {
     OPERATOR_TOKEN: `op_${randomBytes(24).toString("base64url")}`,
     ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     SESSION_SECRET: randomBytes(32).toString("base64url"),
-    ...emulatorSettings(),
+    ...emulatorSettings(emulatorUrl),
   };
   const missing = Object.entries(wanted).filter(([k]) => !(k in existing));
   if (!missing.length) return;

@@ -1,14 +1,11 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { calls, CRM_SCOPES, emu, EMU, resetEmulator, setFaults, zoho, zohoTokens } from "./helpers";
+import { calls, emu, EMU, freshCrmSession, setFaults, zoho } from "./helpers";
 
 let api: string;
 let token: string;
 
 beforeEach(async () => {
-  await resetEmulator();
-  const t = await zohoTokens("us", "admin@acme.example", CRM_SCOPES);
-  api = t.api_domain;
-  token = t.access_token;
+  ({ api, token } = await freshCrmSession());
 });
 
 const insert = (email: string) => zoho(api, token, "/crm/v8/Contacts", { method: "POST", json: { data: [{ Last_Name: "Fault", Email: email }] } });

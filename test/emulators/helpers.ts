@@ -74,3 +74,10 @@ export function zoho(apiDomain: string, token: string, path: string, init: Reque
   headers.set("authorization", `Zoho-oauthtoken ${token}`);
   return emu(`${apiDomain}${path}`, { ...init, headers });
 }
+
+/** A fresh emulated world and a US CRM session in it (API domain and access token). */
+export async function freshCrmSession(): Promise<{ api: string; token: string }> {
+  await resetEmulator();
+  const t = await zohoTokens("us", "admin@acme.example", CRM_SCOPES);
+  return { api: t.api_domain, token: t.access_token };
+}

@@ -1,14 +1,11 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { CRM_SCOPES, emu, resetEmulator, zoho, zohoTokens } from "./helpers";
+import { CRM_SCOPES, emu, freshCrmSession, zoho, zohoTokens } from "./helpers";
 
 let api: string;
 let token: string;
 
 beforeEach(async () => {
-  await resetEmulator();
-  const t = await zohoTokens("us", "admin@acme.example", CRM_SCOPES);
-  api = t.api_domain;
-  token = t.access_token;
+  ({ api, token } = await freshCrmSession());
 });
 
 const call = (path: string, init: RequestInit & { json?: unknown } = {}) => zoho(api, token, path, init);

@@ -36,8 +36,14 @@ function moduleStore(c: Context): Map<string, Record_> | null {
   return org(c)?.modules.get(c.req.param("module") ?? "") ?? null;
 }
 
-function scopeFor(module: string, op: "READ" | "CREATE" | "UPDATE" | "DELETE"): string {
-  return `ZohoCRM.modules.${module.toLowerCase()}.${op}`;
+/** The route's module store, after the module and the token's scope for `op` are checked. */
+function moduleAccess(c: Context, op: "READ" | "CREATE" | "UPDATE" | "DELETE"): { module: string; store: Map<string, Record_> } | Response {
+  const module = c.req.param("module") ?? "";
+  const store = moduleStore(c);
+  if (!store) return zohoError(c, 400, "INVALID_MODULE", "the module name given seems to be invalid");
+  const auth = checkZohoToken(c, `ZohoCRM.modules.${module.toLowerCase()}.${op}`);
+  if (auth.error) return auth.error;
+  return { module, store };
 }
 
 const creator = { name: "Emulator Admin", id: "5725767000000400001", email: "admin@acme.example" };
@@ -246,11 +252,9 @@ function pick(r: Record_, fields: string | undefined): Record_ {
 }
 
 crm.get("/crm/v8/:module/search", (c) => {
-  const module = c.req.param("module");
-  const store = moduleStore(c);
-  if (!store) return zohoError(c, 400, "INVALID_MODULE", "the module name given seems to be invalid");
-  const auth = checkZohoToken(c, scopeFor(module, "READ"));
-  if (auth.error) return auth.error;
+  const access = moduleAccess(c, "READ");
+  if (access instanceof Response) return access;
+  const { module, store } = access;
   const conditions = searchConditions(c);
   if (!conditions) return zohoError(c, 400, "REQUIRED_PARAM_MISSING", "one of criteria, email, phone or word is required", { param: "criteria" });
   const matches = [...store.values()].filter((r) => conditions.some(([field, value]) => typeof r[field] === "string" && (r[field] as string).toLowerCase() === value.toLowerCase()));
@@ -273,22 +277,18 @@ function searchConditions(c: Context): [string, string][] | null {
 }
 
 crm.get("/crm/v8/:module/:id", (c) => {
-  const module = c.req.param("module");
-  const store = moduleStore(c);
-  if (!store) return zohoError(c, 400, "INVALID_MODULE", "the module name given seems to be invalid");
-  const auth = checkZohoToken(c, scopeFor(module, "READ"));
-  if (auth.error) return auth.error;
+  const access = moduleAccess(c, "READ");
+  if (access instanceof Response) return access;
+  const { module, store } = access;
   const rec = store.get(c.req.param("id"));
   if (!rec) return c.body(null, 204);
   return c.json({ data: [rec] });
 });
 
 crm.get("/crm/v8/:module", (c) => {
-  const module = c.req.param("module");
-  const store = moduleStore(c);
-  if (!store) return zohoError(c, 400, "INVALID_MODULE", "the module name given seems to be invalid");
-  const auth = checkZohoToken(c, scopeFor(module, "READ"));
-  if (auth.error) return auth.error;
+  const access = moduleAccess(c, "READ");
+  if (access instanceof Response) return access;
+  const { module, store } = access;
   const { page, perPage } = paging(c);
   const all = [...store.values()];
   const slice = all.slice((page - 1) * perPage, page * perPage).map((r) => pick(r, c.req.query("fields")));
@@ -297,11 +297,9 @@ crm.get("/crm/v8/:module", (c) => {
 });
 
 crm.post("/crm/v8/:module", async (c) => {
-  const module = c.req.param("module");
-  const store = moduleStore(c);
-  if (!store) return zohoError(c, 400, "INVALID_MODULE", "the module name given seems to be invalid");
-  const auth = checkZohoToken(c, scopeFor(module, "CREATE"));
-  if (auth.error) return auth.error;
+  const access = moduleAccess(c, "CREATE");
+  if (access instanceof Response) return access;
+  const { module, store } = access;
   const read = await readData(c);
   if (read instanceof Response) return read;
   const dupFields = (read.body.duplicate_check_fields as string[] | undefined) ?? SYSTEM_DUPLICATE_FIELDS[module] ?? [];
@@ -322,11 +320,9 @@ crm.post("/crm/v8/:module", async (c) => {
 });
 
 crm.post("/crm/v8/:module/upsert", async (c) => {
-  const module = c.req.param("module");
-  const store = moduleStore(c);
-  if (!store) return zohoError(c, 400, "INVALID_MODULE", "the module name given seems to be invalid");
-  const auth = checkZohoToken(c, scopeFor(module, "CREATE"));
-  if (auth.error) return auth.error;
+  const access = moduleAccess(c, "CREATE");
+  if (access instanceof Response) return access;
+  const { module, store } = access;
   const read = await readData(c);
   if (read instanceof Response) return read;
   const dupFields = (read.body.duplicate_check_fields as string[] | undefined) ?? SYSTEM_DUPLICATE_FIELDS[module] ?? [];
@@ -344,11 +340,9 @@ crm.post("/crm/v8/:module/upsert", async (c) => {
 });
 
 crm.put("/crm/v8/:module/:id?", async (c) => {
-  const module = c.req.param("module");
-  const store = moduleStore(c);
-  if (!store) return zohoError(c, 400, "INVALID_MODULE", "the module name given seems to be invalid");
-  const auth = checkZohoToken(c, scopeFor(module, "UPDATE"));
-  if (auth.error) return auth.error;
+  const access = moduleAccess(c, "UPDATE");
+  if (access instanceof Response) return access;
+  const { module, store } = access;
   const read = await readData(c);
   if (read instanceof Response) return read;
   const pathId = c.req.param("id");
@@ -368,11 +362,9 @@ crm.put("/crm/v8/:module/:id?", async (c) => {
 });
 
 crm.delete("/crm/v8/:module/:id?", (c) => {
-  const module = c.req.param("module");
-  const store = moduleStore(c);
-  if (!store) return zohoError(c, 400, "INVALID_MODULE", "the module name given seems to be invalid");
-  const auth = checkZohoToken(c, scopeFor(module, "DELETE"));
-  if (auth.error) return auth.error;
+  const access = moduleAccess(c, "DELETE");
+  if (access instanceof Response) return access;
+  const { module, store } = access;
   const ids = c.req.param("id") ? [c.req.param("id")!] : (c.req.query("ids") ?? "").split(",").filter(Boolean);
   if (!ids.length) return zohoError(c, 400, "REQUIRED_PARAM_MISSING", "ids is missing", { param: "ids" });
   if (ids.length > MAX_RECORDS) return zohoError(c, 400, "LIMIT_EXCEEDED", `at most ${MAX_RECORDS} ids a call`, { limit: MAX_RECORDS });
