@@ -1,3 +1,4 @@
+import type { FieldError } from "../http/errors";
 import type { MappingEntry, ResolvedConfig } from "../integrations/config";
 import { microsoftOAuth } from "./microsoft/oauth";
 import type { OAuthProvider } from "./types";
@@ -21,7 +22,11 @@ export interface ProviderDefinition {
   scopesFor(config: ResolvedConfig): string[];
   /** A setting the provider needs before it can run, or null. */
   missingConfig(config: ResolvedConfig): string | null;
+  /** Config the provider cannot honour, as 422 field errors. */
+  configProblems(config: ResolvedConfig): FieldError[];
 }
+
+const none = () => [];
 
 /** Every integration's base config; the provider's own defaults go on top. */
 const BASE: Omit<ResolvedConfig, "object" | "mapping"> = {
@@ -82,16 +87,13 @@ export const PROVIDERS = {
     id: "zoho-crm",
     name: "Zoho CRM",
     direction: "push",
-    objects: ["Contacts", "Leads", "Users"],
+    objects: ["Contacts", "Leads"],
     oauth: zohoOAuth,
     defaults: { ...BASE, object: "Contacts", mapping: CRM_MAPPING },
-    scopesFor: (config) => [
-      config.object === "Users" ? "ZohoCRM.users.ALL" : `ZohoCRM.modules.${config.object.toLowerCase()}.ALL`,
-      "ZohoCRM.coql.READ",
-      "ZohoCRM.org.READ",
-      "ZohoCRM.settings.fields.READ",
-    ],
+    scopesFor: (config) => [`ZohoCRM.modules.${config.object.toLowerCase()}.ALL`, "ZohoCRM.coql.READ", "ZohoCRM.org.READ", "ZohoCRM.settings.fields.READ"],
     missingConfig: () => null,
+    configProblems: (config) =>
+      config.onDelete === "deactivate" ? [{ path: "config.onDelete", message: "Zoho CRM records have no inactive state: use ignore or delete." }] : [],
   },
   "zoho-connect": {
     id: "zoho-connect",
@@ -102,6 +104,7 @@ export const PROVIDERS = {
     defaults: { ...BASE, object: "members", mapping: CONNECT_MAPPING, groupRules: [{ field: "department" }, { field: "designation" }] },
     scopesFor: () => ["zohopulse.networklist.READ", "zohopulse.networkAdmin.CREATE", "zohopulse.networkAdmin.DELETE", "zohopulse.grouplist.CREATE", "zohopulse.grouplist.DELETE"],
     missingConfig: (config) => (config.networkId ? null : "configure"),
+    configProblems: none,
   },
   "zoho-people": {
     id: "zoho-people",
@@ -112,6 +115,7 @@ export const PROVIDERS = {
     defaults: { ...BASE, object: "employee", mapping: PEOPLE_MAPPING, scope: { exclude: [] } },
     scopesFor: () => ["ZOHOPEOPLE.forms.READ"],
     missingConfig: () => null,
+    configProblems: none,
   },
   "microsoft-365": {
     id: "microsoft-365",
@@ -127,6 +131,7 @@ export const PROVIDERS = {
       ...(config.object === "contacts" ? ["Contacts.ReadWrite"] : config.object === "events" ? ["Calendars.ReadWrite"] : []),
     ],
     missingConfig: () => null,
+    configProblems: none,
   },
 } as const satisfies Record<ProviderId, ProviderDefinition>;
 

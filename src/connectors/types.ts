@@ -23,6 +23,8 @@ export interface Connection {
   directoryId: string | null;
   scopes: string[];
   connectedAt: string;
+  /** Zoho CRM: the organisation id, for record URLs; learnt on first use. */
+  orgId?: string;
 }
 
 export interface OAuthContext {

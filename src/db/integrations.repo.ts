@@ -15,6 +15,7 @@ const StoredConnection = v.object({
   directoryId: v.nullable(v.string()),
   scopes: v.array(v.string()),
   connectedAt: v.string(),
+  orgId: v.optional(v.string()),
 });
 
 /** An integration row with its JSON columns parsed (never cast). */
@@ -47,6 +48,7 @@ export async function insertIntegration(db: Db, input: { tenantId: string; provi
     config: JSON.stringify(input.config),
     connection: null,
     lastError: null,
+    pausedUntil: null,
     createdAt: now,
     updatedAt: now,
   };
@@ -81,6 +83,7 @@ export type IntegrationChanges = Partial<{
   config: ResolvedConfig;
   connection: Connection | null;
   lastError: string | null;
+  pausedUntil: number | null;
 }>;
 
 function changesToColumns(changes: IntegrationChanges) {
@@ -91,6 +94,7 @@ function changesToColumns(changes: IntegrationChanges) {
     ...(changes.config !== undefined ? { config: JSON.stringify(changes.config) } : {}),
     ...(changes.connection !== undefined ? { connection: changes.connection ? JSON.stringify(changes.connection) : null } : {}),
     ...(changes.lastError !== undefined ? { lastError: changes.lastError } : {}),
+    ...(changes.pausedUntil !== undefined ? { pausedUntil: changes.pausedUntil } : {}),
     updatedAt: Date.now(),
   };
 }

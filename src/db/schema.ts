@@ -106,6 +106,8 @@ export const integrations = sqliteTable(
     connection: text("connection"),
     /** Why the integration last stopped working (e.g. a refresh token the provider rejected). */
     lastError: text("last_error"),
+    /** Back-pressure: after a provider's 429 no job of this integration runs before this instant. */
+    pausedUntil: integer("paused_until"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
@@ -160,6 +162,8 @@ export const links = sqliteTable(
     payloadHash: text("payload_hash"),
     pushedVersion: integer("pushed_version"),
     lastError: text("last_error"),
+    /** For `failed`: `retry` (passing; the resync tries again) or `bad_data` (needs a change first). */
+    failureKind: text("failure_kind", { enum: ["retry", "bad_data"] }),
     lastSyncedAt: integer("last_synced_at"),
     updatedAt: integer("updated_at").notNull(),
   },
@@ -169,6 +173,24 @@ export const links = sqliteTable(
     index("links_tenant_user").on(t.tenantId, t.userId),
     index("links_status").on(t.integrationId, t.status),
   ],
+);
+
+/** One line per action taken (or skipped) on a remote system, with its outcome. */
+export const syncLogs = sqliteTable(
+  "sync_logs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    // No foreign key: the logs of a deleted integration are kept.
+    integrationId: text("integration_id").notNull(),
+    userId: text("user_id"),
+    action: text("action", { enum: ["create", "update", "disable", "delete", "link", "skip", "group.add", "group.remove"] }).notNull(),
+    status: text("status", { enum: ["ok", "failed", "skipped"] }).notNull(),
+    remoteId: text("remote_id"),
+    detail: text("detail"),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("sync_logs_integration").on(t.integrationId, t.at), index("sync_logs_user").on(t.integrationId, t.userId)],
 );
 
 export type Tenant = typeof tenants.$inferSelect;

@@ -1,25 +1,65 @@
 import { and, inArray, sql } from "drizzle-orm";
-import { receivesJobs } from "../directory/ingest";
 import { createDb, type Db } from "../db/client";
-import { integrations, links } from "../db/schema";
+import { getIntegration, updateIntegration } from "../db/integrations.repo";
+import { links } from "../db/schema";
 import type { Env } from "../env";
-import type { JobMessage } from "./jobs";
+import type { JobMessage, PushJob } from "./jobs";
+import { canPush, pushGroup } from "./push";
 
 /**
- * `queue()`: a batch's jobs are grouped, their integrations read once, and each person's
- * link recorded as `pending` for the connector to push. Idempotent: a duplicate job
- * writes the same row. Jobs of deactivated or deleted integrations are acknowledged and
- * dropped (deactivated ones run nothing; the resync picks everyone up on activation).
+ * `queue()`: jobs are grouped by integration and each group is pushed in one go
+ * (re-reading the directory and the links, so duplicates and reordering are harmless).
+ * Deactivated or deleted integrations drop their jobs; ones waiting to be reconnected
+ * park them as `pending` links; a provider's 429 pauses the whole integration. The
+ * dead-letter queue's batches mark their links `failed` with the last reason.
  */
 export async function handleQueue(batch: MessageBatch<JobMessage>, env: Env): Promise<void> {
   const db = createDb(env.DB);
-  try {
-    await markPending(db, batch.messages.map((m) => m.body));
-    batch.ackAll();
-  } catch (err) {
-    console.error(JSON.stringify({ level: "error", msg: "job batch failed", error: String(err) }));
-    for (const message of batch.messages) message.retry({ delaySeconds: backoffSeconds(message.attempts) });
+  if (batch.queue.endsWith("-dlq")) return deadLetters(db, batch);
+  const groups = new Map<string, Message<JobMessage>[]>();
+  for (const m of batch.messages) {
+    const key = `${m.body.tenantId}/${m.body.integrationId}`;
+    groups.set(key, [...(groups.get(key) ?? []), m]);
   }
+  for (const messages of groups.values()) {
+    try {
+      await handleGroup(db, env, messages);
+    } catch (err) {
+      console.error(JSON.stringify({ level: "error", msg: "job group failed", integrationId: messages[0]!.body.integrationId, error: err instanceof Error ? err.message : String(err) }));
+      for (const m of messages) m.retry({ delaySeconds: backoffSeconds(m.attempts) });
+    }
+  }
+}
+
+async function handleGroup(db: Db, env: Env, messages: Message<JobMessage>[]): Promise<void> {
+  const { tenantId, integrationId } = messages[0]!.body;
+  const ackAll = () => messages.forEach((m) => m.ack());
+  const integration = await getIntegration(db, tenantId, integrationId);
+  if (!integration || integration.status === "deactivated") return ackAll();
+  const jobs = messages.map((m) => m.body);
+  if (integration.status === "pending") {
+    // Waiting for a reconnect: park (the reconnect re-sends pending links); never connected: nothing to do.
+    if (integration.pendingActions.includes("reconnect")) await markPending(db, jobs);
+    return ackAll();
+  }
+  const now = Date.now();
+  if (integration.pausedUntil && integration.pausedUntil > now) {
+    const wait = Math.ceil((integration.pausedUntil - now) / 1000);
+    for (const m of messages) m.retry({ delaySeconds: wait });
+    return;
+  }
+  if (!canPush(integration)) {
+    // This provider's connector does not push yet: the people wait as pending links.
+    await markPending(db, jobs);
+    return ackAll();
+  }
+  const outcome = await pushGroup(db, env, integration, [...new Set(jobs.map((j) => j.userId))]);
+  if (outcome.kind === "done") return ackAll();
+  if (outcome.pause && outcome.delayMs) {
+    // Back-pressure: the provider asked us to wait, so the whole integration waits.
+    await updateIntegration(db, tenantId, integrationId, { pausedUntil: Date.now() + outcome.delayMs });
+  }
+  for (const m of messages) m.retry({ delaySeconds: retryDelaySeconds(m.attempts, outcome.delayMs) });
 }
 
 /** Exponential back-off with full jitter, capped at an hour. */
@@ -28,22 +68,22 @@ export function backoffSeconds(attempts: number): number {
   return Math.max(1, Math.round(Math.random() * ceiling));
 }
 
-async function markPending(db: Db, jobs: JobMessage[]): Promise<void> {
-  const integrationIds = [...new Set(jobs.map((j) => j.integrationId))];
-  const active = new Set<string>();
-  for (let i = 0; i < integrationIds.length; i += 90) {
-    const rows = await db
-      .select({ id: integrations.id, tenantId: integrations.tenantId })
-      .from(integrations)
-      .where(and(inArray(integrations.id, integrationIds.slice(i, i + 90)), receivesJobs()));
-    for (const r of rows) active.add(`${r.tenantId}/${r.id}`);
-  }
+/** The provider's wait when it gave one (never less), else the back-off. */
+export function retryDelaySeconds(attempts: number, providerWaitMs: number | undefined): number {
+  const backoff = backoffSeconds(attempts);
+  return providerWaitMs === undefined ? backoff : Math.max(Math.ceil(providerWaitMs / 1000), Math.min(backoff, 5));
+}
+
+/** Records the people as `pending` links of their integrations (parked jobs). Idempotent. */
+async function markPending(db: Db, jobs: PushJob[]): Promise<void> {
   const now = Date.now();
-  const rows = jobs
-    .filter((j) => active.has(`${j.tenantId}/${j.integrationId}`))
-    .map((j) => ({ tenantId: j.tenantId, integrationId: j.integrationId, userId: j.userId, status: "pending" as const, updatedAt: now }));
-  if (!rows.length) return;
-  // 5 bound parameters a row; D1 allows 100 a statement.
+  const rows = [...new Map(jobs.map((j) => [`${j.integrationId}/${j.userId}`, j])).values()].map((j) => ({
+    tenantId: j.tenantId,
+    integrationId: j.integrationId,
+    userId: j.userId,
+    status: "pending" as const,
+    updatedAt: now,
+  }));
   const statements = [];
   for (let i = 0; i < rows.length; i += 20) {
     statements.push(
@@ -53,5 +93,24 @@ async function markPending(db: Db, jobs: JobMessage[]): Promise<void> {
         .onConflictDoUpdate({ target: [links.integrationId, links.userId], set: { status: sql`excluded.status`, updatedAt: sql`excluded.updated_at` } }),
     );
   }
-  await db.batch(statements as [(typeof statements)[0], ...typeof statements]);
+  if (statements.length) await db.batch(statements as [(typeof statements)[0], ...typeof statements]);
+}
+
+/** Jobs that used up their retries: their links become `failed`, keeping the last reason; a resync can replay them. */
+async function deadLetters(db: Db, batch: MessageBatch<JobMessage>): Promise<void> {
+  const now = Date.now();
+  const byIntegration = new Map<string, Set<string>>();
+  for (const m of batch.messages) byIntegration.set(m.body.integrationId, (byIntegration.get(m.body.integrationId) ?? new Set()).add(m.body.userId));
+  for (const [integrationId, users] of byIntegration) {
+    await db
+      .update(links)
+      .set({
+        status: "failed",
+        failureKind: "retry",
+        lastError: sql`'Gave up after every retry: ' || coalesce(${links.lastError}, 'no answer')`,
+        updatedAt: now,
+      })
+      .where(and(sql`${links.integrationId} = ${integrationId}`, inArray(links.userId, [...users]), sql`${links.status} = 'pending'`));
+  }
+  batch.ackAll();
 }

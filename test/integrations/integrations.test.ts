@@ -57,9 +57,9 @@ describe("providers and integration lifecycle", () => {
     }
     const shape = await patch({ onDelete: "explode" });
     expect((await problem(shape)).errors![0]!.path).toBe("config.onDelete");
-    const ok = await patch({ mapping: [{ to: "Email", from: "email" }, { to: "Last_Name", from: "lastName", required: true }, { to: "Department", expr: "$uppercase(department)" }], onDelete: "deactivate" });
+    const ok = await patch({ mapping: [{ to: "Email", from: "email" }, { to: "Last_Name", from: "lastName", required: true }, { to: "Department", expr: "$uppercase(department)" }], onDelete: "delete" });
     expect(ok.status).toBe(200);
-    expect(((await ok.json()) as { config: { onDelete: string; mapping: unknown[] } }).config).toMatchObject({ onDelete: "deactivate" });
+    expect(((await ok.json()) as { config: { onDelete: string; mapping: unknown[] } }).config).toMatchObject({ onDelete: "delete" });
   });
 
   it("deactivate and activate follow the states; invalid transitions are 409", async () => {

@@ -45,7 +45,7 @@ export const createHandlers = factory.createHandlers(contracts.create, manage, v
   const body = c.req.valid("json");
   const def = PROVIDERS[body.provider];
   const config = mergeConfig(def.defaults, body.config ?? {});
-  const errors = checkConfig(config, def.objects);
+  const errors = [...checkConfig(config, def.objects), ...def.configProblems(config)];
   if (errors.length) throw AppError.validation(errors);
   const integration = await insertIntegration(c.get("db"), {
     tenantId: c.get("tenant").id,
@@ -72,7 +72,7 @@ export const patchHandlers = factory.createHandlers(contracts.patch, manage, val
   const body = c.req.valid("json");
   const def = provider(integration.provider);
   const config = body.config ? mergeConfig(integration.config, body.config) : integration.config;
-  const errors = checkConfig(config, def.objects);
+  const errors = [...checkConfig(config, def.objects), ...def.configProblems(config)];
   if (errors.length) throw AppError.validation(errors);
   const connected = integration.connection !== null && !integration.pendingActions.includes("reconnect");
   const pendingActions = pendingActionsFor(def, config, connected, integration.pendingActions.includes("reconnect"));

@@ -1,0 +1,64 @@
+import type { Db } from "../../db/client";
+import type { Integration } from "../../db/integrations.repo";
+import type { Env } from "../../env";
+import { getAccessToken } from "../../integrations/tokens";
+import { ProviderError } from "../errors";
+import { jsonBody, providerFetch, retryAfterMs } from "../http";
+
+/** What a connector needs to call its provider for one integration. */
+export interface ConnectorContext {
+  db: Db;
+  env: Env;
+  integration: Integration;
+}
+
+/**
+ * One call to the Zoho API domain of the integration's data centre, with
+ * `Authorization: Zoho-oauthtoken`. A 401 INVALID_TOKEN refreshes once (shared with
+ * every other caller) and retries; 429, 5xx and network failures are `retry` (with
+ * Zoho's `retry_after` or `Retry-After`); other 401s are `reauth`.
+ */
+export async function zohoApi(ctx: ConnectorContext, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+  // Every call the connectors make is safe to repeat (reads, upsert with the duplicate
+  // check, update by id, delete that treats "gone" as done), so a 5xx or a broken
+  // connection is tried again here twice before the queue's slower retry takes over.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await zohoCall(ctx, method, path, body);
+    } catch (err) {
+      const passing = err instanceof ProviderError && err.kind === "retry" && !/TOO_MANY_REQUESTS|refused a freshly/.test(err.detail);
+      if (!passing || attempt >= 2) throw err;
+      await new Promise((r) => setTimeout(r, 250 * 3 ** attempt));
+    }
+  }
+}
+
+async function zohoCall(ctx: ConnectorContext, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+  const connection = ctx.integration.connection;
+  if (!connection) throw new ProviderError("reauth", "The integration is not connected.");
+  let token = await getAccessToken(ctx.db, ctx.env, ctx.integration);
+  for (let attempt = 0; ; attempt++) {
+    const res = await providerFetch(`${connection.apiDomain}${path}`, {
+      method,
+      headers: { authorization: `Zoho-oauthtoken ${token.token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    if (res.status === 204) return { status: 204, body: null };
+    const json = (await jsonBody(res)) as { code?: string; message?: string; details?: { retry_after?: number } } | null;
+    if (res.status === 401) {
+      if (json?.code === "INVALID_TOKEN" && attempt === 0) {
+        token = await getAccessToken(ctx.db, ctx.env, ctx.integration, { rejectedVersion: token.version });
+        continue;
+      }
+      if (json?.code === "INVALID_TOKEN") throw new ProviderError("retry", "Zoho refused a freshly refreshed token.", 5_000);
+      throw new ProviderError("reauth", `Zoho refused the credentials (${json?.code ?? 401}).`);
+    }
+    if (res.status === 429) {
+      const seconds = json?.details?.retry_after;
+      throw new ProviderError("retry", "Zoho answered TOO_MANY_REQUESTS.", typeof seconds === "number" ? seconds * 1000 : (retryAfterMs(res) ?? 60_000));
+    }
+    if (res.status >= 500) throw new ProviderError("retry", `Zoho answered ${res.status}.`, retryAfterMs(res));
+    if (json === null) throw new ProviderError("retry", `Zoho's answer to ${method} ${path.split("?")[0]} broke off.`);
+    return { status: res.status, body: json };
+  }
+}

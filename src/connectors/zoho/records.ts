@@ -1,0 +1,102 @@
+import { ProviderError } from "../errors";
+import { zohoApi, type ConnectorContext } from "./client";
+
+// Zoho CRM v8 records (OAS `v8.0/record.json`, insert-records.html, COQL-Limitations.html).
+
+/** At most 100 records per write call. */
+export const WRITE_BATCH = 100;
+/** Values per COQL `in (…)`; COQL answers at most 2,000 rows a call. */
+const COQL_IN = 50;
+const COQL_PAGE = 2000;
+
+export interface RemoteRecord {
+  id: string;
+  fields: Record<string, unknown>;
+}
+
+/** The outcome of one record of a write, in input order. */
+export type RecordOutcome =
+  | { ok: true; id: string; action: "insert" | "update" | "delete" }
+  | { ok: false; code: string; message: string; field: string | null; duplicateId: string | null };
+
+function quote(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** Records whose `field` equals one of `values` (Zoho compares ignoring case; the caller decides). */
+export async function findByKeys(ctx: ConnectorContext, module: string, field: string, values: string[], select: string[]): Promise<RemoteRecord[]> {
+  const out: RemoteRecord[] = [];
+  const fields = [...new Set(["id", field, ...select])].join(", ");
+  for (let i = 0; i < values.length; i += COQL_IN) {
+    const list = values.slice(i, i + COQL_IN).map(quote).join(", ");
+    const { status, body } = await zohoApi(ctx, "POST", "/crm/v8/coql", { select_query: `select ${fields} from ${module} where ${field} in (${list}) limit ${COQL_PAGE}` });
+    if (status === 204) continue;
+    if (status >= 400) throw new ProviderError("retry", `Zoho refused the lookup (${String((body as { code?: string }).code ?? status)}).`);
+    for (const r of ((body as { data?: Record<string, unknown>[] }).data ?? [])) out.push({ id: String(r.id), fields: r });
+  }
+  return out;
+}
+
+/** One page of a module's records for reconciliation: `offset` from 0; `more` says whether to go on. */
+export async function listRecords(ctx: ConnectorContext, module: string, select: string[], offset: number): Promise<{ records: RemoteRecord[]; more: boolean }> {
+  const fields = [...new Set(["id", ...select])].join(", ");
+  const { status, body } = await zohoApi(ctx, "POST", "/crm/v8/coql", { select_query: `select ${fields} from ${module} where id is not null order by id limit ${offset}, ${COQL_PAGE}` });
+  if (status === 204) return { records: [], more: false };
+  if (status >= 400) throw new ProviderError("retry", `Zoho refused the listing (${String((body as { code?: string }).code ?? status)}).`);
+  const b = body as { data?: Record<string, unknown>[]; info?: { more_records?: boolean } };
+  return { records: (b.data ?? []).map((r) => ({ id: String(r.id), fields: r })), more: Boolean(b.info?.more_records) };
+}
+
+function outcomes(body: unknown, count: number, fallback: "insert" | "update" | "delete"): RecordOutcome[] {
+  const data = (body as { data?: unknown[] } | null)?.data;
+  if (!Array.isArray(data) || data.length !== count) {
+    const b = body as { code?: string; message?: string } | null;
+    // A request-level refusal applies to every record of the call.
+    return Array.from({ length: count }, () => ({ ok: false as const, code: b?.code ?? "UNKNOWN", message: b?.message ?? "Zoho refused the request", field: null, duplicateId: null }));
+  }
+  return data.map((raw) => {
+    const r = raw as { code?: string; status?: string; message?: string; action?: string; details?: Record<string, unknown> };
+    if (r.status === "success") {
+      return { ok: true as const, id: String(r.details?.id ?? ""), action: r.action === "insert" ? "insert" : r.action === "update" ? "update" : fallback };
+    }
+    const dup = r.details?.duplicate_record as { id?: string } | undefined;
+    return {
+      ok: false as const,
+      code: r.code ?? "UNKNOWN",
+      message: r.message ?? "error",
+      field: typeof r.details?.api_name === "string" ? r.details.api_name : null,
+      duplicateId: dup?.id ? String(dup.id) : null,
+    };
+  });
+}
+
+/** Inserts or updates by the duplicate-check fields: a retry after an unknown outcome never makes a second record. */
+export async function upsertRecords(ctx: ConnectorContext, module: string, records: Record<string, unknown>[], duplicateCheck: string[]): Promise<RecordOutcome[]> {
+  const { body } = await zohoApi(ctx, "POST", `/crm/v8/${module}/upsert`, { data: records, duplicate_check_fields: duplicateCheck, trigger: [] });
+  return outcomes(body, records.length, "insert");
+}
+
+/** Updates records by id (each record carries `id`). */
+export async function updateRecords(ctx: ConnectorContext, module: string, records: (Record<string, unknown> & { id: string })[]): Promise<RecordOutcome[]> {
+  const { body } = await zohoApi(ctx, "PUT", `/crm/v8/${module}`, { data: records, trigger: [] });
+  return outcomes(body, records.length, "update");
+}
+
+/** Deletes records by id; an id that is already gone counts as deleted. */
+export async function deleteRecords(ctx: ConnectorContext, module: string, ids: string[]): Promise<RecordOutcome[]> {
+  const { body } = await zohoApi(ctx, "DELETE", `/crm/v8/${module}?ids=${ids.map(encodeURIComponent).join(",")}`);
+  return outcomes(body, ids.length, "delete").map((o, i) => (!o.ok && o.code === "INVALID_DATA" ? { ok: true as const, id: ids[i]!, action: "delete" as const } : o));
+}
+
+/** The organisation id, for record URLs. */
+export async function fetchOrgId(ctx: ConnectorContext): Promise<string> {
+  const { body } = await zohoApi(ctx, "GET", "/crm/v8/org");
+  const id = (body as { org?: { id?: unknown }[] }).org?.[0]?.id;
+  if (id === undefined) throw new ProviderError("retry", "Zoho's org answer has no id.");
+  return String(id);
+}
+
+/** The URL a person opens to see the record: `{crm host}/crm/org{org}/tab/{module}/{id}`. */
+export function recordUrl(crmHost: string, orgId: string, module: string, id: string): string {
+  return `${crmHost.replace(/\/+$/, "")}/crm/org${orgId}/tab/${module}/${id}`;
+}

@@ -1,0 +1,65 @@
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { Db } from "./client";
+import { directoryUsers, links, syncLogs, type DirectoryUserRow, type LinkRow } from "./schema";
+
+type LogRow = typeof syncLogs.$inferInsert;
+
+/** Statements with at most `perStatement` rows each (D1: 100 bound parameters a statement). */
+function chunks<T>(rows: T[], perStatement: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += perStatement) out.push(rows.slice(i, i + perStatement));
+  return out;
+}
+
+/** Directory users of a tenant by id. */
+export async function usersByIds(db: Db, tenantId: string, ids: string[]): Promise<DirectoryUserRow[]> {
+  const out: DirectoryUserRow[] = [];
+  for (const part of chunks(ids, 90)) {
+    out.push(...(await db.select().from(directoryUsers).where(and(eq(directoryUsers.tenantId, tenantId), inArray(directoryUsers.id, part)))));
+  }
+  return out;
+}
+
+/** Links of an integration for some users. */
+export async function linksByUsers(db: Db, integrationId: string, userIds: string[]): Promise<LinkRow[]> {
+  const out: LinkRow[] = [];
+  for (const part of chunks(userIds, 90)) {
+    out.push(...(await db.select().from(links).where(and(eq(links.integrationId, integrationId), inArray(links.userId, part)))));
+  }
+  return out;
+}
+
+/** Writes link rows (insert or replace by integration and user) and log lines, in one batch. */
+export async function saveOutcomes(db: Db, linkRows: LinkRow[], logRows: LogRow[], removedLinks: { integrationId: string; userIds: string[] } | null): Promise<void> {
+  const statements = [];
+  // 13 columns a link row: 7 rows a statement.
+  for (const part of chunks(linkRows, 7)) {
+    statements.push(
+      db
+        .insert(links)
+        .values(part)
+        .onConflictDoUpdate({
+          target: [links.integrationId, links.userId],
+          set: {
+            remoteId: sql`excluded.remote_id`,
+            remoteUrl: sql`excluded.remote_url`,
+            status: sql`excluded.status`,
+            payloadHash: sql`excluded.payload_hash`,
+            pushedVersion: sql`excluded.pushed_version`,
+            lastError: sql`excluded.last_error`,
+            failureKind: sql`excluded.failure_kind`,
+            lastSyncedAt: sql`excluded.last_synced_at`,
+            updatedAt: sql`excluded.updated_at`,
+          },
+        }),
+    );
+  }
+  // 8 columns a log row: 12 rows a statement.
+  for (const part of chunks(logRows, 12)) statements.push(db.insert(syncLogs).values(part));
+  if (removedLinks?.userIds.length) {
+    for (const part of chunks(removedLinks.userIds, 90)) {
+      statements.push(db.delete(links).where(and(eq(links.integrationId, removedLinks.integrationId), inArray(links.userId, part))));
+    }
+  }
+  if (statements.length) await db.batch(statements as [(typeof statements)[0], ...typeof statements]);
+}
