@@ -25,6 +25,12 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             EMULATOR_URL: inject("emulatorUrl"),
           },
+          // As wrangler.toml, but 3 retries instead of 8 so that the dead-letter path is
+          // reached in seconds (the back-off grows as 2^attempts).
+          queueConsumers: {
+            "usersync-jobs": { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 3, deadLetterQueue: "usersync-jobs-dlq" },
+            "usersync-jobs-dlq": { maxBatchSize: 50, maxBatchTimeout: 1, maxRetries: 3 },
+          },
         },
       })),
     ],

@@ -1,7 +1,7 @@
 // Shared by the bench/ scripts: a throwaway `wrangler dev` and latency statistics.
 // Benchmarks talk only to 127.0.0.1, are bounded in requests and time, and stop by themselves.
 import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -10,8 +10,35 @@ import { fileURLToPath } from "node:url";
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const wrangler = join(root, "node_modules", ".bin", "wrangler");
 
+/** Starts the provider emulators on `port`; returns their URL and a stop(). */
+export async function startEmulators({ port = 8798 } = {}) {
+  const child = spawn(wrangler, ["dev", "-c", "emulators/wrangler.toml", "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(port + 1000), "--show-interactive-dev-session=false", "--log-level", "error"], {
+    cwd: root,
+    env: { ...process.env, CI: "true" },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/_emulator/state`)).ok) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error("the emulators did not start");
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return {
+    url,
+    async stop() {
+      child.kill("SIGTERM");
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
+    },
+  };
+}
+
 /** Starts the hub with fresh local state on `port`; returns its URL, secrets and a stop(). */
-export async function startHub({ port = 8797, vars = {}, config = "wrangler.toml" } = {}) {
+export async function startHub({ port = 8797, vars = {}, config = "wrangler.toml", inspectorPort = 9329 } = {}) {
   const state = mkdtempSync(join(tmpdir(), "usersync-bench-"));
   const secrets = {
     OPERATOR_TOKEN: `op_${randomBytes(16).toString("hex")}`,
@@ -29,7 +56,7 @@ export async function startHub({ port = 8797, vars = {}, config = "wrangler.toml
   const varArgs = Object.entries(secrets).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
   const child = spawn(
     wrangler,
-    ["dev", "-c", config, "--port", String(port), "--ip", "127.0.0.1", "--persist-to", state, "--show-interactive-dev-session=false", "--log-level", "error", ...varArgs],
+    ["dev", "-c", config, "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(inspectorPort), "--persist-to", state, "--show-interactive-dev-session=false", "--log-level", "error", ...varArgs],
     { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] },
   );
   const url = `http://127.0.0.1:${port}`;
@@ -100,6 +127,28 @@ export async function load({ concurrency, total, maxMs = 120_000, makeRequest, e
     failures,
     statuses: Object.fromEntries(statuses),
   };
+}
+
+/** Standard Webhooks signature of one delivery. */
+export function signWebhook(secret, id, ts, body) {
+  const key = Buffer.from(secret.slice("whsec_".length), "base64");
+  return `v1,${createHmac("sha256", key).update(`${id}.${ts}.${body}`).digest("base64")}`;
+}
+
+/** Sends one signed user event to the hub. */
+export function postEvent(hubUrl, tenant, event, id) {
+  const body = JSON.stringify(event);
+  const ts = String(Math.floor(Date.now() / 1000));
+  return fetch(`${hubUrl}/webhooks/${tenant.id}`, {
+    method: "POST",
+    body,
+    headers: { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": ts, "webhook-signature": signWebhook(tenant.webhookSecret, id, ts, body) },
+  });
+}
+
+/** The p-th percentile of sorted numbers. */
+export function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
 export function round(n, digits = 1) {

@@ -112,6 +112,11 @@ describe("Zoho CRM emulator: records", () => {
     await call("/crm/v8/Contacts", { method: "POST", json: { data: [{ Last_Name: "A", Email: "a@hub.example" }, { Last_Name: "B", Email: "b@hub.example" }] } });
     const byIn = (await (await q("select id, Email, Last_Name from Contacts where Email in ('a@hub.example', 'b@hub.example', 'c@hub.example')")).json()) as { data: { Email: string }[]; info: { count: number; more_records: boolean } };
     expect(byIn.data.map((r) => r.Email).sort()).toEqual(["a@hub.example", "b@hub.example"]);
+    // `in` takes up to 50 values; two lists joined by `or` look up more in one call.
+    const fifty = Array.from({ length: 50 }, (_, i) => `'x${i}@hub.example'`).join(", ");
+    expect((await q(`select id, Email from Contacts where (Email in (${fifty}, 'a@hub.example')) or (Email in ('b@hub.example'))`)).status).toBe(400);
+    const twoLists = (await (await q(`select id, Email from Contacts where (Email in (${fifty})) or (Email in ('b@hub.example', 'a@hub.example'))`)).json()) as { data: { Email: string }[] };
+    expect(twoLists.data.map((r) => r.Email).sort()).toEqual(["a@hub.example", "b@hub.example"]);
     const first = (await (await q("select id, Email from Contacts limit 0, 200")).json()) as { data: { id: string }[]; info: { count: number; more_records: boolean } };
     expect(first.info).toEqual({ count: 200, more_records: true });
     const second = (await (await q("select id, Email from Contacts limit 200, 200")).json()) as { data: { id: string }[]; info: { more_records: boolean } };

@@ -44,6 +44,28 @@ function parseCondition(src: string): Condition | null {
   return null;
 }
 
+/** Removes parentheses around the whole expression, only when they match each other. */
+function stripOuter(src: string): string {
+  let s = src.trim();
+  while (s.startsWith("(") && s.endsWith(")")) {
+    let depth = 0;
+    let quoted = false;
+    let closesAtEnd = true;
+    for (let i = 0; i < s.length; i++) {
+      const ch = s[i];
+      if (ch === "'") quoted = !quoted;
+      else if (!quoted && ch === "(") depth++;
+      else if (!quoted && ch === ")" && --depth === 0 && i < s.length - 1) {
+        closesAtEnd = false;
+        break;
+      }
+    }
+    if (!closesAtEnd) break;
+    s = s.slice(1, -1).trim();
+  }
+  return s;
+}
+
 /** Splits on top-level `and`/`or` outside quotes and parentheses. */
 function splitLogical(src: string): { parts: string[]; ops: string[] } {
   const parts: string[] = [];
@@ -83,8 +105,9 @@ export function runCoql(query: string, moduleOf: (name: string) => Map<string, R
 
   let filter: Condition = () => true;
   if (where) {
-    const { parts, ops } = splitLogical(where.trim().replace(/^\((.*)\)$/s, "$1"));
-    const conditions = parts.map((p) => parseCondition(p.replace(/^\s*\((.*)\)\s*$/s, "$1")));
+    const { parts, ops } = splitLogical(stripOuter(where));
+    if (parts.length > 25) return syntax("at most 25 criteria in WHERE");
+    const conditions = parts.map((p) => parseCondition(stripOuter(p)));
     if (conditions.some((c) => c === null)) return syntax("unsupported condition in where");
     const cs = conditions as Condition[];
     filter = (r) => {

@@ -5,8 +5,12 @@ import { zohoApi, type ConnectorContext } from "./client";
 
 /** At most 100 records per write call. */
 export const WRITE_BATCH = 100;
-/** Values per COQL `in (…)`; COQL answers at most 2,000 rows a call. */
+/**
+ * COQL (COQL-Limitations.html): `in` takes up to 50 values and WHERE up to 25 criteria,
+ * so one query looks up 100 keys as two `in` lists joined by `or`; at most 2,000 rows a call.
+ */
 const COQL_IN = 50;
+const KEYS_PER_QUERY = 100;
 const COQL_PAGE = 2000;
 
 export interface RemoteRecord {
@@ -27,9 +31,12 @@ function quote(value: string): string {
 export async function findByKeys(ctx: ConnectorContext, module: string, field: string, values: string[], select: string[]): Promise<RemoteRecord[]> {
   const out: RemoteRecord[] = [];
   const fields = [...new Set(["id", field, ...select])].join(", ");
-  for (let i = 0; i < values.length; i += COQL_IN) {
-    const list = values.slice(i, i + COQL_IN).map(quote).join(", ");
-    const { status, body } = await zohoApi(ctx, "POST", "/crm/v8/coql", { select_query: `select ${fields} from ${module} where ${field} in (${list}) limit ${COQL_PAGE}` });
+  for (let i = 0; i < values.length; i += KEYS_PER_QUERY) {
+    const part = values.slice(i, i + KEYS_PER_QUERY);
+    const lists: string[] = [];
+    for (let j = 0; j < part.length; j += COQL_IN) lists.push(`(${field} in (${part.slice(j, j + COQL_IN).map(quote).join(", ")}))`);
+    const where = lists.join(" or ");
+    const { status, body } = await zohoApi(ctx, "POST", "/crm/v8/coql", { select_query: `select ${fields} from ${module} where ${where} limit ${COQL_PAGE}` });
     if (status === 204) continue;
     if (status >= 400) throw new ProviderError("retry", `Zoho refused the lookup (${String((body as { code?: string }).code ?? status)}).`);
     for (const r of ((body as { data?: Record<string, unknown>[] }).data ?? [])) out.push({ id: String(r.id), fields: r });
