@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, sql } from "drizzle-orm";
+import { and, asc, eq, gt, like, or, sql } from "drizzle-orm";
 import * as v from "valibot";
 import { provider } from "../connectors";
 import type { Connection } from "../connectors/types";
@@ -109,6 +109,14 @@ export function updateIntegrationStatement(db: Db, tenantId: string, id: string,
 
 export async function updateIntegration(db: Db, tenantId: string, id: string, changes: IntegrationChanges): Promise<void> {
   await updateIntegrationStatement(db, tenantId, id, changes);
+}
+
+/**
+ * Integrations that get jobs: active ones, and ones waiting to be reconnected (their
+ * jobs park and run after the reconnect). Deactivated and never-connected ones do not.
+ */
+export function receivesJobs() {
+  return or(eq(integrations.status, "active"), and(eq(integrations.status, "pending"), like(integrations.pendingActions, '%"reconnect"%')))!;
 }
 
 /** Link counts by status, for the integration's `stats`. */

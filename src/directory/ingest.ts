@@ -1,5 +1,6 @@
-import { and, eq, like, lte, or, sql } from "drizzle-orm";
+import { and, eq, lte, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { receivesJobs } from "../db/integrations.repo";
 import { directoryUsers, integrations, webhookEvents, type DirectoryUserRow } from "../db/schema";
 import type { PushJob } from "../sync/jobs";
 import { profileOf, type UserRef } from "./user";
@@ -71,14 +72,6 @@ export async function applyChange(
   const integrationIds = activeRows.map((r) => r.id);
   if (integrationIds.length) opts.waitUntil(enqueue(db, queue, user, integrationIds, change.reason));
   return { outcome: "applied", created: user.version === 1, user };
-}
-
-/**
- * Integrations that get jobs: active ones, and ones waiting to be reconnected (their
- * jobs park and run after the reconnect). Deactivated and never-connected ones do not.
- */
-export function receivesJobs() {
-  return or(eq(integrations.status, "active"), and(eq(integrations.status, "pending"), like(integrations.pendingActions, '%"reconnect"%')))!;
 }
 
 /** The statement that writes the person, guarded against older changes. */

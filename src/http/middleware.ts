@@ -26,11 +26,15 @@ export function limitBody(maxSize = DEFAULT_BODY_LIMIT) {
   });
 }
 
+/** Whether a Content-Type names JSON (`application/json`, `application/…+json`, with parameters). */
+export function isJsonContentType(type: string | undefined): boolean {
+  return /^application\/([\w.+-]*\+)?json\s*(;|$)/i.test(type ?? "");
+}
+
 /** 415 for a body that is not JSON on routes that only take JSON. */
 export const requireJsonBody = createMiddleware<AppEnv>(async (c, next) => {
   if (hasBody(c.req.raw)) {
-    const type = c.req.header("content-type") ?? "";
-    if (!/^application\/([\w.+-]*\+)?json\s*(;|$)/i.test(type)) {
+    if (!isJsonContentType(c.req.header("content-type"))) {
       throw new AppError("unsupported_media_type", "Send the body as application/json.");
     }
   }

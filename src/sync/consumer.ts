@@ -1,4 +1,4 @@
-import { and, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { createDb, type Db } from "../db/client";
 import { getIntegration, updateIntegration } from "../db/integrations.repo";
 import { links } from "../db/schema";
@@ -110,7 +110,7 @@ async function deadLetters(db: Db, batch: MessageBatch<JobMessage>): Promise<voi
         lastError: sql`'Gave up after every retry: ' || coalesce(${links.lastError}, 'no answer')`,
         updatedAt: now,
       })
-      .where(and(sql`${links.integrationId} = ${integrationId}`, inArray(links.userId, [...users]), sql`${links.status} = 'pending'`));
+      .where(and(eq(links.integrationId, integrationId), inArray(links.userId, [...users]), eq(links.status, "pending")));
   }
   batch.ackAll();
 }

@@ -1,4 +1,4 @@
-import { provider, ProviderError } from "../connectors";
+import { ProviderError } from "../connectors";
 import type { ConnectorContext } from "../connectors/zoho/client";
 import { deleteRecords, fetchOrgId, findByKeys, recordUrl, updateRecords, upsertRecords, WRITE_BATCH, type RecordOutcome } from "../connectors/zoho/records";
 import type { Db } from "../db/client";
@@ -126,15 +126,14 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
       creates.push(p);
     }
 
-    const record = (rec: Record<string, unknown>) => ({ ...rec });
     for (let i = 0; i < updates.length; i += WRITE_BATCH) {
       const part = updates.slice(i, i + WRITE_BATCH);
-      const results = await updateRecords(ctx, module, part.map((p) => ({ ...record(p.payload), id: p.remoteId })));
+      const results = await updateRecords(ctx, module, part.map((p) => ({ ...p.payload, id: p.remoteId })));
       part.forEach((p, j) => settle(p, results[j]!, p.linked ? "link" : "update", p.remoteId));
     }
     for (let i = 0; i < creates.length; i += WRITE_BATCH) {
       const part = creates.slice(i, i + WRITE_BATCH);
-      const results = await upsertRecords(ctx, module, part.map((p) => record(p.payload)), [keyField]);
+      const results = await upsertRecords(ctx, module, part.map((p) => p.payload), [keyField]);
       part.forEach((p, j) => settle(p, results[j]!, "create", null));
     }
     for (let i = 0; i < toDelete.length; i += WRITE_BATCH) {
@@ -171,8 +170,9 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
   } catch (err) {
     if (!(err instanceof ProviderError)) throw err;
     // Nothing is written for the people still to push; the links say why they wait.
+    const waitingIds = new Set(toWrite.map((p) => p.user.id));
     const waiting = toWrite.map((p) => linkRow(p.user.id, { status: "pending", lastError: err.detail, failureKind: "retry" }));
-    await saveOutcomes(db, [...linkRows.filter((l) => !toWrite.some((p) => p.user.id === l.userId)), ...waiting], logRows, null);
+    await saveOutcomes(db, [...linkRows.filter((l) => !waitingIds.has(l.userId)), ...waiting], logRows, null);
     if (err.kind === "reauth") return { kind: "done" };
     return { kind: "retry", delayMs: err.retryAfterMs, reason: err.detail, pause: err.retryAfterMs !== undefined && /TOO_MANY_REQUESTS|429/i.test(err.detail) };
   }
@@ -197,5 +197,5 @@ async function recordUrlMaker(ctx: ConnectorContext, module: string): Promise<(i
 
 /** Only Zoho CRM records are pushed so far. */
 export function canPush(integration: Integration): boolean {
-  return provider(integration.provider).id === "zoho-crm" && integration.connection !== null;
+  return integration.provider === "zoho-crm" && integration.connection !== null;
 }

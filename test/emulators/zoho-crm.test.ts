@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { CRM_SCOPES, emu, freshCrmSession, zoho, zohoTokens } from "./helpers";
+import { emu, freshCrmSession, zoho, zohoTokens } from "./helpers";
 
 let api: string;
 let token: string;

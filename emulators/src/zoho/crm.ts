@@ -254,7 +254,7 @@ function pick(r: Record_, fields: string | undefined): Record_ {
 crm.get("/crm/v8/:module/search", (c) => {
   const access = moduleAccess(c, "READ");
   if (access instanceof Response) return access;
-  const { module, store } = access;
+  const { store } = access;
   const conditions = searchConditions(c);
   if (!conditions) return zohoError(c, 400, "REQUIRED_PARAM_MISSING", "one of criteria, email, phone or word is required", { param: "criteria" });
   const matches = [...store.values()].filter((r) => conditions.some(([field, value]) => typeof r[field] === "string" && (r[field] as string).toLowerCase() === value.toLowerCase()));
@@ -279,7 +279,7 @@ function searchConditions(c: Context): [string, string][] | null {
 crm.get("/crm/v8/:module/:id", (c) => {
   const access = moduleAccess(c, "READ");
   if (access instanceof Response) return access;
-  const { module, store } = access;
+  const { store } = access;
   const rec = store.get(c.req.param("id"));
   if (!rec) return c.body(null, 204);
   return c.json({ data: [rec] });
@@ -288,7 +288,7 @@ crm.get("/crm/v8/:module/:id", (c) => {
 crm.get("/crm/v8/:module", (c) => {
   const access = moduleAccess(c, "READ");
   if (access instanceof Response) return access;
-  const { module, store } = access;
+  const { store } = access;
   const { page, perPage } = paging(c);
   const all = [...store.values()];
   const slice = all.slice((page - 1) * perPage, page * perPage).map((r) => pick(r, c.req.query("fields")));
@@ -364,7 +364,7 @@ crm.put("/crm/v8/:module/:id?", async (c) => {
 crm.delete("/crm/v8/:module/:id?", (c) => {
   const access = moduleAccess(c, "DELETE");
   if (access instanceof Response) return access;
-  const { module, store } = access;
+  const { store } = access;
   const ids = c.req.param("id") ? [c.req.param("id")!] : (c.req.query("ids") ?? "").split(",").filter(Boolean);
   if (!ids.length) return zohoError(c, 400, "REQUIRED_PARAM_MISSING", "ids is missing", { param: "ids" });
   if (ids.length > MAX_RECORDS) return zohoError(c, 400, "LIMIT_EXCEEDED", `at most ${MAX_RECORDS} ids a call`, { limit: MAX_RECORDS });

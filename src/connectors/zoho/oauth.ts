@@ -111,7 +111,7 @@ export const zohoOAuth: OAuthProvider = {
     return tokenSet(body, connection.scopes);
   },
 
-  async revoke(ctx, { connection, refreshToken }) {
+  async revoke(_ctx, { connection, refreshToken }) {
     const url = new URL(`${connection.accountsServer}/oauth/v2/token/revoke`);
     url.searchParams.set("token", refreshToken);
     const res = await providerFetch(url.toString(), { method: "POST" });

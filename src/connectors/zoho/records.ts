@@ -44,16 +44,6 @@ export async function findByKeys(ctx: ConnectorContext, module: string, field: s
   return out;
 }
 
-/** One page of a module's records for reconciliation: `offset` from 0; `more` says whether to go on. */
-export async function listRecords(ctx: ConnectorContext, module: string, select: string[], offset: number): Promise<{ records: RemoteRecord[]; more: boolean }> {
-  const fields = [...new Set(["id", ...select])].join(", ");
-  const { status, body } = await zohoApi(ctx, "POST", "/crm/v8/coql", { select_query: `select ${fields} from ${module} where id is not null order by id limit ${offset}, ${COQL_PAGE}` });
-  if (status === 204) return { records: [], more: false };
-  if (status >= 400) throw new ProviderError("retry", `Zoho refused the listing (${String((body as { code?: string }).code ?? status)}).`);
-  const b = body as { data?: Record<string, unknown>[]; info?: { more_records?: boolean } };
-  return { records: (b.data ?? []).map((r) => ({ id: String(r.id), fields: r })), more: Boolean(b.info?.more_records) };
-}
-
 function outcomes(body: unknown, count: number, fallback: "insert" | "update" | "delete"): RecordOutcome[] {
   const data = (body as { data?: unknown[] } | null)?.data;
   if (!Array.isArray(data) || data.length !== count) {

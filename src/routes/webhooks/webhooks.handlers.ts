@@ -5,7 +5,7 @@ import { verifyWebhook } from "../../directory/signature";
 import { webhookSecrets } from "../../directory/webhook-secrets";
 import type { AppEnv } from "../../http/context";
 import { AppError } from "../../http/errors";
-import { checkIngestLimit, limitBody } from "../../http/middleware";
+import { checkIngestLimit, isJsonContentType, limitBody } from "../../http/middleware";
 import { fieldErrors } from "../../http/validate";
 import { dataSchema, webhookContract, WebhookEnvelope, type EventType } from "./webhooks.routes";
 
@@ -53,7 +53,7 @@ export const webhookHandlers = createFactory<AppEnv>().createHandlers(webhookCon
   }
 
   await checkIngestLimit(c.env.INGEST_LIMITER, tenantId);
-  if (!/^application\/([\w.+-]*\+)?json\s*(;|$)/i.test(c.req.header("content-type") ?? "")) {
+  if (!isJsonContentType(c.req.header("content-type"))) {
     throw new AppError("unsupported_media_type", "Send the event as application/json.");
   }
   let json: unknown;
