@@ -7,6 +7,7 @@ import { limitBody, requireJsonBody, tenantAuth, withDb } from "./http/middlewar
 import { directoryRoutes } from "./routes/directory";
 import { integrationRoutes } from "./routes/integrations";
 import { oauthRoutes } from "./routes/oauth";
+import { runRoutes } from "./routes/runs";
 import { systemRoutes } from "./routes/system";
 import { operatorRoutes, tenantRoutes } from "./routes/tenants";
 import { webhookRoutes } from "./routes/webhooks";
@@ -33,6 +34,7 @@ export function createApp() {
   tenantApi.route("/", tenantRoutes);
   tenantApi.route("/", directoryRoutes);
   tenantApi.route("/", integrationRoutes);
+  tenantApi.route("/", runRoutes);
   app.route("/v1", tenantApi);
 
   app.get(

@@ -22,4 +22,6 @@ export interface Env {
   MICROSOFT_CLIENT_SECRET?: string;
   MICROSOFT_LOGIN_URL: string;
   MICROSOFT_GRAPH_URL: string;
+  /** Days sync logs and webhook records are kept; default 30. */
+  RETENTION_DAYS?: string;
 }

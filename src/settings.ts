@@ -9,6 +9,8 @@ export interface Settings {
   zohoDataCenters: readonly ZohoDataCenter[];
   microsoftLoginUrl: string;
   microsoftGraphUrl: string;
+  /** Days sync logs and webhook records are kept (RETENTION_DAYS, default 30). */
+  retentionDays: number;
 }
 
 const DataCenters = v.pipe(v.array(ZohoDataCenter), v.minLength(1));
@@ -23,6 +25,7 @@ export function settings(env: Env): Settings {
     zohoDataCenters: parseDataCenters(env.ZOHO_DATA_CENTERS),
     microsoftLoginUrl: trimSlash(env.MICROSOFT_LOGIN_URL || "https://login.microsoftonline.com"),
     microsoftGraphUrl: trimSlash(env.MICROSOFT_GRAPH_URL || "https://graph.microsoft.com"),
+    retentionDays: parseRetention(env.RETENTION_DAYS),
   };
   cache.set(env, parsed);
   return parsed;
@@ -43,6 +46,13 @@ function parseDataCenters(raw: string | undefined): readonly ZohoDataCenter[] {
     accounts: trimSlash(d.accounts),
     api: trimSlash(d.api),
   }));
+}
+
+function parseRetention(raw: string | undefined): number {
+  if (!raw || raw.trim() === "") return 30;
+  const days = Number(raw);
+  if (!Number.isInteger(days) || days < 1 || days > 3650) throw AppError.config("RETENTION_DAYS must be a whole number of days from 1 to 3650");
+  return days;
 }
 
 function trimSlash(url: string): string {

@@ -35,6 +35,7 @@ const BASE: Omit<ResolvedConfig, "object" | "mapping"> = {
   // MyOperator/Zoho: users are matched by exact, case-sensitive e-mail.
   matching: { by: "email", caseSensitive: true },
   onDelete: "ignore",
+  onRemoteDelete: "recreate",
   groupRules: [],
   schedule: { resyncMinutes: 15, reconcile: "daily" },
   handlers: {},

@@ -49,6 +49,8 @@ export async function insertIntegration(db: Db, input: { tenantId: string; provi
     connection: null,
     lastError: null,
     pausedUntil: null,
+    resyncDueAt: null,
+    reconcileDueAt: null,
     createdAt: now,
     updatedAt: now,
   };

@@ -108,6 +108,9 @@ export const integrations = sqliteTable(
     lastError: text("last_error"),
     /** Back-pressure: after a provider's 429 no job of this integration runs before this instant. */
     pausedUntil: integer("paused_until"),
+    /** When the cron next starts a resync / a reconciliation (null: at the next tick). */
+    resyncDueAt: integer("resync_due_at"),
+    reconcileDueAt: integer("reconcile_due_at"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
@@ -165,6 +168,8 @@ export const links = sqliteTable(
     /** For `failed`: `retry` (passing; the resync tries again) or `bad_data` (needs a change first). */
     failureKind: text("failure_kind", { enum: ["retry", "bad_data"] }),
     lastSyncedAt: integer("last_synced_at"),
+    /** Set by an admin: `linked` by hand, or `unlinked` (the person is not matched again automatically). */
+    manual: text("manual", { enum: ["linked", "unlinked"] }),
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [
@@ -190,11 +195,67 @@ export const syncLogs = sqliteTable(
     detail: text("detail"),
     at: integer("at").notNull(),
   },
-  (t) => [index("sync_logs_integration").on(t.integrationId, t.at), index("sync_logs_user").on(t.integrationId, t.userId)],
+  (t) => [index("sync_logs_integration").on(t.integrationId, t.id), index("sync_logs_user").on(t.integrationId, t.userId)],
+);
+
+/**
+ * One resync, reconciliation, import or pull. Its work is cut into pages (queue
+ * messages) handled one after another: `page` is the next page to run, `cursor` where
+ * it starts, so a redelivered page message is recognised and not counted twice.
+ */
+export const runs = sqliteTable(
+  "runs",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    integrationId: text("integration_id").notNull(),
+    kind: text("kind", { enum: ["resync", "reconcile", "import", "pull"] }).notNull(),
+    status: text("status", { enum: ["running", "held", "done", "failed"] }).notNull(),
+    /** `cron` or `api`. */
+    trigger: text("trigger", { enum: ["cron", "api"] }).notNull(),
+    /** For a resync of chosen people: their ids as JSON; null for everyone due. */
+    userIds: text("user_ids"),
+    page: integer("page").notNull().default(0),
+    cursor: text("cursor"),
+    /** Set once an admin approved a held run: the mass-change guard lets it go on. */
+    approved: integer("approved").notNull().default(0),
+    created: integer("created").notNull().default(0),
+    updated: integer("updated").notNull().default(0),
+    unchanged: integer("unchanged").notNull().default(0),
+    disabled: integer("disabled").notNull().default(0),
+    excluded: integer("excluded").notNull().default(0),
+    failed: integer("failed").notNull().default(0),
+    linked: integer("linked").notNull().default(0),
+    unmatched: integer("unmatched").notNull().default(0),
+    /** Why the run is held, failed or was cancelled. */
+    detail: text("detail"),
+    startedAt: integer("started_at").notNull(),
+    finishedAt: integer("finished_at"),
+  },
+  (t) => [index("runs_integration").on(t.integrationId, t.kind, t.status), index("runs_tenant").on(t.tenantId, t.startedAt)],
+);
+
+/** Remote records the last reconciliation found and could not match to anyone (the dashboard's "unmatched" list). */
+export const remoteUnmatched = sqliteTable(
+  "remote_unmatched",
+  {
+    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    integrationId: text("integration_id")
+      .notNull()
+      .references(() => integrations.id, { onDelete: "cascade" }),
+    remoteId: text("remote_id").notNull(),
+    email: text("email"),
+    name: text("name"),
+    remoteUrl: text("remote_url"),
+    /** The reconciliation that last saw it; older rows are dropped when a run finishes. */
+    runId: text("run_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.integrationId, t.remoteId] })],
 );
 
 export type Tenant = typeof tenants.$inferSelect;
 export type DirectoryUserRow = typeof directoryUsers.$inferSelect;
 export type IntegrationRow = typeof integrations.$inferSelect;
 export type LinkRow = typeof links.$inferSelect;
+export type RunRow = typeof runs.$inferSelect;
 export type CredentialsRow = typeof integrationCredentials.$inferSelect;

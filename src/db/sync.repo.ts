@@ -1,4 +1,5 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "./client";
 import { directoryUsers, links, syncLogs, type DirectoryUserRow, type LinkRow } from "./schema";
 
@@ -29,10 +30,16 @@ export async function linksByUsers(db: Db, integrationId: string, userIds: strin
   return out;
 }
 
-/** Writes link rows (insert or replace by integration and user) and log lines, in one batch. */
-export async function saveOutcomes(db: Db, linkRows: LinkRow[], logRows: LogRow[], removedLinks: { integrationId: string; userIds: string[] } | null): Promise<void> {
-  const statements = [];
-  // 13 columns a link row: 7 rows a statement.
+/** Writes link rows (insert or replace by integration and user), log lines and `extra` statements, in one batch. */
+export async function saveOutcomes(
+  db: Db,
+  linkRows: LinkRow[],
+  logRows: LogRow[],
+  removedLinks: { integrationId: string; userIds: string[] } | null,
+  extra: BatchItem<"sqlite">[] = [],
+): Promise<void> {
+  const statements: BatchItem<"sqlite">[] = [];
+  // 14 columns a link row: 7 rows a statement.
   for (const part of chunks(linkRows, 7)) {
     statements.push(
       db
@@ -49,6 +56,7 @@ export async function saveOutcomes(db: Db, linkRows: LinkRow[], logRows: LogRow[
             lastError: sql`excluded.last_error`,
             failureKind: sql`excluded.failure_kind`,
             lastSyncedAt: sql`excluded.last_synced_at`,
+            manual: sql`excluded.manual`,
             updatedAt: sql`excluded.updated_at`,
           },
         }),
@@ -61,5 +69,6 @@ export async function saveOutcomes(db: Db, linkRows: LinkRow[], logRows: LogRow[
       statements.push(db.delete(links).where(and(eq(links.integrationId, removedLinks.integrationId), inArray(links.userId, part))));
     }
   }
-  if (statements.length) await db.batch(statements as [(typeof statements)[0], ...typeof statements]);
+  statements.push(...extra);
+  if (statements.length) await db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
 }

@@ -43,6 +43,8 @@ export const IntegrationConfig = v.strictObject({
   scope: v.optional(v.strictObject({ exclude: v.optional(v.pipe(v.array(ScopeRule), v.maxLength(50))), include: v.optional(v.pipe(v.array(ScopeRule), v.maxLength(50))) })),
   matching: v.optional(v.strictObject({ by: v.pipe(v.string(), v.minLength(1), v.maxLength(100)), caseSensitive: v.boolean() })),
   onDelete: v.optional(v.picklist(["ignore", "deactivate", "delete"])),
+  /** Reconciliation found the linked remote record deleted: create it again, or mark the link `unmatched`. */
+  onRemoteDelete: v.optional(v.picklist(["recreate", "mark"])),
   groupRules: v.optional(v.pipe(v.array(v.strictObject({ field: FieldRef })), v.maxLength(10))),
   schedule: v.optional(
     v.strictObject({
@@ -63,7 +65,7 @@ export const IntegrationConfig = v.strictObject({
 export type IntegrationConfig = v.InferOutput<typeof IntegrationConfig>;
 
 /** A complete config: the provider's defaults with the tenant's changes on top. */
-export type ResolvedConfig = Required<Pick<IntegrationConfig, "object" | "mapping" | "scope" | "matching" | "onDelete" | "groupRules" | "schedule" | "handlers" | "maxDisablePercent">> &
+export type ResolvedConfig = Required<Pick<IntegrationConfig, "object" | "mapping" | "scope" | "matching" | "onDelete" | "onRemoteDelete" | "groupRules" | "schedule" | "handlers" | "maxDisablePercent">> &
   Pick<IntegrationConfig, "networkId">;
 
 /** Top-level keys replace the stored ones; nothing deeper is merged. */

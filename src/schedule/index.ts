@@ -1,15 +1,20 @@
 import { createDb } from "../db/client";
 import type { Env } from "../env";
+import { settings } from "../settings";
+import { dispatchDue } from "./dispatch";
 import { housekeeping } from "./housekeeping";
 
-/** The daily housekeeping cron of wrangler.toml. */
+/** The daily housekeeping cron of wrangler.toml; every other tick dispatches due runs. */
 export const HOUSEKEEPING_CRON = "30 3 * * *";
 
 /** `scheduled()`: dispatches on the cron expression that fired. */
 export async function handleScheduled(controller: ScheduledController, env: Env, _ctx?: ExecutionContext): Promise<void> {
   const db = createDb(env.DB);
   if (controller.cron === HOUSEKEEPING_CRON) {
-    const removed = await housekeeping(db, controller.scheduledTime);
+    const removed = await housekeeping(db, controller.scheduledTime, settings(env).retentionDays);
     console.log(JSON.stringify({ level: "info", msg: "housekeeping", removed }));
+    return;
   }
+  const started = await dispatchDue(db, env, controller.scheduledTime);
+  if (started.resync || started.reconcile) console.log(JSON.stringify({ level: "info", msg: "runs started", ...started }));
 }

@@ -3,8 +3,11 @@ import { createDb, type Db } from "../db/client";
 import { getIntegration, updateIntegration } from "../db/integrations.repo";
 import { links } from "../db/schema";
 import type { Env } from "../env";
-import type { JobMessage, PushJob } from "./jobs";
+import { handleRunPage } from "../runs/page";
+import { failRun } from "../db/runs.repo";
+import type { JobMessage, PushJob, RunPageJob } from "./jobs";
 import { canPush, pushGroup } from "./push";
+import { backoffSeconds, retryDelaySeconds } from "./retry";
 
 /**
  * `queue()`: jobs are grouped by integration and each group is pushed in one go
@@ -16,10 +19,14 @@ import { canPush, pushGroup } from "./push";
 export async function handleQueue(batch: MessageBatch<JobMessage>, env: Env): Promise<void> {
   const db = createDb(env.DB);
   if (batch.queue.endsWith("-dlq")) return deadLetters(db, batch);
-  const groups = new Map<string, Message<JobMessage>[]>();
+  const groups = new Map<string, Message<PushJob>[]>();
   for (const m of batch.messages) {
+    if (m.body.kind === "run") {
+      await runPage(db, env, m as Message<RunPageJob>);
+      continue;
+    }
     const key = `${m.body.tenantId}/${m.body.integrationId}`;
-    groups.set(key, [...(groups.get(key) ?? []), m]);
+    groups.set(key, [...(groups.get(key) ?? []), m as Message<PushJob>]);
   }
   for (const messages of groups.values()) {
     try {
@@ -31,7 +38,17 @@ export async function handleQueue(batch: MessageBatch<JobMessage>, env: Env): Pr
   }
 }
 
-async function handleGroup(db: Db, env: Env, messages: Message<JobMessage>[]): Promise<void> {
+/** A run's page; an unexpected failure goes back to the queue like a push job's. */
+async function runPage(db: Db, env: Env, message: Message<RunPageJob>): Promise<void> {
+  try {
+    await handleRunPage(db, env, message);
+  } catch (err) {
+    console.error(JSON.stringify({ level: "error", msg: "run page failed", runId: message.body.runId, error: err instanceof Error ? err.message : String(err) }));
+    message.retry({ delaySeconds: backoffSeconds(message.attempts) });
+  }
+}
+
+async function handleGroup(db: Db, env: Env, messages: Message<PushJob>[]): Promise<void> {
   const { tenantId, integrationId } = messages[0]!.body;
   const ackAll = () => messages.forEach((m) => m.ack());
   const integration = await getIntegration(db, tenantId, integrationId);
@@ -54,24 +71,12 @@ async function handleGroup(db: Db, env: Env, messages: Message<JobMessage>[]): P
     return ackAll();
   }
   const outcome = await pushGroup(db, env, integration, [...new Set(jobs.map((j) => j.userId))]);
-  if (outcome.kind === "done") return ackAll();
+  if (outcome.kind !== "retry") return ackAll();
   if (outcome.pause && outcome.delayMs) {
     // Back-pressure: the provider asked us to wait, so the whole integration waits.
     await updateIntegration(db, tenantId, integrationId, { pausedUntil: Date.now() + outcome.delayMs });
   }
   for (const m of messages) m.retry({ delaySeconds: retryDelaySeconds(m.attempts, outcome.delayMs) });
-}
-
-/** Exponential back-off with full jitter, capped at an hour. */
-export function backoffSeconds(attempts: number): number {
-  const ceiling = Math.min(3600, 2 ** Math.min(attempts, 12));
-  return Math.max(1, Math.round(Math.random() * ceiling));
-}
-
-/** The provider's wait when it gave one (never less), else the back-off. */
-export function retryDelaySeconds(attempts: number, providerWaitMs: number | undefined): number {
-  const backoff = backoffSeconds(attempts);
-  return providerWaitMs === undefined ? backoff : Math.max(Math.ceil(providerWaitMs / 1000), Math.min(backoff, 5));
 }
 
 /** Records the people as `pending` links of their integrations (parked jobs). Idempotent. */
@@ -100,7 +105,10 @@ async function markPending(db: Db, jobs: PushJob[]): Promise<void> {
 async function deadLetters(db: Db, batch: MessageBatch<JobMessage>): Promise<void> {
   const now = Date.now();
   const byIntegration = new Map<string, Set<string>>();
-  for (const m of batch.messages) byIntegration.set(m.body.integrationId, (byIntegration.get(m.body.integrationId) ?? new Set()).add(m.body.userId));
+  for (const m of batch.messages) {
+    if (m.body.kind === "run") await failRun(db, m.body.runId, "A page of the run failed after every retry; see the integration's logs.");
+  }
+  for (const m of batch.messages.filter((m): m is Message<PushJob> => m.body.kind === "push")) byIntegration.set(m.body.integrationId, (byIntegration.get(m.body.integrationId) ?? new Set()).add(m.body.userId));
   for (const [integrationId, users] of byIntegration) {
     await db
       .update(links)

@@ -15,4 +15,17 @@ export interface PushJob {
   reason: JobReason;
 }
 
-export type JobMessage = PushJob;
+/**
+ * One page of a run (resync, reconciliation). Pages run one after another: each names
+ * its number, and the run row says which page is next, so a redelivered message is
+ * recognised. Where the page starts is kept on the run, not on the message.
+ */
+export interface RunPageJob {
+  kind: "run";
+  tenantId: string;
+  integrationId: string;
+  runId: string;
+  page: number;
+}
+
+export type JobMessage = PushJob | RunPageJob;

@@ -1,6 +1,7 @@
+import type { BatchItem } from "drizzle-orm/batch";
 import { ProviderError } from "../connectors";
 import type { ConnectorContext } from "../connectors/zoho/client";
-import { deleteRecords, fetchOrgId, findByKeys, recordUrl, updateRecords, upsertRecords, WRITE_BATCH, type RecordOutcome } from "../connectors/zoho/records";
+import { deleteRecords, fetchOrgId, findByKeys, recordUrl, updateRecords, upsertRecords, WRITE_BATCH, type RecordOutcome, type RemoteRecord } from "../connectors/zoho/records";
 import type { Db } from "../db/client";
 import { updateIntegration, type Integration } from "../db/integrations.repo";
 import type { LinkRow, syncLogs } from "../db/schema";
@@ -12,15 +13,61 @@ import { mapUser, outOfScope, type SourceUser } from "./mapping";
 
 type LogRow = typeof syncLogs.$inferInsert;
 
+/** What a push did, person by person, as a run reports it (API.md's `counts`, plus `linked` and `unmatched`). */
+export interface RunCounts {
+  created: number;
+  updated: number;
+  unchanged: number;
+  disabled: number;
+  excluded: number;
+  failed: number;
+  linked: number;
+  unmatched: number;
+}
+
+export function noCounts(): RunCounts {
+  return { created: 0, updated: 0, unchanged: 0, disabled: 0, excluded: 0, failed: 0, linked: 0, unmatched: 0 };
+}
+
 /** What became of a group of jobs: done, or to be tried again after `delayMs`. */
-export type GroupOutcome = { kind: "done" } | { kind: "retry"; delayMs: number | undefined; reason: string; pause: boolean };
+export type GroupOutcome = (
+  | { kind: "done" }
+  | { kind: "retry"; delayMs: number | undefined; reason: string; pause: boolean }
+  /** The provider refused the credentials: the integration waits for a reconnect. */
+  | { kind: "stopped"; reason: string }
+) & { counts: RunCounts };
+
+export interface PushOptions {
+  /**
+   * Reconciliation: what it saw in Zoho, by person: the record (the linked one, or one
+   * it matched just now), or null when the linked record is gone (it is created again).
+   * A seen record is compared field by field instead of by the payload hash.
+   */
+  seen?: Map<string, RemoteRecord | null>;
+  /** Push even when the payload hash says nothing changed (resync of chosen people). */
+  force?: boolean;
+  /**
+   * Statements written in the same batch as the outcomes, e.g. a run's counts and its
+   * next page. `finished` is false when a provider failure leaves people to a retry.
+   */
+  alongside?: (counts: RunCounts, finished: boolean) => BatchItem<"sqlite">[];
+}
 
 interface Pending {
   user: SourceUser;
   version: number;
-  link: LinkRow | undefined;
+  /** The record to update, or null to find-or-create. */
+  remoteId: string | null;
+  /** True when reconciliation matched the record just now (logged as `link`). */
+  matched: boolean;
   payload: Record<string, unknown>;
   hash: string;
+  note: string | null;
+}
+
+/** The mapped fields whose value in the Zoho record differs from the payload. */
+function driftedFields(payload: Record<string, unknown>, remote: Record<string, unknown>): string[] {
+  return Object.keys(payload).filter((k) => JSON.stringify(payload[k] ?? null) !== JSON.stringify(remote[k] ?? null));
 }
 
 /**
@@ -32,11 +79,12 @@ interface Pending {
  * call; every link and one log line per action are written in one batch at the end.
  * A request-level failure (429, 5xx, network, token) leaves everything to a retry.
  */
-export async function pushGroup(db: Db, env: Env, integration: Integration, userIds: string[]): Promise<GroupOutcome> {
+export async function pushGroup(db: Db, env: Env, integration: Integration, userIds: string[], opts: PushOptions = {}): Promise<GroupOutcome> {
   const ctx: ConnectorContext = { db, env, integration };
   const config = integration.config;
   const module = config.object;
   const now = Date.now();
+  const counts = noCounts();
   const [users, existing] = await Promise.all([usersByIds(db, integration.tenantId, userIds), linksByUsers(db, integration.id, userIds)]);
   const linkOf = new Map(existing.map((l) => [l.userId, l]));
   const linkRows: LinkRow[] = [];
@@ -56,6 +104,7 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
     lastError: null,
     failureKind: null,
     lastSyncedAt: linkOf.get(userId)?.lastSyncedAt ?? null,
+    manual: linkOf.get(userId)?.manual ?? null,
     updatedAt: now,
     ...fields,
   });
@@ -64,33 +113,71 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
   const toDelete: { userId: string; remoteId: string }[] = [];
   for (const row of users) {
     const user = userView(row) as unknown as SourceUser;
-    const link = linkOf.get(row.id);
+    let link = linkOf.get(row.id);
+    const seen = opts.seen?.get(row.id);
+    if (seen === null && link?.remoteId) {
+      // Deleted in Zoho: forget the record, so that it is created again.
+      link = { ...link, remoteId: null, remoteUrl: null, payloadHash: null };
+      linkOf.set(row.id, link);
+    }
     if (row.status !== "active") {
-      if (!link?.remoteId) continue;
+      if (!link?.remoteId) {
+        if (link) removed.push(row.id);
+        continue;
+      }
       if (config.onDelete === "delete") toDelete.push({ userId: row.id, remoteId: link.remoteId });
-      else log(row.id, "skip", "skipped", `${row.status}; onDelete is ${config.onDelete}, the remote record is left as it is`, link.remoteId);
+      else {
+        counts.unchanged++;
+        if (link.pushedVersion !== row.version) {
+          linkRows.push(linkRow(row.id, { status: link.status, lastError: link.lastError, failureKind: link.failureKind, pushedVersion: row.version }));
+          log(row.id, "skip", "skipped", `${row.status}; onDelete is ${config.onDelete}, the remote record is left as it is`, link.remoteId);
+        }
+      }
+      continue;
+    }
+    if (link?.manual === "unlinked" && !link.remoteId) {
+      counts.unmatched++;
+      if (link.pushedVersion !== row.version) {
+        linkRows.push(linkRow(row.id, { status: "unmatched", lastError: link.lastError, pushedVersion: row.version }));
+        log(row.id, "skip", "skipped", "unlinked by hand; link the person to a record to sync them");
+      }
       continue;
     }
     const excluded = outOfScope(user, config.scope);
     if (excluded) {
-      if (link?.status !== "excluded") {
-        linkRows.push(linkRow(row.id, { status: "excluded", lastError: null }));
-        log(row.id, "skip", "skipped", excluded);
-      }
+      counts.excluded++;
+      if (link?.status !== "excluded" || link.pushedVersion !== row.version) linkRows.push(linkRow(row.id, { status: "excluded", pushedVersion: row.version }));
+      if (link?.status !== "excluded") log(row.id, "skip", "skipped", excluded);
       continue;
     }
     const mapped = await mapUser(user, config);
     if (!mapped.ok) {
-      linkRows.push(linkRow(row.id, { status: "failed", lastError: mapped.message, failureKind: "bad_data" }));
+      counts.failed++;
+      linkRows.push(linkRow(row.id, { status: "failed", lastError: mapped.message, failureKind: "bad_data", pushedVersion: row.version }));
       log(row.id, link?.remoteId ? "update" : "create", "failed", mapped.message, link?.remoteId ?? null);
       continue;
     }
-    if (link?.status === "synced" && link.remoteId && link.payloadHash === mapped.hash) {
+    const pending: Pending = { user, version: row.version, remoteId: link?.remoteId ?? null, matched: false, payload: mapped.payload, hash: mapped.hash, note: null };
+    if (seen) {
+      // Reconciliation: compare with what Zoho holds.
+      const drifted = driftedFields(mapped.payload, seen.fields);
+      if (link?.remoteId !== seen.id) Object.assign(pending, { remoteId: seen.id, matched: true, note: `matched by ${config.matching.by} during reconciliation` });
+      else if (!drifted.length) {
+        counts.unchanged++;
+        if (link.status !== "synced" || link.payloadHash !== mapped.hash || link.pushedVersion !== row.version) {
+          linkRows.push(linkRow(row.id, { status: "synced", payloadHash: mapped.hash, pushedVersion: row.version, lastSyncedAt: now }));
+        }
+        continue;
+      } else pending.note = `changed in Zoho, put back: ${drifted.join(", ")}`;
+    } else if (seen === null) {
+      pending.note = "the Zoho record was deleted in Zoho; created again";
+    } else if (!opts.force && link?.status === "synced" && link.remoteId && link.payloadHash === mapped.hash) {
+      counts.unchanged++;
       log(row.id, "skip", "skipped", "unchanged", link.remoteId);
       if (link.pushedVersion !== row.version) linkRows.push(linkRow(row.id, { status: "synced", pushedVersion: row.version }));
       continue;
     }
-    toWrite.push({ user, version: row.version, link, payload: mapped.payload, hash: mapped.hash });
+    toWrite.push(pending);
   }
 
   try {
@@ -99,27 +186,29 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
     const keyField = config.mapping.find((m) => "from" in m && m.from === config.matching.by)?.to ?? "Email";
 
     // Match the people without a remote record by the matching key.
-    const unlinked = toWrite.filter((p) => !p.link?.remoteId);
+    const unlinked = toWrite.filter((p) => !p.remoteId);
     const keys = unlinked.map((p) => p.payload[keyField]).filter((k): k is string => typeof k === "string");
     const found = keys.length ? await findByKeys(ctx, module, keyField, [...new Set(keys)], []) : [];
-    const updates: (Pending & { remoteId: string; linked: boolean })[] = toWrite.filter((p) => p.link?.remoteId).map((p) => ({ ...p, remoteId: p.link!.remoteId!, linked: false }));
+    const updates = toWrite.filter((p): p is Pending & { remoteId: string } => p.remoteId !== null);
     const creates: Pending[] = [];
     for (const p of unlinked) {
       const key = p.payload[keyField];
       if (typeof key !== "string") {
-        linkRows.push(linkRow(p.user.id, { status: "failed", lastError: `No ${keyField} to match by.`, failureKind: "bad_data" }));
+        counts.failed++;
+        linkRows.push(linkRow(p.user.id, { status: "failed", lastError: `No ${keyField} to match by.`, failureKind: "bad_data", pushedVersion: p.version }));
         continue;
       }
       const exact = found.filter((r) => (config.matching.caseSensitive ? r.fields[keyField] === key : String(r.fields[keyField]).toLowerCase() === key.toLowerCase()));
       if (exact.length) {
-        updates.push({ ...p, remoteId: exact.sort((a, b) => a.id.localeCompare(b.id))[0]!.id, linked: true });
+        updates.push({ ...p, remoteId: exact.sort((a, b) => a.id.localeCompare(b.id))[0]!.id, matched: true, note: p.note ?? `matched by ${config.matching.by}` });
         continue;
       }
       const twin = found.find((r) => String(r.fields[keyField]).toLowerCase() === key.toLowerCase());
       if (twin) {
         // Zoho's duplicate check ignores case: creating would merge into the twin.
         const message = `${keyField} ${key} matches only ${String(twin.fields[keyField])} (record ${twin.id}) in a different case; link it by hand or turn off case-sensitive matching.`;
-        linkRows.push(linkRow(p.user.id, { status: "unmatched", lastError: message }));
+        counts.unmatched++;
+        linkRows.push(linkRow(p.user.id, { status: "unmatched", lastError: message, pushedVersion: p.version }));
         log(p.user.id, "link", "skipped", message, twin.id);
         continue;
       }
@@ -129,7 +218,7 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
     for (let i = 0; i < updates.length; i += WRITE_BATCH) {
       const part = updates.slice(i, i + WRITE_BATCH);
       const results = await updateRecords(ctx, module, part.map((p) => ({ ...p.payload, id: p.remoteId })));
-      part.forEach((p, j) => settle(p, results[j]!, p.linked ? "link" : "update", p.remoteId));
+      part.forEach((p, j) => settle(p, results[j]!, p.matched ? "link" : "update", p.remoteId));
     }
     for (let i = 0; i < creates.length; i += WRITE_BATCH) {
       const part = creates.slice(i, i + WRITE_BATCH);
@@ -142,9 +231,11 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
       part.forEach((d, j) => {
         const r = results[j]!;
         if (r.ok) {
+          counts.disabled++;
           removed.push(d.userId);
           log(d.userId, "delete", "ok", "deleted with the directory user (onDelete is delete)", d.remoteId);
         } else {
+          counts.failed++;
           log(d.userId, "delete", "failed", `Zoho: ${r.message} (${r.code})`, d.remoteId);
         }
       });
@@ -153,10 +244,15 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
     function settle(p: Pending, r: RecordOutcome, action: "create" | "update" | "link", remoteId: string | null) {
       if (r.ok) {
         const id = r.id || remoteId!;
+        const linked = action === "link" || (action === "create" && r.action === "update");
+        if (linked) counts.linked++;
+        else if (action === "create") counts.created++;
+        else counts.updated++;
         linkRows.push(linkRow(p.user.id, { remoteId: id, remoteUrl: urlOf(id), status: "synced", payloadHash: p.hash, pushedVersion: p.version, lastSyncedAt: now }));
-        log(p.user.id, action === "create" && r.action === "update" ? "link" : action, "ok", action === "link" ? `matched by ${config.matching.by}` : null, id);
+        log(p.user.id, linked ? "link" : action, "ok", p.note ?? (linked ? `matched by ${config.matching.by}` : null), id);
         return;
       }
+      counts.failed++;
       if (remoteId && r.code === "INVALID_DATA" && r.field === "id") {
         // The record was deleted in Zoho: forget it, so the next push creates it again.
         linkRows.push(linkRow(p.user.id, { remoteId: null, remoteUrl: null, payloadHash: null, status: "failed", lastError: "The Zoho record no longer exists; it will be created again.", failureKind: "retry" }));
@@ -164,24 +260,24 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
         return;
       }
       const message = `Zoho: ${r.message} (${r.code}${r.field ? `, field ${r.field}` : ""})`;
-      linkRows.push(linkRow(p.user.id, { status: "failed", lastError: message, failureKind: "bad_data" }));
+      linkRows.push(linkRow(p.user.id, { status: "failed", lastError: message, failureKind: "bad_data", pushedVersion: p.version }));
       log(p.user.id, action, "failed", message, remoteId);
     }
   } catch (err) {
     if (!(err instanceof ProviderError)) throw err;
     // Nothing is written for the people still to push; the links say why they wait.
-    const waitingIds = new Set(toWrite.map((p) => p.user.id));
-    const waiting = toWrite.map((p) => linkRow(p.user.id, { status: "pending", lastError: err.detail, failureKind: "retry" }));
-    await saveOutcomes(db, [...linkRows.filter((l) => !waitingIds.has(l.userId)), ...waiting], logRows, null);
-    if (err.kind === "reauth") return { kind: "done" };
-    return { kind: "retry", delayMs: err.retryAfterMs, reason: err.detail, pause: err.retryAfterMs !== undefined && /TOO_MANY_REQUESTS|429/i.test(err.detail) };
+    const settled = new Set(linkRows.map((l) => l.userId));
+    const waiting = toWrite.filter((p) => !settled.has(p.user.id)).map((p) => linkRow(p.user.id, { status: "pending", lastError: err.detail, failureKind: "retry" }));
+    await saveOutcomes(db, [...linkRows, ...waiting], logRows, null, opts.alongside?.(counts, false) ?? []);
+    if (err.kind === "reauth") return { kind: "stopped", reason: err.detail, counts };
+    return { kind: "retry", delayMs: err.retryAfterMs, reason: err.detail, pause: err.retryAfterMs !== undefined && /TOO_MANY_REQUESTS|429/i.test(err.detail), counts };
   }
-  await saveOutcomes(db, linkRows, logRows, removed.length ? { integrationId: integration.id, userIds: removed } : null);
-  return { kind: "done" };
+  await saveOutcomes(db, linkRows, logRows, removed.length ? { integrationId: integration.id, userIds: removed } : null, opts.alongside?.(counts, true) ?? []);
+  return { kind: "done", counts };
 }
 
 /** Record URLs need the org id (fetched once, kept on the connection) and the data centre's CRM host. */
-async function recordUrlMaker(ctx: ConnectorContext, module: string): Promise<(id: string) => string | null> {
+export async function recordUrlMaker(ctx: ConnectorContext, module: string): Promise<(id: string) => string | null> {
   const connection = ctx.integration.connection!;
   const dc = settings(ctx.env).zohoDataCenters.find((d) => d.id === connection.dataCenter);
   if (!dc?.crm) return () => null;

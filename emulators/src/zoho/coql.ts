@@ -2,8 +2,10 @@ import type { Record_ } from "../state";
 
 // The part of COQL the hub uses (COQL-Limitations.html): `select f, … from Module
 // [where cond [and|or cond …]] [order by f [asc|desc]] [limit [offset,] count]` where a
-// condition is `f = 'v'`, `f != 'v'`, `f in ('a', 'b')`, `f is null`, `f is not null`.
-// At most 2,000 rows a call and 100,000 in all; text equality ignores case.
+// condition is `f = 'v'`, `f != 'v'`, `f in ('a', 'b')`, `f is null`, `f is not null`, or a
+// comparison of a number field (`id > 5725767000000412001`, also `>=`, `<`, `<=`).
+// At most 2,000 rows a call and 100,000 in all (offset + limit); text equality ignores case.
+// Ids are ordered as numbers, as Zoho's bigint ids are.
 
 const MAX_LIMIT = 2000;
 const MAX_OFFSET = 100_000;
@@ -28,6 +30,16 @@ function parseCondition(src: string): Condition | null {
     const [, field, op, raw] = m;
     const value = raw!.replace(/''/g, "'").toLowerCase();
     return op === "=" ? (r) => text(r[field!]) === value : (r) => text(r[field!]) !== value;
+  }
+  m = /^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(>=|<=|>|<)\s*'?(\d{1,30})'?\s*$/s.exec(src);
+  if (m) {
+    const [, field, op, raw] = m;
+    const bound = BigInt(raw!);
+    const test = { ">": (d: bigint) => d > 0n, ">=": (d: bigint) => d >= 0n, "<": (d: bigint) => d < 0n, "<=": (d: bigint) => d <= 0n }[op as ">" | ">=" | "<" | "<="];
+    return (r) => {
+      const v = r[field!];
+      return (typeof v === "string" && /^\d+$/.test(v)) || typeof v === "number" ? test(BigInt(v) - bound) : false;
+    };
   }
   m = /^\s*([A-Za-z_][A-Za-z0-9_.]*)\s+(not\s+)?in\s*\((.*)\)\s*$/is.exec(src);
   if (m) {
@@ -93,6 +105,14 @@ function splitLogical(src: string): { parts: string[]; ops: string[] } {
   return { parts, ops };
 }
 
+/** Numbers (and numeric ids) by value, the rest as text. */
+function compare(a: unknown, b: unknown): number {
+  const x = String(a ?? "");
+  const y = String(b ?? "");
+  if (/^\d+$/.test(x) && /^\d+$/.test(y)) return x.length - y.length || (x < y ? -1 : x > y ? 1 : 0);
+  return x.localeCompare(y);
+}
+
 /** Runs a COQL query against a module's records. */
 export function runCoql(query: string, moduleOf: (name: string) => Map<string, Record_> | null): { rows: Record_[]; more: boolean } | { error: CoqlError } {
   const m = QUERY.exec(query);
@@ -123,7 +143,7 @@ export function runCoql(query: string, moduleOf: (name: string) => Map<string, R
 
   let rows = [...store.values()].filter(filter);
   const key = orderBy ?? "id";
-  rows.sort((a, b) => String(a[key] ?? "").localeCompare(String(b[key] ?? "")) * (direction?.toLowerCase() === "desc" ? -1 : 1));
+  rows.sort((a, b) => compare(a[key], b[key]) * (direction?.toLowerCase() === "desc" ? -1 : 1));
   const more = rows.length > offset + limit;
   rows = rows.slice(offset, offset + limit);
   return {

@@ -11,7 +11,8 @@ export const WRITE_BATCH = 100;
  */
 const COQL_IN = 50;
 const KEYS_PER_QUERY = 100;
-const COQL_PAGE = 2000;
+/** Rows a COQL call can return; reconciliation lists this many records a call. */
+export const COQL_PAGE = 2000;
 
 export interface RemoteRecord {
   id: string;
@@ -42,6 +43,34 @@ export async function findByKeys(ctx: ConnectorContext, module: string, field: s
     for (const r of ((body as { data?: Record<string, unknown>[] }).data ?? [])) out.push({ id: String(r.id), fields: r });
   }
   return out;
+}
+
+/**
+ * One page of a module's records in id order, after `afterId` (exclusive). Paging by id
+ * rather than by offset, because COQL reads at most 100,000 rows by offset.
+ */
+export async function listPage(ctx: ConnectorContext, module: string, select: string[], afterId: string | null, limit = COQL_PAGE): Promise<{ records: RemoteRecord[]; more: boolean }> {
+  const fields = [...new Set(["id", ...select])].join(", ");
+  const where = afterId === null ? "id is not null" : `id > ${afterId.replace(/\D/g, "")}`;
+  const { status, body } = await zohoApi(ctx, "POST", "/crm/v8/coql", { select_query: `select ${fields} from ${module} where ${where} order by id asc limit ${limit}` });
+  if (status === 204) return { records: [], more: false };
+  if (status >= 400) throw new ProviderError("retry", `Zoho refused the listing (${String((body as { code?: string }).code ?? status)}).`);
+  const b = body as { data?: Record<string, unknown>[]; info?: { more_records?: boolean } };
+  const records = (b.data ?? []).map((r) => ({ id: String(r.id), fields: r }));
+  return { records, more: b.info?.more_records === true };
+}
+
+/** One record by id, or null when there is none. */
+export async function getRecord(ctx: ConnectorContext, module: string, id: string): Promise<RemoteRecord | null> {
+  const { status, body } = await zohoApi(ctx, "GET", `/crm/v8/${module}/${encodeURIComponent(id)}`);
+  if (status === 204) return null;
+  const code = (body as { code?: string } | null)?.code;
+  if (status >= 400) {
+    if (code === "INVALID_DATA") return null;
+    throw new ProviderError("retry", `Zoho refused the read (${String(code ?? status)}).`);
+  }
+  const r = (body as { data?: Record<string, unknown>[] } | null)?.data?.[0];
+  return r ? { id: String(r.id), fields: r } : null;
 }
 
 function outcomes(body: unknown, count: number, fallback: "insert" | "update" | "delete"): RecordOutcome[] {

@@ -1,0 +1,83 @@
+import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import { iso } from "../lib/time";
+import type { RunCounts } from "../sync/push";
+import type { Db } from "./client";
+import { runs, type RunRow } from "./schema";
+
+export type RunKind = "resync" | "reconcile";
+
+export async function getRun(db: Db, tenantId: string, id: string): Promise<RunRow | null> {
+  const [row] = await db.select().from(runs).where(and(eq(runs.tenantId, tenantId), eq(runs.id, id)));
+  return row ?? null;
+}
+
+/** The integration's run of this kind that is still running or held, if any. */
+export async function openRun(db: Db, integrationId: string, kind: RunKind): Promise<RunRow | null> {
+  const [row] = await db
+    .select()
+    .from(runs)
+    .where(and(eq(runs.integrationId, integrationId), eq(runs.kind, kind), inArray(runs.status, ["running", "held"])))
+    .orderBy(desc(runs.startedAt))
+    .limit(1);
+  return row ?? null;
+}
+
+const COUNT_COLUMNS = ["created", "updated", "unchanged", "disabled", "excluded", "failed", "linked", "unmatched"] as const;
+
+function addCounts(counts: RunCounts) {
+  return Object.fromEntries(COUNT_COLUMNS.map((k) => [k, sql`${runs[k]} + ${counts[k]}`])) as Record<(typeof COUNT_COLUMNS)[number], ReturnType<typeof sql>>;
+}
+
+/**
+ * The statement that records a finished page: adds its counts, moves to the next page
+ * (or ends the run), only if the run is still on this page and running, so a page
+ * handled twice is counted once.
+ */
+export function advanceRunStatement(db: Db, run: RunRow, counts: RunCounts, next: { cursor: string | null; done: boolean }) {
+  const now = Date.now();
+  return db
+    .update(runs)
+    .set({ ...addCounts(counts), page: run.page + 1, cursor: next.cursor, ...(next.done ? { status: "done" as const, finishedAt: now } : {}) })
+    .where(and(eq(runs.id, run.id), eq(runs.page, run.page), eq(runs.status, "running")));
+}
+
+/** Counts of people a page settled before a provider failure sent it back to the queue. */
+export function addRunCountsStatement(db: Db, run: RunRow, counts: RunCounts) {
+  return db
+    .update(runs)
+    .set(addCounts(counts))
+    .where(and(eq(runs.id, run.id), eq(runs.page, run.page), eq(runs.status, "running")));
+}
+
+/** Ends a run as failed with the reason, if it is still open. */
+export async function failRun(db: Db, runId: string, detail: string): Promise<void> {
+  await db
+    .update(runs)
+    .set({ status: "failed", detail, finishedAt: Date.now() })
+    .where(and(eq(runs.id, runId), inArray(runs.status, ["running", "held"])));
+}
+
+/** Runs still `running` long after they started (their pages stopped): failed, so that new ones can start. */
+export async function failStaleRuns(db: Db, startedBefore: number): Promise<number> {
+  const res = await db
+    .update(runs)
+    .set({ status: "failed", detail: "Stopped without finishing.", finishedAt: Date.now() })
+    .where(and(eq(runs.status, "running"), lt(runs.startedAt, startedBefore)));
+  return res.meta.changes ?? 0;
+}
+
+/** API.md's run. `counts` adds `linked` and `unmatched` (reconciliation) to the documented six. */
+export function runView(run: RunRow) {
+  return {
+    id: run.id,
+    integrationId: run.integrationId,
+    kind: run.kind,
+    status: run.status,
+    trigger: run.trigger,
+    userIds: run.userIds ? (JSON.parse(run.userIds) as string[]) : null,
+    counts: { created: run.created, updated: run.updated, unchanged: run.unchanged, disabled: run.disabled, excluded: run.excluded, failed: run.failed, linked: run.linked, unmatched: run.unmatched } satisfies RunCounts,
+    detail: run.detail,
+    startedAt: iso(run.startedAt),
+    finishedAt: iso(run.finishedAt),
+  };
+}

@@ -1,0 +1,86 @@
+import { and, count, eq, isNotNull, sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import type { Integration } from "../db/integrations.repo";
+import { failRun, type RunKind } from "../db/runs.repo";
+import { directoryUsers, links, runs, type RunRow } from "../db/schema";
+import { linksByUsers, usersByIds } from "../db/sync.repo";
+import type { Env } from "../env";
+import { newId } from "../lib/ids";
+import type { RunPageJob } from "../sync/jobs";
+
+/** Sends the message for the run's next page. */
+export async function sendPage(env: Env, run: Pick<RunRow, "id" | "tenantId" | "integrationId" | "page">): Promise<void> {
+  const job: RunPageJob = { kind: "run", tenantId: run.tenantId, integrationId: run.integrationId, runId: run.id, page: run.page };
+  await env.JOBS.send(job, { contentType: "json" });
+}
+
+/**
+ * The mass-change guard: why the run must wait for an admin, or null. A run would
+ * delete the remote record of every linked person whose directory record is disabled or
+ * deleted (when `onDelete` acts on them); more than `maxDisablePercent` of the linked
+ * people is held.
+ */
+export async function guardProblem(db: Db, integration: Integration, userIds: string[] | null): Promise<string | null> {
+  const { onDelete, maxDisablePercent } = integration.config;
+  if (onDelete === "ignore") return null;
+  const joined = and(eq(directoryUsers.tenantId, links.tenantId), eq(directoryUsers.id, links.userId));
+  const [all] = await db
+    .select({ linked: count(), leaving: sql<number>`coalesce(sum(${directoryUsers.status} != 'active'), 0)` })
+    .from(links)
+    .innerJoin(directoryUsers, joined)
+    .where(and(eq(links.integrationId, integration.id), isNotNull(links.remoteId)));
+  const linked = all?.linked ?? 0;
+  let leaving = Number(all?.leaving ?? 0);
+  if (userIds) {
+    // A resync of chosen people removes only theirs.
+    const chosen = new Set((await linksByUsers(db, integration.id, userIds)).filter((l) => l.remoteId).map((l) => l.userId));
+    leaving = (await usersByIds(db, integration.tenantId, [...chosen])).filter((u) => u.status !== "active").length;
+  }
+  if (!leaving || linked === 0 || (leaving / linked) * 100 <= maxDisablePercent) return null;
+  const percent = Math.round((leaving / linked) * 1000) / 10;
+  const verb = onDelete === "delete" ? "delete" : "deactivate";
+  return `Would ${verb} the records of ${leaving} of ${linked} linked people (${percent}%), more than maxDisablePercent (${maxDisablePercent}%). Approve the run to go on, or cancel it.`;
+}
+
+/**
+ * Starts a run: held by the mass-change guard, or running with its first page queued.
+ * A run whose first page cannot be queued is failed at once rather than left open.
+ */
+export async function startRun(db: Db, env: Env, integration: Integration, kind: RunKind, trigger: "cron" | "api", userIds: string[] | null = null): Promise<RunRow> {
+  const held = await guardProblem(db, integration, userIds);
+  const [run] = await db
+    .insert(runs)
+    .values({
+      id: newId("run"),
+      tenantId: integration.tenantId,
+      integrationId: integration.id,
+      kind,
+      status: held ? "held" : "running",
+      trigger,
+      userIds: userIds ? JSON.stringify([...new Set(userIds)].sort()) : null,
+      detail: held,
+      startedAt: Date.now(),
+    })
+    .returning();
+  if (!held) {
+    try {
+      await sendPage(env, run!);
+    } catch (err) {
+      await failRun(db, run!.id, "The run could not be queued.");
+      throw err;
+    }
+  }
+  return run!;
+}
+
+/** An admin's approval of a held run: it goes on past the guard. Answers false when the run was not held. */
+export async function approveRun(db: Db, env: Env, run: RunRow): Promise<boolean> {
+  const [updated] = await db
+    .update(runs)
+    .set({ status: "running", approved: 1, detail: null })
+    .where(and(eq(runs.id, run.id), eq(runs.status, "held")))
+    .returning();
+  if (!updated) return false;
+  await sendPage(env, updated);
+  return true;
+}
