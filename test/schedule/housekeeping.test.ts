@@ -25,6 +25,28 @@ describe("housekeeping cron", () => {
     expect(states.results.map((r) => r.nonce)).toEqual([`live-${now}`]);
   });
 
+  it("trims sync logs past RETENTION_DAYS, oldest first, and fails runs that stopped without finishing", async () => {
+    const t = await createTenant();
+    const now = Date.now();
+    const day = 24 * 3600 * 1000;
+    const log = env.DB.prepare("INSERT INTO sync_logs (tenant_id, integration_id, user_id, action, status, at) VALUES (?, 'int_h', ?, 'update', 'ok', ?)");
+    await env.DB.batch([log.bind(t.id, "old", now - 8 * day), log.bind(t.id, "older", now - 40 * day), log.bind(t.id, "new", now - 6 * day)]);
+    const run = env.DB.prepare("INSERT INTO runs (id, tenant_id, integration_id, kind, status, trigger, started_at) VALUES (?, ?, 'int_h', 'resync', 'running', 'cron', ?)");
+    await env.DB.batch([run.bind(`run_stale_${now}`, t.id, now - 2 * day), run.bind(`run_live_${now}`, t.id, now - 60_000)]);
+
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ cron: "30 3 * * *", scheduledTime: new Date(now) }), { ...env, RETENTION_DAYS: "7" }, ctx);
+    await waitOnExecutionContext(ctx);
+
+    const { results } = await env.DB.prepare("SELECT user_id FROM sync_logs WHERE tenant_id = ?").bind(t.id).all();
+    expect(results.map((r) => r.user_id)).toEqual(["new"]);
+    const runs = await env.DB.prepare("SELECT id, status, detail FROM runs WHERE tenant_id = ? ORDER BY id").bind(t.id).all();
+    expect(runs.results).toEqual([
+      { id: `run_live_${now}`, status: "running", detail: null },
+      { id: `run_stale_${now}`, status: "failed", detail: "Stopped without finishing." },
+    ]);
+  });
+
   it("the every-minute cron leaves the records alone", async () => {
     const t = await createTenant();
     const old = Date.now() - 40 * 24 * 3600 * 1000;

@@ -1,13 +1,14 @@
 import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
-import { createTenant, eventually, sendWebhook, userEvent } from "../helpers";
+import { call, createTenant, eventually, sendWebhook, userEvent } from "../helpers";
 import { emu, resetEmulator, setFaults } from "../emulators/helpers";
 import { connectThroughProvider, createIntegration } from "../integrations/helpers";
+import { linkIn, runSettled } from "./helpers";
 
 beforeEach(() => resetEmulator());
 
 describe("exhausted retries", () => {
-  it("after the last retry the dead-letter queue marks the link failed with the last reason", async () => {
+  it("after the last retry the dead-letter queue marks the link failed with the last reason; a resync replays it once the fault is lifted", async () => {
     const t = await createTenant();
     const i = await createIntegration(t, { provider: "zoho-crm" });
     await connectThroughProvider(t, i.id, "admin@acme.example");
@@ -20,5 +21,15 @@ describe("exhausted retries", () => {
     expect(failed.failure_kind).toBe("retry");
     expect(failed.last_error).toBe("Gave up after every retry: Zoho answered 500.");
     expect(((await (await emu("/_emulator/zoho/us/crm/Contacts?email=doomed@hub.example")).json()) as { count: number }).count).toBe(0);
+
+    // The fault is lifted; the "Resync Users" button replays the person.
+    await emu("/_emulator/faults", { method: "DELETE" });
+    const res = await call(`/v1/integrations/${i.id}/resync`, { method: "POST", json: { userIds: ["u_doomed"] }, token: t.apiKey });
+    expect(res.status).toBe(202);
+    const run = await runSettled(t, ((await res.json()) as { runId: string }).runId);
+    expect(run).toMatchObject({ status: "done", counts: expect.objectContaining({ created: 1, failed: 0 }) });
+    const synced = await linkIn(i.id, "u_doomed", ["synced"]);
+    const { records } = (await (await emu("/_emulator/zoho/us/crm/Contacts?email=doomed@hub.example")).json()) as { records: { id: string }[] };
+    expect(records.map((r) => r.id)).toEqual([synced.remote_id]);
   }, 90_000);
 });

@@ -1,53 +1,12 @@
 import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
-import { call, createTenant, eventually, sendWebhook, userEvent, type TestTenant } from "../helpers";
+import { call, eventually } from "../helpers";
 import { calls, emu, EMU, resetEmulator, setFaults } from "../emulators/helpers";
-import { connectThroughProvider, createIntegration } from "../integrations/helpers";
+import { connectedCrm, contacts, link, linkIn, logs, send } from "./helpers";
 
 beforeEach(() => resetEmulator());
 
-interface Link {
-  status: string;
-  remote_id: string | null;
-  remote_url: string | null;
-  last_error: string | null;
-  failure_kind: string | null;
-}
-
-/** A tenant with a connected Zoho CRM (US) integration, optionally with config changes. */
-async function connectedCrm(config: Record<string, unknown> = {}) {
-  const t = await createTenant();
-  const i = await createIntegration(t, { provider: "zoho-crm", config });
-  await connectThroughProvider(t, i.id, "admin@acme.example");
-  return { t, integrationId: i.id };
-}
-
-function link(integrationId: string, userId: string) {
-  return env.DB.prepare("SELECT * FROM links WHERE integration_id = ? AND user_id = ?").bind(integrationId, userId).first<Link>();
-}
-
-/** Waits until the person's link is in one of `statuses`. */
-function linkIn(integrationId: string, userId: string, statuses: string[], timeoutMs = 15_000) {
-  return eventually(async () => {
-    const l = await link(integrationId, userId);
-    return l && statuses.includes(l.status) ? l : undefined;
-  }, timeoutMs);
-}
-
-async function contacts(email?: string) {
-  return ((await (await emu(`/_emulator/zoho/us/crm/Contacts${email ? `?email=${encodeURIComponent(email)}` : ""}`)).json()) as { count: number; records: Record<string, any>[] });
-}
-
-async function logs(integrationId: string, userId: string) {
-  const { results } = await env.DB.prepare("SELECT action, status, detail FROM sync_logs WHERE integration_id = ? AND user_id = ? ORDER BY id").bind(integrationId, userId).all();
-  return results as { action: string; status: string; detail: string | null }[];
-}
-
 const ada = { id: "u_ada", email: "ada@hub.example", firstName: "Ada", lastName: "Lovelace", department: "Analytics", role: "mentee" };
-
-function send(t: TestTenant, type: string, data: Record<string, unknown>) {
-  return sendWebhook(t, userEvent(type, data));
-}
 
 describe("push to Zoho CRM", () => {
   it("creates the contact, links it with the record URL, and logs the create", async () => {
