@@ -101,6 +101,7 @@ function printNextSteps(demo) {
     `  curl -s ${hubUrl}/v1/tenant -H 'authorization: Bearer ${demo.apiKey}'`,
     "  npm run demo:webhook        # sends a signed user.created for Ada Lovelace, as a host app would",
     `  curl -s ${hubUrl}/v1/directory/users/u_ada -H 'authorization: Bearer ${demo.apiKey}'`,
+    `  curl -s '${hubUrl}/__scheduled?cron=*+*+*+*+*'   # one cron tick: starts the resyncs and reconciliations that are due`,
     "  Read the README for the HTTP contract and for pointing the hub at real Zoho and Microsoft accounts.",
     "  (The demo tenant's credentials are saved in .wrangler/usersync-demo.json.) Stop with Ctrl-C.",
     "",
@@ -115,7 +116,8 @@ const emulators = spawn(bin("wrangler"), ["dev", "-c", "emulators/wrangler.toml"
   cwd: root,
   stdio: "inherit",
 });
-const hub = spawn(bin("wrangler"), ["dev", "--port", String(port), "--inspector-port", "9229", ...devFlags], { cwd: root, stdio: "inherit" });
+// --test-scheduled: wrangler dev fires no cron by itself; /__scheduled runs a tick on demand.
+const hub = spawn(bin("wrangler"), ["dev", "--port", String(port), "--inspector-port", "9229", "--test-scheduled", ...devFlags], { cwd: root, stdio: "inherit" });
 const children = [hub, emulators];
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => children.forEach((c) => c.kill(signal)));
 for (const c of children) {
