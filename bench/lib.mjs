@@ -155,3 +155,35 @@ export function round(n, digits = 1) {
   const f = 10 ** digits;
   return Math.round(n * f) / f;
 }
+
+/**
+ * An empty emulated world, a tenant on the hub and a Zoho CRM integration connected
+ * through the emulator's (auto-approved) consent. Answers the tenant, an `api(path, init)`
+ * that calls the hub with its API key, and the integration.
+ */
+export async function connectedCrm(hub, emulators) {
+  await fetch(`${emulators.url}/_emulator/reset`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ seed: false }) });
+  const created = await (await fetch(`${hub.url}/v1/tenants`, { method: "POST", headers: { authorization: `Bearer ${hub.secrets.OPERATOR_TOKEN}`, "content-type": "application/json" }, body: JSON.stringify({ name: "Bench" }) })).json();
+  const api = (path, init = {}) =>
+    fetch(`${hub.url}${path}`, { ...init, headers: { authorization: `Bearer ${created.apiKey}`, ...(init.body !== undefined ? { "content-type": "application/json" } : {}), ...init.headers } });
+  const integration = await (await api("/v1/integrations", { method: "POST", body: JSON.stringify({ provider: "zoho-crm" }) })).json();
+  const { authorizeUrl } = await (await api(`/v1/integrations/${integration.id}/connect`, { method: "POST" })).json();
+  const consent = new URL(authorizeUrl);
+  consent.searchParams.set("auto_approve", "1");
+  consent.searchParams.set("login_hint", "admin@acme.example");
+  const callback = new URL((await fetch(consent, { redirect: "manual" })).headers.get("location"));
+  const done = await fetch(`${hub.url}${callback.pathname}${callback.search}`, { redirect: "manual" });
+  if (done.status !== 302) throw new Error(`connect failed: ${done.status} ${await done.text()}`);
+  return { tenant: { id: created.tenant.id, webhookSecret: created.webhookSecret }, api, integration };
+}
+
+/** Starts a run (`resync` or `reconcile`) and polls it until it is no longer running; answers it with the wall time. */
+export async function runToEnd(api, integrationId, kind, maxMs = 900_000) {
+  const started = Date.now();
+  const res = await api(`/v1/integrations/${integrationId}/${kind}`, { method: "POST" });
+  if (res.status !== 202) throw new Error(`${kind} answered ${res.status}: ${await res.text()}`);
+  const { runId } = await res.json();
+  let run;
+  while ((run = await (await api(`/v1/runs/${runId}`)).json()).status === "running" && Date.now() - started < maxMs) await new Promise((r) => setTimeout(r, 250));
+  return { run, seconds: (Date.now() - started) / 1000 };
+}

@@ -7,7 +7,7 @@
 // Usage: npm run bench:reconcile [-- --people 100000 --edited 100 --deleted 20]
 import { parseArgs } from "node:util";
 import { emulatorSettings } from "../emulators/settings.mjs";
-import { round, startEmulators, startHub } from "./lib.mjs";
+import { connectedCrm, round, runToEnd, startEmulators, startHub } from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: { people: { type: "string", default: "100000" }, edited: { type: "string", default: "100" }, deleted: { type: "string", default: "20" } },
@@ -15,7 +15,6 @@ const { values: args } = parseArgs({
 const people = Number(args.people);
 const edited = Number(args.edited);
 const deleted = Number(args.deleted);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const remoteId = (i) => `57257680${String(i).padStart(11, "0")}`;
 const pad = (i) => String(i).padStart(6, "0");
 
@@ -23,30 +22,18 @@ const emulators = await startEmulators({ port: 8798 });
 const hub = await startHub({ port: 8797, vars: { PUBLIC_URL: "http://127.0.0.1:8797", ...emulatorSettings(emulators.url) } });
 try {
   const emu = (path, init = {}) => fetch(`${emulators.url}${path}`, { ...init, headers: { "content-type": "application/json", ...init.headers } });
-  await emu("/_emulator/reset", { method: "POST", body: JSON.stringify({ seed: false }) });
-  const created = await (await fetch(`${hub.url}/v1/tenants`, { method: "POST", headers: { authorization: `Bearer ${hub.secrets.OPERATOR_TOKEN}`, "content-type": "application/json" }, body: JSON.stringify({ name: "Bench" }) })).json();
-  const api = (path, init = {}) => fetch(`${hub.url}${path}`, { ...init, headers: { authorization: `Bearer ${created.apiKey}`, "content-type": "application/json", ...init.headers } });
-
-  // Connect a Zoho CRM integration through the emulator's (auto-approved) consent.
-  const integration = await (await api("/v1/integrations", { method: "POST", body: JSON.stringify({ provider: "zoho-crm" }) })).json();
-  const { authorizeUrl } = await (await api(`/v1/integrations/${integration.id}/connect`, { method: "POST" })).json();
-  const consent = new URL(authorizeUrl);
-  consent.searchParams.set("auto_approve", "1");
-  consent.searchParams.set("login_hint", "admin@acme.example");
-  const callback = new URL((await fetch(consent, { redirect: "manual" })).headers.get("location"));
-  const done = await fetch(`${hub.url}${callback.pathname}${callback.search}`, { redirect: "manual" });
-  if (done.status !== 302) throw new Error(`connect failed: ${done.status} ${await done.text()}`);
+  const { tenant, api, integration } = await connectedCrm(hub, emulators);
 
   // The directory and the links, written straight into the hub's local D1.
   const seedStarted = Date.now();
   const now = Date.now();
   hub.sql(`WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${people - 1})
     INSERT INTO directory_users (tenant_id, id, email, email_lower, first_name, last_name, status, profile, version, source_updated_at, needs_push, created_at, updated_at)
-    SELECT '${created.tenant.id}', printf('u_%06d', i), printf('person%06d@bench.example', i), printf('person%06d@bench.example', i), 'Person', printf('Number %d', i), 'active',
+    SELECT '${tenant.id}', printf('u_%06d', i), printf('person%06d@bench.example', i), printf('person%06d@bench.example', i), 'Person', printf('Number %d', i), 'active',
            printf('{"department":"Dept %d"}', i % 9), 1, ${now}, 0, ${now}, ${now} FROM n`);
   hub.sql(`WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${people - 1})
     INSERT INTO links (tenant_id, integration_id, user_id, remote_id, remote_url, status, payload_hash, pushed_version, last_synced_at, updated_at)
-    SELECT '${created.tenant.id}', '${integration.id}', printf('u_%06d', i), printf('57257680%011d', i), NULL, 'synced', NULL, 1, ${now}, ${now} FROM n`);
+    SELECT '${tenant.id}', '${integration.id}', printf('u_%06d', i), printf('57257680%011d', i), NULL, 'synced', NULL, 1, ${now}, ${now} FROM n`);
   // Their contacts in the emulator, as the hub would have pushed them.
   for (let start = 0; start < people; start += 5000) {
     const records = [];
@@ -76,13 +63,7 @@ try {
 
   async function reconcile(label) {
     await emu("/_emulator/calls", { method: "DELETE" });
-    const started = Date.now();
-    const res = await api(`/v1/integrations/${integration.id}/reconcile`, { method: "POST" });
-    if (res.status !== 202) throw new Error(`reconcile answered ${res.status}: ${await res.text()}`);
-    const { runId } = await res.json();
-    let run;
-    while ((run = await (await api(`/v1/runs/${runId}`)).json()).status === "running" && Date.now() - started < 900_000) await sleep(250);
-    const seconds = (Date.now() - started) / 1000;
+    const { run, seconds } = await runToEnd(api, integration.id, "reconcile");
     const c = await crmCalls();
     return { label, status: run.status, seconds: round(seconds), counts: run.counts, calls: c, listed: people - deleted };
   }

@@ -6,8 +6,8 @@ import { directoryUsers, links, type RunRow } from "../db/schema";
 import type { Env } from "../env";
 import { pushGroup, type GroupOutcome } from "../sync/push";
 
-/** People a resync page pushes: bulk calls stay full (two Zoho calls a hundred) while a page stays small. */
-export const RESYNC_PAGE = 200;
+/** People a resync page pushes: one COQL lookup and five bulk writes of 100 for a full page. */
+export const RESYNC_PAGE = 500;
 
 /**
  * The next people after `after` that a resync pushes: no link yet (active people), a

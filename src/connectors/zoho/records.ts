@@ -7,10 +7,11 @@ import { zohoApi, type ConnectorContext } from "./client";
 export const WRITE_BATCH = 100;
 /**
  * COQL (COQL-Limitations.html): `in` takes up to 50 values and WHERE up to 25 criteria,
- * so one query looks up 100 keys as two `in` lists joined by `or`; at most 2,000 rows a call.
+ * so one query looks up 500 keys as ten `in` lists joined by `or`; at most 2,000 rows a
+ * call (a query that matches more is asked again in halves).
  */
 const COQL_IN = 50;
-const KEYS_PER_QUERY = 100;
+const KEYS_PER_QUERY = 500;
 /** Rows a COQL call can return; reconciliation lists this many records a call. */
 export const COQL_PAGE = 2000;
 
@@ -32,16 +33,23 @@ function quote(value: string): string {
 export async function findByKeys(ctx: ConnectorContext, module: string, field: string, values: string[], select: string[]): Promise<RemoteRecord[]> {
   const out: RemoteRecord[] = [];
   const fields = [...new Set(["id", field, ...select])].join(", ");
-  for (let i = 0; i < values.length; i += KEYS_PER_QUERY) {
-    const part = values.slice(i, i + KEYS_PER_QUERY);
+  const lookup = async (part: string[]): Promise<void> => {
     const lists: string[] = [];
     for (let j = 0; j < part.length; j += COQL_IN) lists.push(`(${field} in (${part.slice(j, j + COQL_IN).map(quote).join(", ")}))`);
     const where = lists.join(" or ");
     const { status, body } = await zohoApi(ctx, "POST", "/crm/v8/coql", { select_query: `select ${fields} from ${module} where ${where} limit ${COQL_PAGE}` });
-    if (status === 204) continue;
+    if (status === 204) return;
     if (status >= 400) throw new ProviderError("retry", `Zoho refused the lookup (${String((body as { code?: string }).code ?? status)}).`);
-    for (const r of ((body as { data?: Record<string, unknown>[] }).data ?? [])) out.push({ id: String(r.id), fields: r });
-  }
+    const b = body as { data?: Record<string, unknown>[]; info?: { more_records?: boolean } };
+    if (b.info?.more_records && part.length > 1) {
+      // More than 2,000 matches: ask again in halves, so that none is missed.
+      await lookup(part.slice(0, part.length >> 1));
+      await lookup(part.slice(part.length >> 1));
+      return;
+    }
+    for (const r of b.data ?? []) out.push({ id: String(r.id), fields: r });
+  };
+  for (let i = 0; i < values.length; i += KEYS_PER_QUERY) await lookup(values.slice(i, i + KEYS_PER_QUERY));
   return out;
 }
 

@@ -29,7 +29,7 @@ const factory = createFactory<TenantEnv>();
 const manage = requirePermission("manage_integrations");
 
 /** The integration named by the path, of the caller's tenant; 404 otherwise. */
-async function load(c: Context<TenantEnv>, id: string): Promise<Integration> {
+export async function load(c: Context<TenantEnv>, id: string): Promise<Integration> {
   const integration = await getIntegration(c.get("db"), c.get("tenant").id, id);
   if (!integration) throw AppError.notFound("integration");
   return integration;

@@ -4,7 +4,7 @@ import { createFactory } from "hono/factory";
 import { ProviderError } from "../../connectors";
 import { getRecord } from "../../connectors/zoho/records";
 import { getUser } from "../../db/directory.repo";
-import { getIntegration, type Integration } from "../../db/integrations.repo";
+import type { Integration } from "../../db/integrations.repo";
 import { failRun, getRun, openRun, runView, type RunKind } from "../../db/runs.repo";
 import { directoryUsers, links, remoteUnmatched, syncLogs } from "../../db/schema";
 import { usersByIds } from "../../db/sync.repo";
@@ -17,16 +17,11 @@ import { iso } from "../../lib/time";
 import { approveRun, startRun } from "../../runs/start";
 import type { PushJob } from "../../sync/jobs";
 import { canPush, recordUrlMaker } from "../../sync/push";
+import { load } from "../integrations/integrations.handlers";
 import { contracts, IntegrationParams, LinkBody, LinkParams, LinksQuery, LogsQuery, ResyncBody, RunParams, UnmatchedQuery } from "./runs.routes";
 
 const factory = createFactory<TenantEnv>();
 const manage = requirePermission("manage_integrations");
-
-async function load(c: Context<TenantEnv>, id: string): Promise<Integration> {
-  const integration = await getIntegration(c.get("db"), c.get("tenant").id, id);
-  if (!integration) throw AppError.notFound("integration");
-  return integration;
-}
 
 /** Runs and manual links need a connected Zoho CRM integration that is active. */
 function assertRunnable(integration: Integration): void {
