@@ -75,6 +75,8 @@ export function runView(run: RunRow) {
     status: run.status,
     trigger: run.trigger,
     userIds: run.userIds ? (JSON.parse(run.userIds) as string[]) : null,
+    /** True once an admin approved it past the mass-change guard. */
+    approved: run.approved === 1,
     counts: { created: run.created, updated: run.updated, unchanged: run.unchanged, disabled: run.disabled, excluded: run.excluded, failed: run.failed, linked: run.linked, unmatched: run.unmatched } satisfies RunCounts,
     detail: run.detail,
     startedAt: iso(run.startedAt),

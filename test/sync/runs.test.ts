@@ -110,7 +110,7 @@ describe("mass-change guard", () => {
     const approved = await call(`/v1/runs/${runId}/approve`, { method: "POST", token: t.apiKey });
     expect(approved.status).toBe(200);
     const done = await runSettled(t, runId);
-    expect(done).toMatchObject({ status: "done", counts: counts({ disabled: 2 }) });
+    expect(done).toMatchObject({ status: "done", approved: true, detail: null, counts: counts({ disabled: 2 }) });
     expect((await contacts()).count).toBe(3);
     expect(await link(integrationId, "p1")).toBeNull();
     expect((await call(`/v1/runs/${runId}/approve`, { method: "POST", token: t.apiKey })).status).toBe(409);

@@ -36,6 +36,7 @@ export const RunOut = v.object({
   status: v.picklist(["running", "held", "done", "failed"]),
   trigger: v.picklist(["cron", "api"]),
   userIds: v.nullable(v.array(v.string())),
+  approved: v.boolean(),
   counts: Counts,
   detail: Nullable,
   startedAt: v.string(),
