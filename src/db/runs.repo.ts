@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import { iso } from "../lib/time";
-import type { RunCounts } from "../sync/push";
+import { COUNT_KEYS, noCounts, type RunCounts } from "../sync/push";
 import type { Db } from "./client";
 import { runs, type RunRow } from "./schema";
 
@@ -22,10 +22,14 @@ export async function openRun(db: Db, integrationId: string, kind: RunKind): Pro
   return row ?? null;
 }
 
-const COUNT_COLUMNS = ["created", "updated", "unchanged", "disabled", "excluded", "failed", "linked", "unmatched"] as const;
-
 function addCounts(counts: RunCounts) {
-  return Object.fromEntries(COUNT_COLUMNS.map((k) => [k, sql`${runs[k]} + ${counts[k]}`])) as Record<(typeof COUNT_COLUMNS)[number], ReturnType<typeof sql>>;
+  return Object.fromEntries(COUNT_KEYS.map((k) => [k, sql`${runs[k]} + ${counts[k]}`])) as Record<keyof RunCounts, ReturnType<typeof sql>>;
+}
+
+function countsOf(run: RunRow): RunCounts {
+  const counts = noCounts();
+  for (const k of COUNT_KEYS) counts[k] = run[k];
+  return counts;
 }
 
 /**
@@ -77,7 +81,7 @@ export function runView(run: RunRow) {
     userIds: run.userIds ? (JSON.parse(run.userIds) as string[]) : null,
     /** True once an admin approved it past the mass-change guard. */
     approved: run.approved === 1,
-    counts: { created: run.created, updated: run.updated, unchanged: run.unchanged, disabled: run.disabled, excluded: run.excluded, failed: run.failed, linked: run.linked, unmatched: run.unmatched } satisfies RunCounts,
+    counts: countsOf(run),
     detail: run.detail,
     startedAt: iso(run.startedAt),
     finishedAt: iso(run.finishedAt),

@@ -10,7 +10,7 @@ import { linksByUsers, usersByIds } from "../db/sync.repo";
 import { userView } from "../directory/user";
 import type { Env } from "../env";
 import { outOfScope, payloadHash, type SourceUser } from "../sync/mapping";
-import { noCounts, pushGroup, recordUrlMaker, type GroupOutcome } from "../sync/push";
+import { COUNT_KEYS, noCounts, pushGroup, recordUrlMaker, type GroupOutcome } from "../sync/push";
 
 /**
  * Links of the integration whose remote id is in (after, upTo]. Zoho lists records in
@@ -169,7 +169,7 @@ export async function reconcilePage(db: Db, env: Env, integration: Integration, 
     alongside: (pushed, finished) => {
       if (!finished) return [];
       const total = noCounts();
-      for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] = counts[k] + pushed[k];
+      for (const k of COUNT_KEYS) total[k] = counts[k] + pushed[k];
       return [...marks, ...remember, advanceRunStatement(db, run, total, { cursor: last ?? run.cursor, done: !more })];
     },
   });

@@ -44,22 +44,19 @@ async function duePeople(db: Db, integration: Integration, after: string): Promi
 export async function resyncPage(db: Db, env: Env, integration: Integration, run: RunRow): Promise<GroupOutcome & { more: boolean }> {
   const after = run.cursor ?? "";
   let ids: string[];
+  let more: boolean;
   if (run.userIds) {
-    const chosen = (JSON.parse(run.userIds) as string[]).filter((id) => id > after);
     // pushGroup reads only the tenant's own people, so an id that went since is passed over.
+    const chosen = (JSON.parse(run.userIds) as string[]).filter((id) => id > after);
     ids = chosen.slice(0, RESYNC_PAGE);
-    const more = chosen.length > RESYNC_PAGE;
-    const cursor = ids[ids.length - 1] ?? null;
-    const outcome = await pushGroup(db, env, integration, ids, {
-      force: true,
-      alongside: (counts, finished) => [finished ? advanceRunStatement(db, run, counts, { cursor, done: !more }) : addRunCountsStatement(db, run, counts)],
-    });
-    return { ...outcome, more };
+    more = chosen.length > RESYNC_PAGE;
+  } else {
+    ids = await duePeople(db, integration, after);
+    more = ids.length === RESYNC_PAGE;
   }
-  ids = await duePeople(db, integration, after);
-  const more = ids.length === RESYNC_PAGE;
   const cursor = ids[ids.length - 1] ?? run.cursor;
   const outcome = await pushGroup(db, env, integration, ids, {
+    force: run.userIds !== null,
     alongside: (counts, finished) => [finished ? advanceRunStatement(db, run, counts, { cursor, done: !more }) : addRunCountsStatement(db, run, counts)],
   });
   return { ...outcome, more };

@@ -13,20 +13,12 @@ import { mapUser, outOfScope, type SourceUser } from "./mapping";
 
 type LogRow = typeof syncLogs.$inferInsert;
 
-/** What a push did, person by person, as a run reports it (API.md's `counts`, plus `linked` and `unmatched`). */
-export interface RunCounts {
-  created: number;
-  updated: number;
-  unchanged: number;
-  disabled: number;
-  excluded: number;
-  failed: number;
-  linked: number;
-  unmatched: number;
-}
+/** What a run counts, person by person: API.md's six `counts`, plus `linked` and `unmatched`. */
+export const COUNT_KEYS = ["created", "updated", "unchanged", "disabled", "excluded", "failed", "linked", "unmatched"] as const;
+export type RunCounts = Record<(typeof COUNT_KEYS)[number], number>;
 
 export function noCounts(): RunCounts {
-  return { created: 0, updated: 0, unchanged: 0, disabled: 0, excluded: 0, failed: 0, linked: 0, unmatched: 0 };
+  return Object.fromEntries(COUNT_KEYS.map((k) => [k, 0])) as RunCounts;
 }
 
 /** What became of a group of jobs: done, or to be tried again after `delayMs`. */

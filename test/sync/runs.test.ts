@@ -1,8 +1,6 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
-import { createApp } from "../../src/app";
 import worker from "../../src/index";
-import type { JobMessage } from "../../src/sync/jobs";
 import { call, eventually, problem, type TestTenant } from "../helpers";
 import { calls, emu, resetEmulator } from "../emulators/helpers";
 import { connectedCrm, contacts, link, linkIn, logs, runSettled, send } from "./helpers";
@@ -11,22 +9,17 @@ import { connectedCrm, contacts, link, linkIn, logs, runSettled, send } from "./
 beforeEach(() => resetEmulator(false));
 
 /**
- * Stands in for the JOBS binding where a job must be lost (the message never reaches the
- * consumer, as when a webhook's push job vanished): it accepts and drops everything.
+ * Changes directory people while the integration is deactivated, so that no job is made
+ * for it (as when a webhook's push job never arrived), then activates it again. Real
+ * D1 and the real queue throughout.
  */
-const lostQueue = { send: async () => undefined, sendBatch: async () => undefined } as unknown as Queue<JobMessage>;
-
-/** Writes a directory user through the REST API while every job it makes is lost. */
-async function writeWithLostJob(t: TestTenant, user: Record<string, unknown>) {
-  const ctx = createExecutionContext();
-  const res = await createApp().request(
-    `/v1/directory/users/${String(user.id)}`,
-    { method: "PUT", body: JSON.stringify(user), headers: { "content-type": "application/json", authorization: `Bearer ${t.apiKey}` } },
-    { ...env, JOBS: lostQueue },
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  expect(res.status).toBeLessThan(300);
+async function changeWithoutJobs(t: TestTenant, integrationId: string, users: Record<string, unknown>[]) {
+  expect((await call(`/v1/integrations/${integrationId}/deactivate`, { method: "POST", token: t.apiKey })).status).toBe(200);
+  for (const user of users) {
+    const res = await call(`/v1/directory/users/${String(user.id)}`, { method: "PUT", json: user, token: t.apiKey });
+    expect(res.status).toBeLessThan(300);
+  }
+  expect((await call(`/v1/integrations/${integrationId}/activate`, { method: "POST", token: t.apiKey })).status).toBe(200);
 }
 
 async function startRun(t: TestTenant, integrationId: string, kind: "resync" | "reconcile", body?: unknown) {
@@ -52,10 +45,8 @@ describe("resync", () => {
     const ada = await linkIn(integrationId, "ada", ["synced"]);
     await linkIn(integrationId, "bob", ["synced"]);
 
-    // Three changes whose jobs are lost: a new person, a changed one, a program manager.
-    await writeWithLostJob(t, person("cyd"));
-    await writeWithLostJob(t, person("ada", { department: "Research" }));
-    await writeWithLostJob(t, person("pm", { role: "program_manager" }));
+    // Three changes that made no job: a new person, a changed one, a program manager.
+    await changeWithoutJobs(t, integrationId, [person("cyd"), person("ada", { department: "Research" }), person("pm", { role: "program_manager" })]);
     expect((await contacts("cyd@hub.example")).count).toBe(0);
 
     const run = await runSettled(t, await startRun(t, integrationId, "resync"));
@@ -95,9 +86,8 @@ describe("mass-change guard", () => {
     for (const id of ids) await send(t, "user.created", person(id));
     for (const id of ids) await linkIn(integrationId, id, ["synced"]);
 
-    // Two of five disabled while their jobs are lost: 40% > 20%.
-    await writeWithLostJob(t, person("p1", { status: "disabled" }));
-    await writeWithLostJob(t, person("p2", { status: "disabled" }));
+    // Two of five disabled without jobs: 40% > 20%.
+    await changeWithoutJobs(t, integrationId, [person("p1", { status: "disabled" }), person("p2", { status: "disabled" })]);
     const runId = await startRun(t, integrationId, "resync");
     const held = await runSettled(t, runId);
     expect(held.status).toBe("held");
@@ -116,7 +106,7 @@ describe("mass-change guard", () => {
     expect((await call(`/v1/runs/${runId}/approve`, { method: "POST", token: t.apiKey })).status).toBe(409);
 
     // Another mass disable, cancelled this time: nothing is deleted.
-    await writeWithLostJob(t, person("p3", { status: "disabled" }));
+    await changeWithoutJobs(t, integrationId, [person("p3", { status: "disabled" })]);
     const second = await startRun(t, integrationId, "resync");
     expect((await runSettled(t, second)).status).toBe("held");
     const cancelled = await call(`/v1/runs/${second}/cancel`, { method: "POST", token: t.apiKey });
@@ -180,8 +170,8 @@ describe("reconciliation", () => {
         ],
       },
     });
-    // Dan's job is lost; Eve's push finds only a contact whose e-mail differs in case.
-    await writeWithLostJob(t, person("dan"));
+    // Dan's change made no job; Eve's push finds only a contact whose e-mail differs in case.
+    await changeWithoutJobs(t, integrationId, [person("dan")]);
     await send(t, "user.created", person("eve"));
     await linkIn(integrationId, "eve", ["unmatched"]);
 

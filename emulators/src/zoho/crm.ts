@@ -127,6 +127,19 @@ async function readData(c: Context): Promise<{ data: Record<string, unknown>[]; 
   return { data: data as Record<string, unknown>[], body: body as Record<string, unknown> };
 }
 
+/**
+ * What every record write starts with: the module and scope checked, the body's `data`
+ * read, and the duplicate-check fields (the request's, else the module's system ones).
+ */
+async function writeRequest(c: Context, op: "CREATE" | "UPDATE") {
+  const access = moduleAccess(c, op);
+  if (access instanceof Response) return access;
+  const read = await readData(c);
+  if (read instanceof Response) return read;
+  const dupFields = (read.body.duplicate_check_fields as string[] | undefined) ?? SYSTEM_DUPLICATE_FIELDS[access.module] ?? [];
+  return { ...access, data: read.data, dupFields };
+}
+
 // ---- organisation --------------------------------------------------------------------
 
 crm.get("/crm/v8/org", (c) => {
@@ -297,13 +310,10 @@ crm.get("/crm/v8/:module", (c) => {
 });
 
 crm.post("/crm/v8/:module", async (c) => {
-  const access = moduleAccess(c, "CREATE");
-  if (access instanceof Response) return access;
-  const { module, store } = access;
-  const read = await readData(c);
-  if (read instanceof Response) return read;
-  const dupFields = (read.body.duplicate_check_fields as string[] | undefined) ?? SYSTEM_DUPLICATE_FIELDS[module] ?? [];
-  const outcomes = read.data.map((rec, i): Outcome => {
+  const req = await writeRequest(c, "CREATE");
+  if (req instanceof Response) return req;
+  const { module, store, dupFields } = req;
+  const outcomes = req.data.map((rec, i): Outcome => {
     const invalid = validate(module, rec, i, true);
     if (invalid) return invalid;
     const dup = findDuplicate(store, rec, dupFields);
@@ -320,13 +330,10 @@ crm.post("/crm/v8/:module", async (c) => {
 });
 
 crm.post("/crm/v8/:module/upsert", async (c) => {
-  const access = moduleAccess(c, "CREATE");
-  if (access instanceof Response) return access;
-  const { module, store } = access;
-  const read = await readData(c);
-  if (read instanceof Response) return read;
-  const dupFields = (read.body.duplicate_check_fields as string[] | undefined) ?? SYSTEM_DUPLICATE_FIELDS[module] ?? [];
-  const outcomes = read.data.map((rec, i): Outcome => {
+  const req = await writeRequest(c, "CREATE");
+  if (req instanceof Response) return req;
+  const { module, store, dupFields } = req;
+  const outcomes = req.data.map((rec, i): Outcome => {
     const dup = findDuplicate(store, rec, dupFields);
     const invalid = validate(module, rec, i, !dup);
     if (invalid) return invalid;
@@ -340,13 +347,11 @@ crm.post("/crm/v8/:module/upsert", async (c) => {
 });
 
 crm.put("/crm/v8/:module/:id?", async (c) => {
-  const access = moduleAccess(c, "UPDATE");
-  if (access instanceof Response) return access;
-  const { module, store } = access;
-  const read = await readData(c);
-  if (read instanceof Response) return read;
+  const req = await writeRequest(c, "UPDATE");
+  if (req instanceof Response) return req;
+  const { module, store } = req;
   const pathId = c.req.param("id");
-  const outcomes = read.data.map((rec, i): Outcome => {
+  const outcomes = req.data.map((rec, i): Outcome => {
     const id = pathId ?? (typeof rec.id === "string" ? rec.id : "");
     const existing = store.get(id);
     if (!existing) return recordError("INVALID_DATA", "the id given seems to be invalid", { api_name: "id", json_path: `$.data[${i}].id` });

@@ -6,7 +6,7 @@ import { PageQuery } from "../../http/pagination";
 const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(64));
 const UserId = v.pipe(v.string(), v.minLength(1), v.maxLength(200));
 
-export const IntegrationParams = v.object({ id: Id });
+export { IntegrationParams } from "../integrations/integrations.routes";
 export const LinkParams = v.object({ id: Id, userId: UserId });
 export const RunParams = v.object({ id: Id });
 
