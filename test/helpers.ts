@@ -1,4 +1,5 @@
 import { signWebhook } from "../src/directory/signature";
+import type { JobMessage } from "../src/sync/jobs";
 import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 
@@ -91,4 +92,22 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     if (Date.now() > deadline) throw new Error("condition not met in time");
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The real JOBS binding, observed: every sendBatch is counted and then really sent. */
+export function observedQueue(real: Queue<JobMessage>) {
+  const batches: JobMessage[][] = [];
+  let sends = 0;
+  const queue = {
+    send: (body: JobMessage, options?: QueueSendOptions) => {
+      sends++;
+      return real.send(body, options);
+    },
+    sendBatch: (messages: Iterable<MessageSendRequest<JobMessage>>, options?: QueueSendBatchOptions) => {
+      const list = [...messages];
+      batches.push(list.map((m) => m.body));
+      return real.sendBatch(list, options);
+    },
+  } as Queue<JobMessage>;
+  return { queue, batches, sends: () => sends };
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
 import { signWebhook, verifyWebhook } from "../../src/directory/signature";
 import type { JobMessage } from "../../src/sync/jobs";
-import { call, createTenant, eventually, insertIntegration, problem, sendWebhook, userEvent } from "../helpers";
+import { call, createTenant, eventually, insertIntegration, observedQueue, problem, sendWebhook, userEvent } from "../helpers";
 
 const ada = { id: "u_123", email: "Ada@example.com", firstName: "Ada", lastName: "Lovelace", role: "mentee" };
 
@@ -217,24 +217,6 @@ describe("event semantics", () => {
   });
 });
 
-/** The real JOBS binding, observed: every sendBatch is counted and then really sent. */
-function observedQueue(real: Queue<JobMessage>) {
-  const batches: JobMessage[][] = [];
-  let sends = 0;
-  const queue = {
-    send: (body: JobMessage, options?: QueueSendOptions) => {
-      sends++;
-      return real.send(body, options);
-    },
-    sendBatch: (messages: Iterable<MessageSendRequest<JobMessage>>, options?: QueueSendBatchOptions) => {
-      const list = [...messages];
-      batches.push(list.map((m) => m.body));
-      return real.sendBatch(list, options);
-    },
-  } as Queue<JobMessage>;
-  return { queue, batches, sends: () => sends };
-}
-
 async function deliver(envOverride: Partial<Cloudflare.Env>, tenant: { id: string; webhookSecret: string }, event: unknown) {
   const body = JSON.stringify(event);
   const id = `msg_${crypto.randomUUID()}`;
@@ -255,7 +237,7 @@ async function deliver(envOverride: Partial<Cloudflare.Env>, tenant: { id: strin
 }
 
 describe("jobs", () => {
-  it("one sendBatch per accepted event with one job per active integration, none for deactivated or pending ones", async () => {
+  it("a lone accepted event: one sendBatch with one job per active integration, none for deactivated or pending ones", async () => {
     const t = await createTenant();
     const a = await insertIntegration(t.id, "active");
     const b = await insertIntegration(t.id, "active", "zoho-connect");
