@@ -67,7 +67,7 @@ export function applyChange(
 ): Promise<IngestResult> {
   let writer = writers.get(db);
   if (!writer) {
-    writer = new GroupCommit((group, waitUntil) => writeGroup(db, group, waitUntil), { maxGroup: MAX_GROUP, pollMs: 1 });
+    writer = new GroupCommit((group, waitUntil) => writeGroup(db, group, waitUntil), { maxGroup: MAX_GROUP, pollMs: 1, giveUpMs: 30_000 });
     writers.set(db, writer);
   }
   return writer.submit({ tenantId, change, queue, now: opts.now ?? Date.now() }, opts.waitUntil);

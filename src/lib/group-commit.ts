@@ -13,10 +13,15 @@
  * request's promise be settled from another request's I/O ("Cannot perform I/O on
  * behalf of a different request"), and a request with nothing of its own pending is
  * cancelled as hung. Results cross between requests as plain data only.
+ *
+ * A write that has not answered after `giveUpMs` is given up on: its callers get an
+ * error (a webhook sender retries with the same `webhook-id`, which is idempotent) and
+ * the next group no longer waits for it, so one lost write cannot stall the isolate.
  */
 export class GroupCommit<I, O> {
   readonly #waiting: Waiter<I, O>[] = [];
-  #busy = false;
+  /** The write in flight, if any, and when it started. */
+  #leader: { since: number } | null = null;
 
   /**
    * @param write writes a group and answers one settled result per item, in order; a
@@ -24,7 +29,7 @@ export class GroupCommit<I, O> {
    */
   constructor(
     private readonly write: (items: I[], waitUntil: WaitUntil) => Promise<PromiseSettledResult<O>[]>,
-    private readonly opts: { maxGroup: number; pollMs: number },
+    private readonly opts: { maxGroup: number; pollMs: number; giveUpMs: number },
   ) {}
 
   /** Writes `item` (alone or in a group) and answers its result. */
@@ -32,8 +37,17 @@ export class GroupCommit<I, O> {
     const waiter: Waiter<I, O> = { item };
     this.#waiting.push(waiter);
     while (!waiter.outcome) {
-      if (!this.#busy) await this.#lead(waitUntil);
-      else await new Promise((resolve) => setTimeout(resolve, this.opts.pollMs));
+      const now = Date.now();
+      if (waiter.takenAt !== undefined && now - waiter.takenAt > this.opts.giveUpMs) {
+        throw new Error(`The write of this change did not answer within ${this.opts.giveUpMs} ms.`);
+      }
+      if (!this.#leader || now - this.#leader.since > this.opts.giveUpMs) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([this.#lead(waitUntil), new Promise((resolve) => (timer = setTimeout(resolve, this.opts.giveUpMs)))]);
+        clearTimeout(timer);
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, this.opts.pollMs));
+      }
     }
     if (waiter.outcome.status === "rejected") throw waiter.outcome.reason;
     return waiter.outcome.value;
@@ -41,8 +55,10 @@ export class GroupCommit<I, O> {
 
   /** Writes the waiting items (ours among them) in this request; settles when their outcomes are set. */
   #lead(waitUntil: WaitUntil): Promise<void> {
-    this.#busy = true;
+    const leader = { since: Date.now() };
+    this.#leader = leader;
     const group = this.#waiting.splice(0, this.opts.maxGroup);
+    for (const w of group) w.takenAt = leader.since;
     const settle = (outcomes: PromiseSettledResult<O>[]) =>
       group.forEach((w, i) => {
         w.outcome = outcomes[i] ?? { status: "rejected", reason: new Error("The group write answered no result for this item.") };
@@ -53,7 +69,7 @@ export class GroupCommit<I, O> {
     )
       .then(settle, (reason: unknown) => settle(group.map(() => ({ status: "rejected", reason }))))
       .finally(() => {
-        this.#busy = false;
+        if (this.#leader === leader) this.#leader = null;
       });
     waitUntil(done);
     return done;
@@ -64,5 +80,7 @@ export type WaitUntil = (promise: Promise<unknown>) => void;
 
 interface Waiter<I, O> {
   item: I;
+  /** When a group took the item (its write started). */
+  takenAt?: number;
   outcome?: PromiseSettledResult<O>;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { GroupCommit } from "../../src/lib/group-commit";
 
 /** A writer whose writes end when the test says so, recording each group it was given. */
-function gatedWriter(opts: { maxGroup?: number; fail?: (item: number) => boolean } = {}) {
+function gatedWriter(opts: { maxGroup?: number; fail?: (item: number) => boolean; giveUpMs?: number } = {}) {
   const groups: number[][] = [];
   const gates: (() => void)[] = [];
   const writer = new GroupCommit<number, string>(
@@ -12,7 +12,7 @@ function gatedWriter(opts: { maxGroup?: number; fail?: (item: number) => boolean
       if (items.some((i) => i < 0)) throw new Error("the whole write failed");
       return items.map((i) => (opts.fail?.(i) ? { status: "rejected", reason: new Error(`item ${i} failed`) } : { status: "fulfilled", value: `wrote ${i}` }));
     },
-    { maxGroup: opts.maxGroup ?? 32, pollMs: 1 },
+    { maxGroup: opts.maxGroup ?? 32, pollMs: 1, giveUpMs: opts.giveUpMs ?? 10_000 },
   );
   const waitUntil = () => {};
   /** Lets the oldest write still running end. */
@@ -64,5 +64,18 @@ describe("GroupCommit", () => {
     const after = writer.submit(6, waitUntil);
     await release();
     expect(await after).toBe("wrote 6");
+  });
+
+  it("a write that never answers is given up on: its caller gets an error and the next group goes ahead", async () => {
+    const { writer, groups, waitUntil, release } = gatedWriter({ giveUpMs: 50 });
+    const lost = writer.submit(1, waitUntil); // its write is never released
+    const next = writer.submit(2, waitUntil);
+    await expect(lost).rejects.toThrow("did not answer within 50 ms");
+    for (let i = 0; i < 200 && groups.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(groups).toEqual([[1], [2]]);
+    // Release the second write (the gates are in order: the lost one first).
+    await release();
+    await release();
+    expect(await next).toBe("wrote 2");
   });
 });
