@@ -232,36 +232,53 @@ graph.post("/v1.0/users/:uid/contactFolders/:fid/contacts", async (c) => {
   return c.json(contact.data, 201);
 });
 
-function findContact(c: Context): GraphItem | null {
+/**
+ * A user's contact or event by its id alone, as Graph addresses them
+ * (`/users/{uid}/contacts/{id}`): looked up in every folder or calendar of the user.
+ */
+type ItemsOf = { containers: "contactFolders" | "calendars"; items: "contacts" | "events"; param: string; scope: string };
+
+function findItem(c: Context, of: ItemsOf): GraphItem | null {
   const user = userOr404(c);
   if (!user) return null;
-  for (const folder of world.microsoft.contactFolders.get(user.id)?.values() ?? []) {
-    const contact = world.microsoft.contacts.get(folder.id)?.get(c.req.param("cid") ?? "");
-    if (contact && !contact.removed) return contact;
+  // By name, not by Map: `/_emulator/reset` replaces the world's maps.
+  for (const container of world.microsoft[of.containers].get(user.id)?.values() ?? []) {
+    const item = world.microsoft[of.items].get(container.id)?.get(c.req.param(of.param) ?? "");
+    if (item && !item.removed) return item;
   }
   return null;
 }
 
-graph.patch("/v1.0/users/:uid/contacts/:cid", async (c) => {
-  const denied = authorize(c, ["Contacts.ReadWrite"]);
-  if (denied) return denied;
-  const contact = findContact(c);
-  if (!contact) return graphError(c, 404, "ErrorItemNotFound", "The specified object was not found in the store.");
-  const body = (await c.req.json().catch(() => ({}))) as Record<string, unknown>;
-  Object.assign(contact.data, body, { id: contact.id, lastModifiedDateTime: new Date().toISOString() });
-  touch(contact);
-  return c.json(contact.data);
-});
+/** PATCH of one contact or event: the body's fields over the stored ones. */
+function patchItem(of: ItemsOf) {
+  return async (c: Context) => {
+    const denied = authorize(c, [of.scope]);
+    if (denied) return denied;
+    const item = findItem(c, of);
+    if (!item) return graphError(c, 404, "ErrorItemNotFound", "The specified object was not found in the store.");
+    const body = (await c.req.json().catch(() => ({}))) as Record<string, unknown>;
+    Object.assign(item.data, body, { id: item.id, lastModifiedDateTime: new Date().toISOString() });
+    touch(item);
+    return c.json(item.data);
+  };
+}
 
-graph.delete("/v1.0/users/:uid/contacts/:cid", (c) => {
-  const denied = authorize(c, ["Contacts.ReadWrite"]);
-  if (denied) return denied;
-  const contact = findContact(c);
-  if (!contact) return graphError(c, 404, "ErrorItemNotFound", "The specified object was not found in the store.");
-  contact.removed = "deleted";
-  touch(contact);
-  return c.body(null, 204);
-});
+/** DELETE of one contact or event: kept as removed, so that delta reports it. */
+function deleteItem(of: ItemsOf) {
+  return (c: Context) => {
+    const denied = authorize(c, [of.scope]);
+    if (denied) return denied;
+    const item = findItem(c, of);
+    if (!item) return graphError(c, 404, "ErrorItemNotFound", "The specified object was not found in the store.");
+    item.removed = "deleted";
+    touch(item);
+    return c.body(null, 204);
+  };
+}
+
+const CONTACT_ITEMS: ItemsOf = { containers: "contactFolders", items: "contacts", param: "cid", scope: "Contacts.ReadWrite" };
+graph.patch("/v1.0/users/:uid/contacts/:cid", patchItem(CONTACT_ITEMS));
+graph.delete("/v1.0/users/:uid/contacts/:cid", deleteItem(CONTACT_ITEMS));
 
 // ---- calendars and events --------------------------------------------------------------
 
@@ -315,35 +332,9 @@ graph.post("/v1.0/users/:uid/calendars/:cid/events", async (c) => {
   return c.json(event.data, 201);
 });
 
-function findEvent(c: Context): GraphItem | null {
-  const user = userOr404(c);
-  if (!user) return null;
-  for (const cal of world.microsoft.calendars.get(user.id)?.values() ?? []) {
-    const event = world.microsoft.events.get(cal.id)?.get(c.req.param("eid") ?? "");
-    if (event && !event.removed) return event;
-  }
-  return null;
-}
-
-graph.patch("/v1.0/users/:uid/events/:eid", async (c) => {
-  const denied = authorize(c, ["Calendars.ReadWrite"]);
-  if (denied) return denied;
-  const event = findEvent(c);
-  if (!event) return graphError(c, 404, "ErrorItemNotFound", "The specified object was not found in the store.");
-  Object.assign(event.data, (await c.req.json().catch(() => ({}))) as object, { id: event.id, lastModifiedDateTime: new Date().toISOString() });
-  touch(event);
-  return c.json(event.data);
-});
-
-graph.delete("/v1.0/users/:uid/events/:eid", (c) => {
-  const denied = authorize(c, ["Calendars.ReadWrite"]);
-  if (denied) return denied;
-  const event = findEvent(c);
-  if (!event) return graphError(c, 404, "ErrorItemNotFound", "The specified object was not found in the store.");
-  event.removed = "deleted";
-  touch(event);
-  return c.body(null, 204);
-});
+const EVENT_ITEMS: ItemsOf = { containers: "calendars", items: "events", param: "eid", scope: "Calendars.ReadWrite" };
+graph.patch("/v1.0/users/:uid/events/:eid", patchItem(EVENT_ITEMS));
+graph.delete("/v1.0/users/:uid/events/:eid", deleteItem(EVENT_ITEMS));
 
 /** calendarView/delta: events of every calendar of the user that overlap the window. */
 graph.get("/v1.0/users/:uid/calendarView/delta", (c) => {
