@@ -6,7 +6,6 @@ import { getTableColumns, is, Param, Placeholder, type Table } from "drizzle-orm
  * than running it on D1 (a webhook spent about a millisecond of CPU in query building).
  */
 export interface Compiled<V extends string> {
-  sql: string;
   /** The statement with these values bound, ready for `D1Database.batch`. */
   bind(d1: D1Database, values: Record<V, unknown>): D1PreparedStatement;
 }
@@ -22,10 +21,7 @@ export function compile<V extends string>(query: { toSQL(): { sql: string; param
     }
     return () => p;
   });
-  return {
-    sql,
-    bind: (d1, values) => d1.prepare(sql).bind(...slots.map((slot) => slot(values))),
-  };
+  return { bind: (d1, values) => d1.prepare(sql).bind(...slots.map((slot) => slot(values))) };
 }
 
 function need(values: Record<string, unknown>, name: string): unknown {

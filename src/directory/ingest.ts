@@ -1,5 +1,4 @@
 import { and, eq, getTableColumns, lte, sql, type SQL } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
 import { compile, rowMapper } from "../db/compiled";
 import type { Db } from "../db/client";
 import { receivesJobs } from "../db/integrations.repo";
@@ -29,7 +28,7 @@ export type IngestResult =
   | { outcome: "duplicate" };
 
 /** How many changes one D1 round trip may carry: two statements each, well inside D1's limits. */
-export const MAX_GROUP = 32;
+const MAX_GROUP = 32;
 
 interface Pending {
   tenantId: string;
@@ -100,12 +99,12 @@ interface Written {
 
 async function writeBatch(db: Db, group: Pending[]): Promise<Written[]> {
   const d1 = db.$client;
-  const sql = statements();
+  const stmts = statements(db);
   const tenantIds = [...new Set(group.map((p) => p.tenantId))];
-  const batch = [sql.active.bind(d1, { tenantIds: JSON.stringify(tenantIds) })];
+  const batch = [stmts.active.bind(d1, { tenantIds: JSON.stringify(tenantIds) })];
   for (const p of group) {
-    batch.push(userWrite(d1, p));
-    if (p.change.webhook) batch.push(webhookRecord(d1, p));
+    batch.push(userWrite(stmts, d1, p));
+    if (p.change.webhook) batch.push(webhookRecord(stmts, d1, p));
   }
   const [active, ...rest] = await d1.batch<Record<string, unknown>>(batch);
 
@@ -124,12 +123,12 @@ async function writeBatch(db: Db, group: Pending[]): Promise<Written[]> {
 const toUserRow = rowMapper(directoryUsers);
 
 /** The person's write for one change: which statement, with which values. */
-function userWrite(d1: D1Database, { tenantId, change, now }: Pending): D1PreparedStatement {
+function userWrite(stmts: Statements, d1: D1Database, { tenantId, change, now }: Pending): D1PreparedStatement {
   const { user } = change;
   const guard = { tenantId, webhookId: change.webhook?.id ?? null };
   if (change.kind !== "upsert" && !user.email) {
     // No e-mail: the event can only change a person we hold.
-    return statements().statusOfHeld.bind(d1, { ...guard, id: user.id, status: change.kind === "delete" ? "deleted" : "disabled", at: change.at, now });
+    return stmts.statusOfHeld.bind(d1, { ...guard, id: user.id, status: change.kind === "delete" ? "deleted" : "disabled", at: change.at, now });
   }
   const email = user.email!;
   const givenStatus: DirectoryUserRow["status"] | null =
@@ -147,20 +146,21 @@ function userWrite(d1: D1Database, { tenantId, change, now }: Pending): D1Prepar
     at: change.at,
     now,
   };
-  return (change.kind === "upsert" ? statements().upsert : statements().statusOnly).bind(d1, values);
+  return (change.kind === "upsert" ? stmts.upsert : stmts.statusOnly).bind(d1, values);
 }
 
 /** The delivery record of a webhook, right after the person's write. */
-function webhookRecord(d1: D1Database, { tenantId, change, now }: Pending): D1PreparedStatement {
+function webhookRecord(stmts: Statements, d1: D1Database, { tenantId, change, now }: Pending): D1PreparedStatement {
   const hook = change.webhook!;
-  return statements().record.bind(d1, { tenantId, webhookId: hook.id, type: hook.type, userId: change.user.id, body: hook.body, now });
+  return stmts.record.bind(d1, { tenantId, webhookId: hook.id, type: hook.type, userId: change.user.id, body: hook.body, now });
 }
 
-let compiled: ReturnType<typeof compileStatements> | undefined;
+type Statements = ReturnType<typeof compileStatements>;
+let compiled: Statements | undefined;
 
-/** The ingest statements, written by drizzle once per isolate; each change only binds its values. */
-function statements() {
-  return (compiled ??= compileStatements(drizzle({} as D1Database)));
+/** The ingest statements, written by drizzle once per isolate (the SQL does not depend on the binding); each change only binds its values. */
+function statements(db: Db): Statements {
+  return (compiled ??= compileStatements(db));
 }
 
 function compileStatements(db: Db) {
