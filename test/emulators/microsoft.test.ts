@@ -23,9 +23,9 @@ function token(params: Record<string, string>) {
   return emu(`${LOGIN()}/organizations/oauth2/v2.0/token`, { method: "POST", body: new URLSearchParams({ client_id: MS_CLIENT.id, client_secret: MS_CLIENT.secret, ...params }) });
 }
 
-async function accessToken(): Promise<string> {
+async function accessToken(scope = SCOPES): Promise<string> {
   const { verifier, challenge } = await pkce();
-  const code = new URL((await authorize(challenge)).headers.get("location")!).searchParams.get("code")!;
+  const code = new URL((await authorize(challenge, { auto_approve: "1", scope })).headers.get("location")!).searchParams.get("code")!;
   const body = (await (await token({ grant_type: "authorization_code", code, redirect_uri: MS_CLIENT.redirect, code_verifier: verifier })).json()) as { access_token: string };
   return body.access_token;
 }
@@ -124,6 +124,23 @@ describe("Microsoft Graph emulator", () => {
     const gone = await graph(t, latest["@odata.deltaLink"]);
     expect(gone.status).toBe(410);
     expect(gone.headers.get("location")).toContain("/users/delta");
+  });
+
+  it("mailbox routes answer 403 without the scope and 404 ErrorInvalidUser for an unknown user", async () => {
+    const uid = ((await (await emu("/_emulator/microsoft/users")).json()) as { users: { id: string }[] }).users[0]!.id;
+    const code = async (res: Response) => [res.status, ((await res.json()) as { error: { code: string } }).error.code];
+    const usersOnly = await accessToken("openid offline_access User.Read.All");
+    expect(await code(await graph(usersOnly, `/users/${uid}/contactFolders`))).toEqual([403, "Authorization_RequestDenied"]);
+    expect(await code(await graph(usersOnly, `/users/${uid}/calendars`, { method: "POST", json: { name: "Zoho CRM" } }))).toEqual([403, "Authorization_RequestDenied"]);
+    const t = await accessToken();
+    for (const [path, init] of [
+      ["/users/nobody/contactFolders", {}],
+      ["/users/nobody/contactFolders", { method: "POST", json: { displayName: "Zoho CRM Contacts" } }],
+      ["/users/nobody/calendars", {}],
+      ["/users/nobody/calendars", { method: "POST", json: { name: "Zoho CRM" } }],
+    ] as const) {
+      expect(await code(await graph(t, path, init))).toEqual([404, "ErrorInvalidUser"]);
+    }
   });
 
   it("contact folders and contacts with delta; deleting the folder removes its contacts", async () => {

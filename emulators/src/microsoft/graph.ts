@@ -140,6 +140,13 @@ function userOr404(c: Context) {
   return user && !user.removed ? user : null;
 }
 
+/** The user whose mailbox a contacts or calendar route names, or the error Graph answers instead. */
+function mailboxOwner(c: Context, anyOf: string[]) {
+  const denied = authorize(c, anyOf);
+  if (denied) return denied;
+  return userOr404(c) ?? graphError(c, 404, "ErrorInvalidUser", "The requested user is invalid.");
+}
+
 function child(map: Map<string, Map<string, GraphItem>>, key: string): Map<string, GraphItem> {
   let m = map.get(key);
   if (!m) map.set(key, (m = new Map()));
@@ -162,18 +169,14 @@ graph.get("/v1.0/users/:uid", (c) => {
 const CONTACTS = ["Contacts.ReadWrite", "Contacts.Read"];
 
 graph.get("/v1.0/users/:uid/contactFolders", (c) => {
-  const denied = authorize(c, CONTACTS);
-  if (denied) return denied;
-  const user = userOr404(c);
-  if (!user) return graphError(c, 404, "ErrorInvalidUser", "The requested user is invalid.");
+  const user = mailboxOwner(c, CONTACTS);
+  if (user instanceof Response) return user;
   return c.json({ value: [...child(world.microsoft.contactFolders, user.id).values()].filter((f) => !f.removed).map((f) => f.data) });
 });
 
 graph.post("/v1.0/users/:uid/contactFolders", async (c) => {
-  const denied = authorize(c, ["Contacts.ReadWrite"]);
-  if (denied) return denied;
-  const user = userOr404(c);
-  if (!user) return graphError(c, 404, "ErrorInvalidUser", "The requested user is invalid.");
+  const user = mailboxOwner(c, ["Contacts.ReadWrite"]);
+  if (user instanceof Response) return user;
   const body = (await c.req.json().catch(() => ({}))) as { displayName?: string };
   if (!body.displayName) return graphError(c, 400, "ErrorInvalidRequest", "displayName is required.");
   const id = guid();
@@ -285,18 +288,14 @@ graph.delete("/v1.0/users/:uid/contacts/:cid", deleteItem(CONTACT_ITEMS));
 const CALENDARS = ["Calendars.ReadWrite", "Calendars.Read"];
 
 graph.get("/v1.0/users/:uid/calendars", (c) => {
-  const denied = authorize(c, CALENDARS);
-  if (denied) return denied;
-  const user = userOr404(c);
-  if (!user) return graphError(c, 404, "ErrorInvalidUser", "The requested user is invalid.");
+  const user = mailboxOwner(c, CALENDARS);
+  if (user instanceof Response) return user;
   return c.json({ value: [...child(world.microsoft.calendars, user.id).values()].filter((x) => !x.removed).map((x) => x.data) });
 });
 
 graph.post("/v1.0/users/:uid/calendars", async (c) => {
-  const denied = authorize(c, ["Calendars.ReadWrite"]);
-  if (denied) return denied;
-  const user = userOr404(c);
-  if (!user) return graphError(c, 404, "ErrorInvalidUser", "The requested user is invalid.");
+  const user = mailboxOwner(c, ["Calendars.ReadWrite"]);
+  if (user instanceof Response) return user;
   const body = (await c.req.json().catch(() => ({}))) as { name?: string };
   if (!body.name) return graphError(c, 400, "ErrorInvalidRequest", "name is required.");
   const id = guid();
@@ -338,10 +337,8 @@ graph.delete("/v1.0/users/:uid/events/:eid", deleteItem(EVENT_ITEMS));
 
 /** calendarView/delta: events of every calendar of the user that overlap the window. */
 graph.get("/v1.0/users/:uid/calendarView/delta", (c) => {
-  const denied = authorize(c, CALENDARS);
-  if (denied) return denied;
-  const user = userOr404(c);
-  if (!user) return graphError(c, 404, "ErrorInvalidUser", "The requested user is invalid.");
+  const user = mailboxOwner(c, CALENDARS);
+  if (user instanceof Response) return user;
   const q = c.req.query();
   const continuing = Boolean(q.$skiptoken || q.$deltatoken);
   if (!continuing && (!q.startDateTime || !q.endDateTime)) {
