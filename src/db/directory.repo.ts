@@ -22,14 +22,16 @@ export async function listUsers(
   if (opts.after !== null) conditions.push(gt(directoryUsers.id, opts.after));
   if (opts.status) conditions.push(eq(directoryUsers.status, opts.status));
   if (opts.q) {
-    // LIKE with an explicit escape so that `%` and `_` in the query match themselves.
-    const pattern = `%${opts.q.toLowerCase().replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
-    const matches = (expr: SQL) => sql`${expr} LIKE ${pattern} ESCAPE '\\'`;
+    // instr(), not LIKE: D1 refuses LIKE patterns over 50 bytes, and instr needs no escaping.
+    // The stored lowercase e-mail was lowered by JavaScript, names are lowered by SQLite's
+    // lower() (ASCII only): each is compared with the query lowered the same way.
+    const unicodeLower = opts.q.toLowerCase();
+    const asciiLower = opts.q.replace(/[A-Z]/g, (ch) => ch.toLowerCase());
+    const name = sql`lower(coalesce(${directoryUsers.firstName}, '') || ' ' || coalesce(${directoryUsers.lastName}, ''))`;
     conditions.push(
       or(
-        matches(sql`${directoryUsers.emailLower}`),
-        matches(sql`lower(coalesce(${directoryUsers.firstName}, '') || ' ' || coalesce(${directoryUsers.lastName}, ''))`),
-        matches(sql`lower(coalesce(${directoryUsers.lastName}, ''))`),
+        sql`instr(${directoryUsers.emailLower}, ${unicodeLower}) > 0`,
+        sql`instr(${name}, ${asciiLower}) > 0`,
       )!,
     );
   }

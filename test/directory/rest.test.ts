@@ -113,6 +113,35 @@ describe("GET /v1/directory/users", () => {
     expect(await q("nobody")).toEqual([]);
   });
 
+  it("q works for every query the validation allows: 200 characters, LIKE's wildcards, multibyte text (was a 500 past 48)", async () => {
+    const t = await createTenant();
+    const long = `${"x".repeat(64)}@${"y".repeat(60)}.example.com`;
+    const people = [
+      ["u_long", long, "Long", "Address"],
+      ["u_pct", "100_sure@example.com", "Per%Cent", "Under_Score"],
+      ["u_jp", "yamada@example.jp", "太郎", "山田"],
+      ["u_acc", "zoe@example.fr", "Zoë", "Ängström"],
+    ];
+    for (const [id, email, firstName, lastName] of people) expect((await put(t.apiKey, id!, { email, firstName, lastName })).status).toBe(201);
+    const q = async (term: string) => {
+      const res = await call(`/v1/directory/users?q=${encodeURIComponent(term)}`, { token: t.apiKey });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { data: { id: string }[] }).data.map((u) => u.id);
+    };
+    expect(await q(long)).toEqual(["u_long"]);
+    expect(await q(`x@${"y".repeat(60)}`)).toEqual(["u_long"]);
+    expect(await q("%".repeat(200))).toEqual([]);
+    expect(await q("_".repeat(200))).toEqual([]);
+    expect(await q("per%cent")).toEqual(["u_pct"]);
+    expect(await q("0_sure")).toEqual(["u_pct"]);
+    expect(await q("%_")).toEqual([]);
+    expect(await q("山田")).toEqual(["u_jp"]);
+    expect(await q("太".repeat(200))).toEqual([]);
+    expect(await q("Ängström")).toEqual(["u_acc"]);
+    expect(await q("Zoë Ä")).toEqual(["u_acc"]);
+    expect((await call(`/v1/directory/users?q=${"a".repeat(201)}`, { token: t.apiKey })).status).toBe(422);
+  });
+
   it("refuses a limit over 500 with 422", async () => {
     const t = await createTenant();
     const res = await call("/v1/directory/users?limit=501", { token: t.apiKey });
