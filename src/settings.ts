@@ -31,6 +31,39 @@ export function settings(env: Env): Settings {
   return parsed;
 }
 
+/**
+ * Every setting that would make a request fail, named with what is wrong (never its
+ * value), for `/healthz` and `npm start`: a bad setting is found at start, not by the
+ * first request that needs it.
+ */
+export function settingsProblems(env: Env): string[] {
+  const problems: string[] = [];
+  const check = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (err) {
+      const cause = err instanceof AppError && err.cause instanceof Error ? err.cause.message : String(err);
+      problems.push(cause);
+    }
+  };
+  check(() => parseDataCenters(env.ZOHO_DATA_CENTERS));
+  check(() => parseRetention(env.RETENTION_DAYS));
+  check(() => new URL(env.PUBLIC_URL || "http://localhost:8787"));
+  for (const name of ["OPERATOR_TOKEN", "SESSION_SECRET", "ENCRYPTION_KEY"] as const) {
+    if (!env[name]) problems.push(`${name} is not set`);
+  }
+  if (env.ENCRYPTION_KEY && base64Length(env.ENCRYPTION_KEY) !== 32) problems.push("ENCRYPTION_KEY must be base64 of 32 bytes");
+  return problems;
+}
+
+function base64Length(value: string): number {
+  try {
+    return atob(value).length;
+  } catch {
+    return -1;
+  }
+}
+
 function parseDataCenters(raw: string | undefined): readonly ZohoDataCenter[] {
   if (!raw || raw.trim() === "") return ZOHO_DEFAULT_DATA_CENTERS;
   let json: unknown;

@@ -1,12 +1,23 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { createApp } from "../src/app";
 import { call, createTenant, OPERATOR_TOKEN, problem } from "./helpers";
 
 describe("health and routing", () => {
   it("GET /healthz answers 200 with a reachable database", async () => {
     const res = await call("/healthz");
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ ok: true, database: true });
+    expect(await res.json()).toEqual({ ok: true, database: true, settings: { ok: true, problems: [] } });
+  });
+
+  it("GET /healthz names a setting that would fail requests (503), as .dev.vars with escaped JSON did", async () => {
+    // What wrangler read from `ZOHO_DATA_CENTERS="[{\"id\":…}]"`: the backslashes stay.
+    const escaped = JSON.stringify(env.ZOHO_DATA_CENTERS).slice(1, -1);
+    const res = await createApp().request("/healthz", {}, { ...env, ZOHO_DATA_CENTERS: escaped, ENCRYPTION_KEY: "c2hvcnQ=" });
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { ok: boolean; settings: { problems: string[] } };
+    expect(body.ok).toBe(false);
+    expect(body.settings.problems).toEqual(["ZOHO_DATA_CENTERS is not valid JSON", "ENCRYPTION_KEY must be base64 of 32 bytes"]);
   });
 
   it("an unknown route is a 404 problem", async () => {

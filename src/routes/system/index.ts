@@ -3,8 +3,13 @@ import { describeRoute } from "hono-openapi";
 import * as v from "valibot";
 import type { AppEnv } from "../../http/context";
 import { jsonResponse } from "../../http/openapi";
+import { settingsProblems } from "../../settings";
 
-const Health = v.object({ ok: v.boolean(), database: v.boolean() });
+const Health = v.object({
+  ok: v.boolean(),
+  database: v.boolean(),
+  settings: v.object({ ok: v.boolean(), problems: v.array(v.string()) }),
+});
 
 /** `/livez`: the Worker runs (no I/O). `/healthz`: and D1 answers a trivial query. */
 export const systemRoutes = new Hono<AppEnv>()
@@ -18,13 +23,17 @@ export const systemRoutes = new Hono<AppEnv>()
   describeRoute({
     tags: ["System"],
     summary: "Health check",
-    responses: { 200: jsonResponse("Healthy", Health), 503: jsonResponse("D1 unreachable", Health) },
+    description: "503 names what is wrong: D1 unreachable, or settings that would make requests fail (never their values).",
+    security: [],
+    responses: { 200: jsonResponse("Healthy", Health), 503: jsonResponse("D1 unreachable or a setting is wrong", Health) },
   }),
   async (c) => {
     const database = await c.env.DB.prepare("SELECT 1 AS ok")
       .first<{ ok: number }>()
       .then((r) => r?.ok === 1)
       .catch(() => false);
-    return c.json({ ok: database, database }, database ? 200 : 503);
+    const problems = settingsProblems(c.env);
+    const ok = database && problems.length === 0;
+    return c.json({ ok, database, settings: { ok: problems.length === 0, problems } }, ok ? 200 : 503);
   },
 );
