@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
 import { iso } from "../lib/time";
 import { COUNT_KEYS, noCounts, type RunCounts } from "../sync/push";
 import type { Db } from "./client";
@@ -9,6 +9,37 @@ export type RunKind = "resync" | "reconcile";
 export async function getRun(db: Db, tenantId: string, id: string): Promise<RunRow | null> {
   const [row] = await db.select().from(runs).where(and(eq(runs.tenantId, tenantId), eq(runs.id, id)));
   return row ?? null;
+}
+
+/** The cursor key of a run in the newest-first list: start time, then id. */
+export function runCursorKey(run: RunRow): string {
+  return `${String(run.startedAt).padStart(15, "0")}:${run.id}`;
+}
+
+/** A tenant's runs, newest first, optionally of one integration, kind or status. */
+export async function listRuns(
+  db: Db,
+  tenantId: string,
+  filter: { integrationId?: string; kind?: RunRow["kind"]; status?: RunRow["status"] },
+  after: string | null,
+  limit: number,
+): Promise<RunRow[]> {
+  const [startedAt, id] = after?.split(":") ?? [];
+  const before = startedAt && id ? or(lt(runs.startedAt, Number(startedAt)), and(eq(runs.startedAt, Number(startedAt)), lt(runs.id, id))) : undefined;
+  return db
+    .select()
+    .from(runs)
+    .where(
+      and(
+        eq(runs.tenantId, tenantId),
+        filter.integrationId ? eq(runs.integrationId, filter.integrationId) : undefined,
+        filter.kind ? eq(runs.kind, filter.kind) : undefined,
+        filter.status ? eq(runs.status, filter.status) : undefined,
+        before,
+      ),
+    )
+    .orderBy(desc(runs.startedAt), desc(runs.id))
+    .limit(limit + 1);
 }
 
 /** The integration's run of this kind that is still running or held, if any. */
@@ -53,11 +84,11 @@ export function addRunCountsStatement(db: Db, run: RunRow, counts: RunCounts) {
     .where(and(eq(runs.id, run.id), eq(runs.page, run.page), eq(runs.status, "running")));
 }
 
-/** Ends a run as failed with the reason, if it is still open. */
-export async function failRun(db: Db, runId: string, detail: string): Promise<void> {
+/** Ends a run as failed (or cancelled by an admin) with the reason, if it is still open. */
+export async function failRun(db: Db, runId: string, detail: string, status: "failed" | "cancelled" = "failed"): Promise<void> {
   await db
     .update(runs)
-    .set({ status: "failed", detail, finishedAt: Date.now() })
+    .set({ status, detail, finishedAt: Date.now() })
     .where(and(eq(runs.id, runId), inArray(runs.status, ["running", "held"])));
 }
 

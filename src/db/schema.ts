@@ -180,6 +180,9 @@ export const links = sqliteTable(
   ],
 );
 
+export const LOG_ACTIONS = ["create", "update", "disable", "delete", "link", "skip", "invite", "group.add", "group.remove"] as const;
+export const RUN_KINDS = ["resync", "reconcile", "import", "pull"] as const;
+
 /** One line per action taken (or skipped) on a remote system, with its outcome. */
 export const syncLogs = sqliteTable(
   "sync_logs",
@@ -189,7 +192,7 @@ export const syncLogs = sqliteTable(
     // No foreign key: the logs of a deleted integration are kept.
     integrationId: text("integration_id").notNull(),
     userId: text("user_id"),
-    action: text("action", { enum: ["create", "update", "disable", "delete", "link", "skip", "group.add", "group.remove"] }).notNull(),
+    action: text("action", { enum: LOG_ACTIONS }).notNull(),
     status: text("status", { enum: ["ok", "failed", "skipped"] }).notNull(),
     remoteId: text("remote_id"),
     detail: text("detail"),
@@ -203,16 +206,20 @@ export const syncLogs = sqliteTable(
  * messages) handled one after another: `page` is the next page to run, `cursor` where
  * it starts, so a redelivered page message is recognised and not counted twice.
  */
+export const RUN_TRIGGERS = ["schedule", "api", "dashboard", "pickup"] as const;
+export const RUN_STATUSES = ["running", "held", "done", "failed", "cancelled"] as const;
+export type RunTrigger = (typeof RUN_TRIGGERS)[number];
+
 export const runs = sqliteTable(
   "runs",
   {
     id: text("id").primaryKey(),
     tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
     integrationId: text("integration_id").notNull(),
-    kind: text("kind", { enum: ["resync", "reconcile", "import", "pull"] }).notNull(),
-    status: text("status", { enum: ["running", "held", "done", "failed"] }).notNull(),
-    /** `cron` or `api`. */
-    trigger: text("trigger", { enum: ["cron", "api"] }).notNull(),
+    kind: text("kind", { enum: RUN_KINDS }).notNull(),
+    status: text("status", { enum: RUN_STATUSES }).notNull(),
+    /** What started it (API.md): the schedule, an API call, the dashboard, or a CSV pickup. */
+    trigger: text("trigger", { enum: RUN_TRIGGERS }).notNull(),
     /** For a resync of chosen people: their ids as JSON; null for everyone due. */
     userIds: text("user_ids"),
     page: integer("page").notNull().default(0),

@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { fromBase64Url, toBase64Url, utf8 } from "../lib/encoding";
+import { AppError } from "./errors";
 
 /** API.md: `?limit=` (default 50, max 500) and `?cursor=`. */
 export const PageQuery = {
@@ -15,15 +16,17 @@ export function encodeCursor(key: string): string {
   return toBase64Url(utf8(JSON.stringify({ k: key })));
 }
 
-/** The sort key inside a cursor, or null for a cursor we did not make. */
+/** The sort key inside a cursor, null for the first page; a cursor the hub did not issue is a 400 (API.md). */
 export function decodeCursor(cursor: string | undefined): string | null {
-  if (!cursor) return null;
+  if (cursor === undefined) return null;
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(new TextDecoder().decode(fromBase64Url(cursor)));
-    return typeof parsed === "object" && parsed !== null && "k" in parsed && typeof parsed.k === "string" ? parsed.k : null;
+    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(fromBase64Url(cursor)));
   } catch {
-    return null;
+    parsed = null;
   }
+  if (typeof parsed === "object" && parsed !== null && "k" in parsed && typeof parsed.k === "string") return parsed.k;
+  throw new AppError("bad_request", "The cursor is not one this API issued; start again without it.");
 }
 
 /** `{ data, nextCursor }` from rows fetched with `limit + 1`. */

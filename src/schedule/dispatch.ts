@@ -57,6 +57,6 @@ async function claim(db: Db, id: string, column: "resyncDueAt" | "reconcileDueAt
 
 async function start(db: Db, env: Env, integration: Integration, kind: RunKind): Promise<boolean> {
   if (!canPush(integration) || (await openRun(db, integration.id, kind))) return false;
-  await startRun(db, env, integration, kind, "cron");
+  await startRun(db, env, integration, kind, "schedule");
   return true;
 }

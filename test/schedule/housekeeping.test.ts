@@ -31,7 +31,7 @@ describe("housekeeping cron", () => {
     const day = 24 * 3600 * 1000;
     const log = env.DB.prepare("INSERT INTO sync_logs (tenant_id, integration_id, user_id, action, status, at) VALUES (?, 'int_h', ?, 'update', 'ok', ?)");
     await env.DB.batch([log.bind(t.id, "old", now - 8 * day), log.bind(t.id, "older", now - 40 * day), log.bind(t.id, "new", now - 6 * day)]);
-    const run = env.DB.prepare("INSERT INTO runs (id, tenant_id, integration_id, kind, status, trigger, started_at) VALUES (?, ?, 'int_h', 'resync', 'running', 'cron', ?)");
+    const run = env.DB.prepare("INSERT INTO runs (id, tenant_id, integration_id, kind, status, trigger, started_at) VALUES (?, ?, 'int_h', 'resync', 'running', 'schedule', ?)");
     await env.DB.batch([run.bind(`run_stale_${now}`, t.id, now - 2 * day), run.bind(`run_live_${now}`, t.id, now - 60_000)]);
 
     const ctx = createExecutionContext();

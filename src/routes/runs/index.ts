@@ -10,6 +10,7 @@ import {
   reconcileHandlers,
   resyncHandlers,
   runHandlers,
+  runsHandlers,
   unmatchedHandlers,
 } from "./runs.handlers";
 
@@ -22,6 +23,7 @@ export const runRoutes = new Hono<TenantEnv>()
   .put("/integrations/:id/links/:userId", ...putLinkHandlers)
   .delete("/integrations/:id/links/:userId", ...deleteLinkHandlers)
   .get("/integrations/:id/logs", ...logsHandlers)
+  .get("/runs", ...runsHandlers)
   .get("/runs/:id", ...runHandlers)
   .post("/runs/:id/approve", ...approveHandlers)
   .post("/runs/:id/cancel", ...cancelHandlers);

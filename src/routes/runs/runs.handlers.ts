@@ -5,7 +5,7 @@ import { ProviderError } from "../../connectors";
 import { getRecord } from "../../connectors/zoho/records";
 import { getUser } from "../../db/directory.repo";
 import type { Integration } from "../../db/integrations.repo";
-import { failRun, getRun, openRun, runView, type RunKind } from "../../db/runs.repo";
+import { failRun, getRun, listRuns, openRun, runCursorKey, runView, type RunKind } from "../../db/runs.repo";
 import { directoryUsers, links, remoteUnmatched, syncLogs } from "../../db/schema";
 import { usersByIds } from "../../db/sync.repo";
 import type { TenantEnv } from "../../http/context";
@@ -17,8 +17,8 @@ import { iso } from "../../lib/time";
 import { approveRun, startRun } from "../../runs/start";
 import type { PushJob } from "../../sync/jobs";
 import { canPush, recordUrlMaker } from "../../sync/push";
-import { load } from "../integrations/integrations.handlers";
-import { contracts, IntegrationParams, LinkBody, LinkParams, LinksQuery, LogsQuery, ResyncBody, RunParams, UnmatchedQuery } from "./runs.routes";
+import { load, triggerOf } from "../integrations/integrations.handlers";
+import { contracts, IntegrationParams, LinkBody, LinkParams, LinksQuery, LogsQuery, ResyncBody, RunParams, RunsQuery, UnmatchedQuery } from "./runs.routes";
 
 const factory = createFactory<TenantEnv>();
 const manage = requirePermission("manage_integrations");
@@ -34,7 +34,7 @@ async function begin(c: Context<TenantEnv>, integration: Integration, kind: RunK
   const db = c.get("db");
   const open = await openRun(db, integration.id, kind);
   if (open) throw AppError.conflict(`A ${kind} of this integration is already ${open.status} (${open.id}).`);
-  const run = await startRun(db, c.env, integration, kind, "api", userIds);
+  const run = await startRun(db, c.env, integration, kind, triggerOf(c), userIds);
   return c.json({ runId: run.id }, 202);
 }
 
@@ -194,7 +194,7 @@ export const deleteLinkHandlers = factory.createHandlers(contracts.deleteLink, m
 
 export const logsHandlers = factory.createHandlers(contracts.logs, validate("param", IntegrationParams), validate("query", LogsQuery), async (c) => {
   const integration = await load(c, c.req.valid("param").id);
-  const { limit, cursor, userId, status } = c.req.valid("query");
+  const { limit, cursor, userId, status, action } = c.req.valid("query");
   const before = decodeCursor(cursor);
   const rows = await c
     .get("db")
@@ -206,6 +206,7 @@ export const logsHandlers = factory.createHandlers(contracts.logs, validate("par
         eq(syncLogs.integrationId, integration.id),
         userId ? eq(syncLogs.userId, userId) : undefined,
         status ? eq(syncLogs.status, status) : undefined,
+        action ? eq(syncLogs.action, action) : undefined,
         before !== null && /^\d+$/.test(before) ? lt(syncLogs.id, Number(before)) : undefined,
       ),
     )
@@ -221,6 +222,13 @@ async function loadRun(c: Context<TenantEnv>, id: string) {
   return run;
 }
 
+export const runsHandlers = factory.createHandlers(contracts.runs, validate("query", RunsQuery), async (c) => {
+  const { limit, cursor, integrationId, kind, status } = c.req.valid("query");
+  const rows = await listRuns(c.get("db"), c.get("tenant").id, { integrationId, kind, status }, decodeCursor(cursor), limit);
+  const { data, nextCursor } = page(rows, limit, runCursorKey);
+  return c.json({ data: data.map(runView), nextCursor });
+});
+
 export const runHandlers = factory.createHandlers(contracts.run, validate("param", RunParams), async (c) => c.json(runView(await loadRun(c, c.req.valid("param").id))));
 
 export const approveHandlers = factory.createHandlers(contracts.approve, manage, requireRecentAuth, validate("param", RunParams), async (c) => {
@@ -232,6 +240,6 @@ export const approveHandlers = factory.createHandlers(contracts.approve, manage,
 export const cancelHandlers = factory.createHandlers(contracts.cancel, manage, validate("param", RunParams), async (c) => {
   const run = await loadRun(c, c.req.valid("param").id);
   if (run.status !== "running" && run.status !== "held") throw AppError.conflict(`The run is ${run.status} already.`);
-  await failRun(c.get("db"), run.id, "Cancelled by an admin.");
+  await failRun(c.get("db"), run.id, "Cancelled by an admin.", "cancelled");
   return c.json(runView((await getRun(c.get("db"), run.tenantId, run.id))!));
 });

@@ -2,6 +2,7 @@ import { describeRoute } from "hono-openapi";
 import * as v from "valibot";
 import { jsonResponse, problems } from "../../http/openapi";
 import { PageQuery } from "../../http/pagination";
+import { LOG_ACTIONS, RUN_KINDS, RUN_STATUSES, RUN_TRIGGERS } from "../../db/schema";
 
 const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(64));
 const UserId = v.pipe(v.string(), v.minLength(1), v.maxLength(200));
@@ -16,7 +17,18 @@ export const LinkBody = v.strictObject({ remoteId: v.pipe(v.string(), v.regex(/^
 export const LINK_STATUSES = ["synced", "pending", "failed", "excluded", "unmatched"] as const;
 export const LinksQuery = v.object({ ...PageQuery, status: v.optional(v.picklist(LINK_STATUSES)) });
 export const UnmatchedQuery = v.object({ limit: PageQuery.limit });
-export const LogsQuery = v.object({ ...PageQuery, userId: v.optional(UserId), status: v.optional(v.picklist(["ok", "failed", "skipped"])) });
+export const LogsQuery = v.object({
+  ...PageQuery,
+  userId: v.optional(UserId),
+  status: v.optional(v.picklist(["ok", "failed", "skipped"])),
+  action: v.optional(v.picklist(LOG_ACTIONS)),
+});
+export const RunsQuery = v.object({
+  ...PageQuery,
+  integrationId: v.optional(Id),
+  kind: v.optional(v.picklist(RUN_KINDS)),
+  status: v.optional(v.picklist(RUN_STATUSES)),
+});
 
 const Nullable = v.nullable(v.string());
 const Counts = v.object({
@@ -32,9 +44,9 @@ const Counts = v.object({
 export const RunOut = v.object({
   id: v.string(),
   integrationId: v.string(),
-  kind: v.picklist(["resync", "reconcile", "import", "pull"]),
-  status: v.picklist(["running", "held", "done", "failed"]),
-  trigger: v.picklist(["cron", "api"]),
+  kind: v.picklist(RUN_KINDS),
+  status: v.picklist(RUN_STATUSES),
+  trigger: v.picklist(RUN_TRIGGERS),
   userIds: v.nullable(v.array(v.string())),
   approved: v.boolean(),
   counts: Counts,
@@ -55,6 +67,7 @@ export const LinkOut = v.object({
   manual: v.nullable(v.picklist(["linked", "unlinked"])),
 });
 const Accepted = v.object({ runId: v.string() });
+const RunPage = v.object({ data: v.array(RunOut), nextCursor: Nullable });
 
 const tags = ["Runs and links"];
 const security = [{ apiKey: [] }];
@@ -92,6 +105,7 @@ export const contracts = {
     responses: { 204: { description: "Unlinked" }, ...problems(401, 404) },
   }),
   logs: describeRoute({ tags, security, summary: "One line per action taken on the remote system, newest first", responses: { 200: { description: "A page of log lines" }, ...problems(401, 404, 422) } }),
+  runs: describeRoute({ tags, security, summary: "Runs, newest first, optionally of one integration, kind or status", responses: { 200: jsonResponse("A page of runs", RunPage), ...problems(400, 401, 422) } }),
   run: describeRoute({ tags, security, summary: "A run with its counts and status", responses: { 200: jsonResponse("The run", RunOut), ...problems(401, 404) } }),
   approve: describeRoute({
     tags,
@@ -99,5 +113,5 @@ export const contracts = {
     summary: "Approve a held run (sensitive): it goes on past the mass-change guard",
     responses: { 200: jsonResponse("The run", RunOut), ...problems(401, 403, 404, 409) },
   }),
-  cancel: describeRoute({ tags, security, summary: "Cancel a held or running run: it ends as `failed`", responses: { 200: jsonResponse("The run", RunOut), ...problems(401, 404, 409) } }),
+  cancel: describeRoute({ tags, security, summary: "Cancel a held or running run: it ends as `cancelled`", responses: { 200: jsonResponse("The run", RunOut), ...problems(401, 404, 409) } }),
 };
