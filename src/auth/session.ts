@@ -6,6 +6,7 @@ import { findTenant, validSecrets } from "../db/tenants.repo";
 import type { Env } from "../env";
 import type { Auth } from "../http/context";
 import { AppError } from "../http/errors";
+import { hmacBase64Url, safeEqual } from "../lib/crypto";
 import { utf8 } from "../lib/encoding";
 
 export const SESSION_COOKIE = "usersync_session";
@@ -83,4 +84,25 @@ export async function readSession(c: Context, env: Env): Promise<{ tenantId: str
   } catch {
     return null;
   }
+}
+
+/** The CSRF token of a session: bound to its cookie, so it dies with it. Pages put it in forms. */
+export function csrfToken(env: Env, sessionCookie: string): Promise<string> {
+  return hmacBase64Url(env.SESSION_SECRET, `csrf:${sessionCookie}`);
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * API.md: a state-changing request authenticated by the session cookie must come from the
+ * hub's own origin (`Origin`) or carry the session's CSRF token (`x-csrf-token`); else 403.
+ */
+export async function assertSameOrigin(c: Context, env: Env): Promise<void> {
+  if (SAFE_METHODS.has(c.req.method)) return;
+  const origin = c.req.header("origin");
+  if (origin && origin === new URL(env.PUBLIC_URL || "http://localhost").origin) return;
+  const given = c.req.header("x-csrf-token");
+  const cookie = getCookie(c, SESSION_COOKIE);
+  if (given && cookie && (await safeEqual(given, await csrfToken(env, cookie)))) return;
+  throw new AppError("forbidden", "A dashboard request that changes something must come from the hub's own pages (Origin) or carry the CSRF token.");
 }

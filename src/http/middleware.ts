@@ -1,7 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import { bodyLimit } from "hono/body-limit";
 import { createDb } from "../db/client";
-import { readSession } from "../auth/session";
+import { assertSameOrigin, readSession } from "../auth/session";
 import { findTenant, findTenantByApiKey } from "../db/tenants.repo";
 import { safeEqual } from "../lib/crypto";
 import type { AppEnv, TenantEnv } from "./context";
@@ -73,6 +73,7 @@ export const tenantAuth = createMiddleware<TenantEnv>(async (c, next) => {
     const session = await readSession(c, c.env);
     const tenant = session ? await findTenant(c.get("db"), session.tenantId) : null;
     if (!session || !tenant) throw AppError.unauthorized("A tenant API key or a dashboard session is required.");
+    await assertSameOrigin(c, c.env);
     c.set("tenant", tenant);
     c.set("auth", session.auth);
     return next();

@@ -8,6 +8,9 @@ import { decrypt, encrypt } from "../lib/crypto";
 import { toBase64Url, utf8 } from "../lib/encoding";
 import { randomToken } from "../lib/ids";
 
+/** Where a connect was started: the API's authorize URL, or the dashboard's `/connect/{id}`. */
+export type ConnectVia = "api" | "dashboard";
+
 /** API.md: the state expires after 10 minutes and is single-use. */
 export const STATE_TTL_S = 10 * 60;
 const AUDIENCE = "usersync:oauth-state";
@@ -28,7 +31,7 @@ async function pkcePair(): Promise<{ verifier: string; challenge: string }> {
  * nonce. The nonce row makes it single-use; the PKCE verifier stays in D1 (encrypted),
  * never in the browser.
  */
-export async function createState(db: Db, env: Env, input: { tenantId: string; integrationId: string; pkce: boolean }) {
+export async function createState(db: Db, env: Env, input: { tenantId: string; integrationId: string; pkce: boolean; via: ConnectVia }) {
   const nonce = randomToken(26);
   const now = Date.now();
   const pair = input.pkce ? await pkcePair() : null;
@@ -40,7 +43,7 @@ export async function createState(db: Db, env: Env, input: { tenantId: string; i
     expiresAt: now + STATE_TTL_S * 1000,
     usedAt: null,
   });
-  const state = await new SignJWT({ tid: input.tenantId, iid: input.integrationId, nonce })
+  const state = await new SignJWT({ tid: input.tenantId, iid: input.integrationId, nonce, via: input.via })
     .setProtectedHeader({ alg: "HS256" })
     .setAudience(AUDIENCE)
     .setIssuedAt()
@@ -68,7 +71,8 @@ export async function consumeState(db: Db, env: Env, state: string) {
     .returning();
   if (!row || row.integrationId !== claims.iid) throw new AppError("bad_request", "The OAuth state was already used or has expired; start connecting again.");
   const codeVerifier = row.codeVerifierEnc ? await decrypt(env.ENCRYPTION_KEY, row.codeVerifierEnc, `oauth_states:${row.nonce}`) : null;
-  return { tenantId: row.tenantId, integrationId: row.integrationId, codeVerifier };
+  const via: ConnectVia = claims.via === "dashboard" ? "dashboard" : "api";
+  return { tenantId: row.tenantId, integrationId: row.integrationId, codeVerifier, via };
 }
 
 /** Housekeeping: states past their expiry. */

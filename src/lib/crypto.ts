@@ -59,3 +59,9 @@ export async function decrypt(encryptionKey: string, sealed: string, aad: string
   );
   return new TextDecoder().decode(pt);
 }
+
+/** HMAC-SHA256 of `message` under `key`, base64url: for tokens derived from a secret. */
+export async function hmacBase64Url(key: string, message: string): Promise<string> {
+  const k = await crypto.subtle.importKey("raw", utf8(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return toBase64Url(new Uint8Array(await crypto.subtle.sign("HMAC", k, utf8(message))));
+}

@@ -1,12 +1,13 @@
 import { and, count, eq, isNotNull, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import type { Integration } from "../db/integrations.repo";
-import { failRun, type RunKind } from "../db/runs.repo";
-import { directoryUsers, links, runs, type RunRow } from "../db/schema";
+import { failRun, openRun, type RunKind } from "../db/runs.repo";
+import { directoryUsers, links, runs, type RunRow, type RunTrigger } from "../db/schema";
 import { linksByUsers, usersByIds } from "../db/sync.repo";
 import type { Env } from "../env";
 import { newId } from "../lib/ids";
 import type { RunPageJob } from "../sync/jobs";
+import { canPush } from "../sync/push";
 
 /** Sends the message for the run's next page. */
 export async function sendPage(env: Env, run: Pick<RunRow, "id" | "tenantId" | "integrationId" | "page">): Promise<void> {
@@ -46,7 +47,7 @@ export async function guardProblem(db: Db, integration: Integration, userIds: st
  * Starts a run: held by the mass-change guard, or running with its first page queued.
  * A run whose first page cannot be queued is failed at once rather than left open.
  */
-export async function startRun(db: Db, env: Env, integration: Integration, kind: RunKind, trigger: "cron" | "api", userIds: string[] | null = null): Promise<RunRow> {
+export async function startRun(db: Db, env: Env, integration: Integration, kind: RunKind, trigger: RunTrigger, userIds: string[] | null = null): Promise<RunRow> {
   const held = await guardProblem(db, integration, userIds);
   const [run] = await db
     .insert(runs)
@@ -83,4 +84,14 @@ export async function approveRun(db: Db, env: Env, run: RunRow): Promise<boolean
   if (!updated) return false;
   await sendPage(env, updated);
   return true;
+}
+
+/**
+ * What follows an integration becoming active (connected, reconnected, activated): a
+ * resync of everyone at once, as a run the admin can watch, rather than waiting for the
+ * schedule. Nothing when the provider does not push yet or a resync is already open.
+ */
+export async function startInitialResync(db: Db, env: Env, integration: Integration, trigger: RunTrigger): Promise<RunRow | null> {
+  if (integration.status !== "active" || !canPush(integration) || (await openRun(db, integration.id, "resync"))) return null;
+  return startRun(db, env, integration, "resync", trigger);
 }

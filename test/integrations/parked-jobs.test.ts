@@ -1,18 +1,17 @@
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
-import { createApp } from "../../src/app";
 import { createDb } from "../../src/db/client";
 import { getIntegration } from "../../src/db/integrations.repo";
 import { getAccessToken } from "../../src/integrations/tokens";
-import type { JobMessage } from "../../src/sync/jobs";
 import { call, createTenant, eventually, sendWebhook, userEvent } from "../helpers";
 import { emu, resetEmulator } from "../emulators/helpers";
 import { connectThroughProvider, createIntegration } from "./helpers";
+import { contacts, linkIn } from "../sync/helpers";
 
 beforeEach(() => resetEmulator());
 
 describe("no job is lost while an integration waits to be reconnected", () => {
-  it("jobs park as pending links, and the reconnect sends them again to the queue", async () => {
+  it("jobs park as pending links, and the reconnect's resync pushes them", async () => {
     const t = await createTenant();
     const created = await createIntegration(t, { provider: "zoho-crm" });
     await connectThroughProvider(t, created.id, "admin@acme.example");
@@ -31,22 +30,14 @@ describe("no job is lost while an integration waits to be reconnected", () => {
       return row?.status === "pending" ? row : undefined;
     });
 
-    // The reconnect's callback, observed: it sends the parked job again.
-    const sent: JobMessage[] = [];
-    const observed = {
-      send: (body: JobMessage) => env.JOBS.send(body),
-      sendBatch: (messages: Iterable<MessageSendRequest<JobMessage>>) => {
-        const list = [...messages];
-        sent.push(...list.map((m) => m.body));
-        return env.JOBS.sendBatch(list);
-      },
-    } as Queue<JobMessage>;
-    const ctx = createExecutionContext();
-    const res = await createApp().request(await freshCallback(t, created.id), {}, { ...env, JOBS: observed }, ctx);
-    await waitOnExecutionContext(ctx);
+    // The reconnect's callback starts a resync run, which pushes the parked person.
+    const res = await call(await freshCallback(t, created.id));
     expect(res.status).toBe(302);
     expect((await getIntegration(db, t.id, created.id))!.status).toBe("active");
-    expect(sent).toEqual([expect.objectContaining({ integrationId: created.id, userId: "u_parked", kind: "push" })]);
+    const run = await env.DB.prepare("SELECT id, trigger FROM runs WHERE integration_id = ? AND kind = 'resync'").bind(created.id).first<{ id: string; trigger: string }>();
+    expect(run).toMatchObject({ trigger: "api" });
+    const synced = await linkIn(created.id, "u_parked", ["synced"]);
+    expect((await contacts("parked@hub.example")).records.map((r) => r.id)).toEqual([synced.remote_id]);
   });
 });
 

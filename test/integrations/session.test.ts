@@ -4,8 +4,11 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { call, createTenant, problem, type TestTenant } from "../helpers";
 import { EMU, resetEmulator } from "../emulators/helpers";
 import { connectThroughProvider, createIntegration } from "./helpers";
+import { csrfToken } from "../../src/auth/session";
 
 beforeEach(() => resetEmulator());
+
+const HUB = "http://hub.test";
 
 function ssoToken(t: TestTenant, claims: Record<string, unknown> = {}, lifetimeS = 120, secret = t.ssoSecret) {
   const now = Math.floor(Date.now() / 1000);
@@ -59,7 +62,7 @@ describe("dashboard sign-in and connect", () => {
     const i = await createIntegration(t, { provider: "zoho-crm" });
     const cookie = await signIn(t, { permissions: ["manage_users"] });
     expect((await call(`/connect/${i.id}`, { headers: { cookie } })).status).toBe(403);
-    expect((await call(`/v1/integrations/${i.id}`, { method: "PATCH", json: { name: "x" }, headers: { cookie } })).status).toBe(403);
+    expect((await call(`/v1/integrations/${i.id}`, { method: "PATCH", json: { name: "x" }, headers: { cookie, origin: HUB } })).status).toBe(403);
     expect((await call(`/connect/${i.id}`)).status).toBe(401);
   });
 
@@ -73,11 +76,30 @@ describe("dashboard sign-in and connect", () => {
       .setIssuedAt()
       .setExpirationTime("1h")
       .sign(new TextEncoder().encode(env.SESSION_SECRET));
-    const res = await call(`/v1/integrations/${i.id}`, { method: "DELETE", headers: { cookie: `usersync_session=${old}` } });
+    const res = await call(`/v1/integrations/${i.id}`, { method: "DELETE", headers: { cookie: `usersync_session=${old}`, origin: HUB } });
     expect(res.status).toBe(403);
     expect((await problem(res)).type).toBe("/problems/reauth-required");
     const fresh = await signIn(t);
-    expect((await call(`/v1/integrations/${i.id}`, { method: "DELETE", headers: { cookie: fresh } })).status).toBe(204);
+    expect((await call(`/v1/integrations/${i.id}`, { method: "DELETE", headers: { cookie: fresh, origin: HUB } })).status).toBe(204);
+  });
+
+  it("Security: a state-changing request with only the session cookie needs the hub's Origin or the CSRF token (403 otherwise)", async () => {
+    const t = await createTenant();
+    const i = await createIntegration(t, { provider: "zoho-crm" });
+    const cookie = await signIn(t);
+    const patch = (headers: Record<string, string>) => call(`/v1/integrations/${i.id}`, { method: "PATCH", json: { name: "renamed" }, headers: { cookie, ...headers } });
+    for (const headers of [{}, { origin: "https://evil.example" }, { origin: "null" }, { "x-csrf-token": "forged" }] as Record<string, string>[]) {
+      const res = await patch(headers);
+      expect(res.status).toBe(403);
+      expect((await problem(res)).detail).toContain("CSRF");
+    }
+    expect((await call(`/v1/integrations/${i.id}`, { token: t.apiKey }).then((r) => r.json()) as { name: string }).name).toBe("Zoho CRM");
+    expect((await patch({ origin: HUB })).status).toBe(200);
+    const token = await csrfToken(env, cookie.slice(cookie.indexOf("=") + 1));
+    expect((await patch({ "x-csrf-token": token })).status).toBe(200);
+    // Reading needs neither; an API key is not a cookie and needs neither either.
+    expect((await call(`/v1/integrations/${i.id}`, { headers: { cookie } })).status).toBe(200);
+    expect((await call(`/v1/integrations/${i.id}`, { method: "PATCH", json: { name: "by key" }, token: t.apiKey })).status).toBe(200);
   });
 
   it("the callback lands on the integration's page, which shows its state", async () => {

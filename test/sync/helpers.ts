@@ -16,6 +16,7 @@ export async function connectedCrm(config: Record<string, unknown> = {}) {
   const t = await createTenant();
   const i = await createIntegration(t, { provider: "zoho-crm", config });
   await connectThroughProvider(t, i.id, "admin@acme.example");
+  await initialResyncSettled(i.id);
   return { t, integrationId: i.id };
 }
 
@@ -51,4 +52,12 @@ export function runSettled(t: TestTenant, runId: string, timeoutMs = 20_000) {
     const run = (await (await call(`/v1/runs/${runId}`, { token: t.apiKey })).json()) as { status: string; counts: Record<string, number>; detail: string | null };
     return run.status === "running" ? undefined : run;
   }, timeoutMs);
+}
+
+/** Waits for the resync that connecting starts (an empty directory: one page) to end. */
+export function initialResyncSettled(integrationId: string) {
+  return eventually(async () => {
+    const open = await env.DB.prepare("SELECT id FROM runs WHERE integration_id = ? AND status IN ('running', 'held')").bind(integrationId).first();
+    return open ? undefined : true;
+  }, 10_000);
 }

@@ -12,7 +12,7 @@ import {
 } from "../../db/integrations.repo";
 import { checkConfig, mergeConfig } from "../../integrations/config";
 import { assertTransition, pendingActionsFor, statusFor } from "../../integrations/lifecycle";
-import { createState } from "../../integrations/oauth-state";
+import { createState, type ConnectVia } from "../../integrations/oauth-state";
 import { refreshTokenOf } from "../../integrations/tokens";
 import { integrationView, providersView } from "../../integrations/view";
 import type { TenantEnv } from "../../http/context";
@@ -20,12 +20,18 @@ import { AppError } from "../../http/errors";
 import { requirePermission, requireRecentAuth } from "../../http/middleware";
 import { decodeCursor, page } from "../../http/pagination";
 import { validate } from "../../http/validate";
+import { startInitialResync } from "../../runs/start";
 import { settings } from "../../settings";
 import type { Env } from "../../env";
 import type { Db } from "../../db/client";
 import { contracts, CreateIntegrationBody, IntegrationParams, ListQuery, PatchIntegrationBody } from "./integrations.routes";
 
 const factory = createFactory<TenantEnv>();
+
+/** A run's `trigger` for a request: the dashboard's session, or the API. */
+export function triggerOf(c: Context<TenantEnv>): "dashboard" | "api" {
+  return c.get("auth").kind === "session" ? "dashboard" : "api";
+}
 const manage = requirePermission("manage_integrations");
 
 /** The integration named by the path, of the caller's tenant; 404 otherwise. */
@@ -82,24 +88,28 @@ export const patchHandlers = factory.createHandlers(contracts.patch, manage, val
 });
 
 /** The provider's authorize URL for an integration, with a fresh single-use state. */
-export async function authorizeUrlFor(db: Db, env: Env, integration: Integration): Promise<string> {
+export async function authorizeUrlFor(db: Db, env: Env, integration: Integration, via: ConnectVia): Promise<string> {
   const def = provider(integration.provider);
-  const { state, codeChallenge } = await createState(db, env, { tenantId: integration.tenantId, integrationId: integration.id, pkce: def.oauth.usesPkce });
+  const { state, codeChallenge } = await createState(db, env, { tenantId: integration.tenantId, integrationId: integration.id, pkce: def.oauth.usesPkce, via });
   const s = settings(env);
   return def.oauth.authorizeUrl({ env, settings: s, redirectUri: `${s.publicUrl}/oauth/callback` }, { state, scopes: def.scopesFor(integration.config), codeChallenge });
 }
 
 export const connectHandlers = factory.createHandlers(contracts.connect, manage, validate("param", IntegrationParams), async (c) => {
   const integration = await load(c, c.req.valid("param").id);
-  return c.json({ authorizeUrl: await authorizeUrlFor(c.get("db"), c.env, integration) });
+  return c.json({ authorizeUrl: await authorizeUrlFor(c.get("db"), c.env, integration, "api") });
 });
 
 function transitionHandlers(transition: "activate" | "deactivate") {
   return factory.createHandlers(contracts[transition], manage, validate("param", IntegrationParams), async (c) => {
     const integration = await load(c, c.req.valid("param").id);
     assertTransition(integration, transition);
-    await updateIntegration(c.get("db"), integration.tenantId, integration.id, { status: transition === "activate" ? "active" : "deactivated" });
-    return respond(c, (await getIntegration(c.get("db"), integration.tenantId, integration.id))!);
+    const db = c.get("db");
+    await updateIntegration(db, integration.tenantId, integration.id, { status: transition === "activate" ? "active" : "deactivated" });
+    const updated = (await getIntegration(db, integration.tenantId, integration.id))!;
+    // Whatever changed while it was off reaches the provider now, as a run the admin can watch.
+    if (transition === "activate") await startInitialResync(db, c.env, updated, triggerOf(c));
+    return respond(c, updated);
   });
 }
 

@@ -13,7 +13,10 @@ import { pendingActionsFor, statusFor } from "../../integrations/lifecycle";
 import { consumeState } from "../../integrations/oauth-state";
 import { sealTokens, storeCredentialsStatement } from "../../integrations/tokens";
 import { settings } from "../../settings";
-import { requeuePending } from "../../sync/requeue";
+import { startInitialResync } from "../../runs/start";
+import { findTenant } from "../../db/tenants.repo";
+import { getRun } from "../../db/runs.repo";
+import { connectedNote, readConnectedNote } from "../../auth/connected-note";
 import { authorizeUrlFor } from "../integrations/integrations.handlers";
 
 const tags = ["OAuth and dashboard"];
@@ -50,7 +53,7 @@ export const oauthRoutes = new Hono<AppEnv>()
     async (c) => {
       const query = c.req.valid("query") as Record<string, string>;
       const db = c.get("db");
-      const { tenantId, integrationId, codeVerifier } = await consumeState(db, c.env, query.state!);
+      const { tenantId, integrationId, codeVerifier, via } = await consumeState(db, c.env, query.state!);
       if (query.error) throw new AppError("bad_request", `The provider did not grant access (${query.error}); nothing was stored.`);
       if (!query.code) throw new AppError("bad_request", "The callback carries no code.");
       const integration = await getIntegration(db, tenantId, integrationId);
@@ -75,9 +78,12 @@ export const oauthRoutes = new Hono<AppEnv>()
         storeCredentialsStatement(db, integration, sealed),
         updateIntegrationStatement(db, tenantId, integrationId, { connection: exchanged.connection, pendingActions, status, lastError: null }),
       ]);
-      // Jobs parked while the integration could not run go now.
-      if (status === "active") c.executionCtx.waitUntil(requeuePending(db, c.env.JOBS, integration));
-      return c.redirect(`${s.publicUrl}/dashboard/integrations/${integrationId}`, 302);
+      // Everyone already in the directory, and every job parked while it could not run, goes now.
+      const run = await startInitialResync(db, c.env, { ...integration, status, pendingActions, connection: exchanged.connection }, via);
+      const landing = new URL(`${s.publicUrl}/dashboard/integrations/${integrationId}`);
+      // A browser without a session still learns what was connected, from a short-lived signed note.
+      landing.searchParams.set("connected", await connectedNote(c.env, { tenantId, integrationId, runId: run?.id ?? null }));
+      return c.redirect(landing.toString(), 302);
     },
   )
   .get(
@@ -88,7 +94,7 @@ export const oauthRoutes = new Hono<AppEnv>()
       if (!s.auth.permissions.includes("manage_integrations")) throw new AppError("forbidden", "This needs the manage_integrations permission.");
       const integration = await getIntegration(c.get("db"), s.tenantId, c.req.param("id"));
       if (!integration) throw AppError.notFound("integration");
-      return c.redirect(await authorizeUrlFor(c.get("db"), c.env, integration), 302);
+      return c.redirect(await authorizeUrlFor(c.get("db"), c.env, integration, "dashboard"), 302);
     },
   )
   .get(
@@ -107,6 +113,9 @@ export const oauthRoutes = new Hono<AppEnv>()
     },
   )
   .get("/dashboard/integrations/:id", async (c) => {
+    const current = await readSession(c, c.env);
+    const note = await readConnectedNote(c.env, c.req.query("connected"));
+    if (note && note.integrationId === c.req.param("id") && (!current || current.tenantId !== note.tenantId)) return connectedPage(c, note);
     const s = await session(c);
     const integration = await getIntegration(c.get("db"), s.tenantId, c.req.param("id"));
     if (!integration) throw AppError.notFound("integration");
@@ -127,3 +136,37 @@ ${integration.lastError ? html`<dt>Last error</dt><dd>${integration.lastError}</
 ${integration.pendingActions.some((a) => a === "connect" || a === "reconnect") ? html`<p><a href="/connect/${integration.id}">Connect ${provider(integration.provider).name}</a></p>` : ""}
 </body></html>`);
   });
+
+/**
+ * What a browser that has no dashboard session sees after consent: what was connected
+ * (tenant, provider, data centre, accounts server) and what happens next.
+ */
+async function connectedPage(c: Context<AppEnv>, note: { tenantId: string; integrationId: string; runId: string | null }) {
+  const db = c.get("db");
+  const [tenant, integration, run] = await Promise.all([
+    findTenant(db, note.tenantId),
+    getIntegration(db, note.tenantId, note.integrationId),
+    note.runId ? getRun(db, note.tenantId, note.runId) : null,
+  ]);
+  if (!tenant || !integration) throw AppError.notFound("integration");
+  const name = provider(integration.provider).name;
+  const conn = integration.connection;
+  return c.html(html`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${name} connected — usersync</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}dt{font-weight:600}dd{margin:0 0 .5rem}</style></head>
+<body>
+<h1>${name} is connected</h1>
+<p>${tenant.name}'s integration <strong>${integration.name}</strong> is ${integration.status === "active" ? "active" : `waiting for: ${integration.pendingActions.join(", ")}`}.</p>
+<dl id="connection">
+<dt>Data centre</dt><dd>${conn?.dataCenter ?? "—"}</dd>
+<dt>Accounts server</dt><dd>${conn?.accountsServer ?? "—"}</dd>
+<dt>API domain</dt><dd>${conn?.apiDomain ?? "—"}</dd>
+<dt>Connected at</dt><dd>${conn?.connectedAt ?? "—"}</dd>
+</dl>
+<h2>What happens next</h2>
+${run
+  ? html`<p id="next">Everyone already in your directory is being pushed to ${name} now (run <code>${run.id}</code>). From now on, each person your app adds, changes or disables reaches ${name} within seconds, and a scheduled reconciliation repairs whatever drifts.</p>`
+  : html`<p id="next">From now on, each person your app adds, changes or disables reaches ${name} within seconds.</p>`}
+<p>You can close this window. Your admins see the integration, its people and its runs in the usersync dashboard of your app.</p>
+</body></html>`);
+}
