@@ -1,52 +1,78 @@
 // `npm start`: the hub on this machine with everything it needs — local secrets in
-// .dev.vars, D1 migrations applied, `wrangler dev`, and a demo tenant whose API key is
-// printed with what to do next. Uses only Node built-ins so it runs before Node 22 is
-// first on the PATH; the wrangler it spawns runs on the project's Node 22.
+// .dev.vars, D1 migrations applied, `wrangler dev` for the hub and the provider
+// emulators, a cron tick every minute as production has, and a demo tenant whose API key
+// is printed with what to do next. The wrangler it spawns runs on the project's Node 22.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import dotenv from "dotenv";
 import { emulatorSettings } from "../emulators/settings.mjs";
+import { demoPath, devVarLine, devVarsPath, root } from "./local.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name) => join(root, "node_modules", ".bin", name);
 const port = Number(process.env.PORT ?? 8787);
 const emulatorPort = Number(process.env.EMULATOR_PORT ?? 8788);
 const hubUrl = `http://127.0.0.1:${port}`;
 const emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
-const devVarsPath = join(root, ".dev.vars");
-const demoPath = join(root, ".wrangler", "usersync-demo.json");
+/** What npm start wrote last for the settings that follow the ports (see ensureDevVars). */
+const writtenPath = join(root, ".wrangler", "usersync-start.json");
+/** Miniflare's fetch of Request.cf data needs the internet; offline it prints stack traces. */
+const wranglerEnv = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false" };
 
-/** Writes .dev.vars once; a file from an older run gets the settings it lacks added. */
+/**
+ * Writes .dev.vars. Secrets are made once and kept. Settings that follow from the ports
+ * (PUBLIC_URL, the emulator hosts) are written again on every run, unless someone changed
+ * them by hand since (say, to point at real Zoho), which is kept and reported.
+ */
 function ensureDevVars() {
-  const existing = existsSync(devVarsPath) ? readDevVars() : {};
-  const wanted = {
-    PUBLIC_URL: `http://localhost:${port}`,
+  const existing = existsSync(devVarsPath) ? dotenv.parse(readFileSync(devVarsPath)) : {};
+  const lastWritten = existsSync(writtenPath) ? JSON.parse(readFileSync(writtenPath, "utf8")) : null;
+  const secrets = {
     OPERATOR_TOKEN: `op_${randomBytes(24).toString("base64url")}`,
     ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     SESSION_SECRET: randomBytes(32).toString("base64url"),
-    ...emulatorSettings(emulatorUrl),
   };
-  const missing = Object.entries(wanted).filter(([k]) => !(k in existing));
-  if (!missing.length) return;
-  const header = existsSync(devVarsPath) ? "" : "# Local settings and secrets written by `npm start`; never commit this file.\n";
-  const text = missing.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n");
-  writeFileSync(devVarsPath, `${existsSync(devVarsPath) ? readFileSync(devVarsPath, "utf8").replace(/\n?$/, "\n") : header}${text}\n`, { mode: 0o600 });
-  console.log(`usersync: wrote ${missing.map(([k]) => k).join(", ")} to .dev.vars`);
+  const derived = { PUBLIC_URL: `http://127.0.0.1:${port}`, ...emulatorSettings(emulatorUrl) };
+  const values = { ...existing };
+  const kept = [];
+  for (const [name, value] of Object.entries(secrets)) values[name] ??= value;
+  for (const [name, value] of Object.entries(derived)) {
+    const editedByHand = name in existing && lastWritten && name in lastWritten && existing[name] !== lastWritten[name];
+    if (editedByHand) kept.push(name);
+    else values[name] = value;
+  }
+  const header = "# Local settings and secrets written by `npm start`; never commit this file.\n";
+  writeFileSync(devVarsPath, header + Object.entries(values).map(([k, v]) => devVarLine(k, v)).join("\n") + "\n", { mode: 0o600 });
+  mkdirSync(dirname(writtenPath), { recursive: true });
+  writeFileSync(writtenPath, JSON.stringify(Object.fromEntries(Object.keys(derived).map((k) => [k, values[k]])), null, 2));
+  if (kept.length) console.log(`usersync: kept your own ${kept.join(", ")} in .dev.vars (delete a line to have it follow the ports again)`);
+  checkDevVars(values);
 }
 
-function readDevVars() {
-  const vars = {};
-  for (const line of readFileSync(devVarsPath, "utf8").split("\n")) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m) vars[m[1]] = m[2].startsWith('"') ? JSON.parse(m[2]) : m[2];
+/** Reads .dev.vars back the way wrangler does and names any setting that would not work. */
+function checkDevVars(wanted) {
+  const parsed = dotenv.parse(readFileSync(devVarsPath));
+  const problems = [];
+  for (const [name, value] of Object.entries(wanted)) {
+    if (parsed[name] !== value) problems.push(`${name} does not read back as written`);
   }
-  return vars;
+  if (parsed.ZOHO_DATA_CENTERS) {
+    try {
+      if (!Array.isArray(JSON.parse(parsed.ZOHO_DATA_CENTERS))) problems.push("ZOHO_DATA_CENTERS is not a JSON array");
+    } catch {
+      problems.push("ZOHO_DATA_CENTERS is not valid JSON");
+    }
+  }
+  if (Buffer.from(parsed.ENCRYPTION_KEY ?? "", "base64").length !== 32) problems.push("ENCRYPTION_KEY is not base64 of 32 bytes");
+  if (problems.length) {
+    console.error(`usersync: .dev.vars has settings that would not work:\n  ${problems.join("\n  ")}\nFix or delete those lines and run npm start again.`);
+    process.exit(1);
+  }
 }
 
 function run(cmd, args) {
-  const result = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env: { ...process.env, CI: "true" } });
+  const result = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env: { ...wranglerEnv, CI: "true" } });
   if (result.status !== 0) {
     console.error(`usersync: \`${[cmd, ...args].join(" ")}\` failed`);
     process.exit(result.status ?? 1);
@@ -59,7 +85,7 @@ async function waitFor(url, child, timeoutMs = 120_000) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited before ${url} answered`);
     try {
       const res = await fetch(url);
-      if (res.ok) return;
+      if (res.status < 500 || res.status === 503) return res;
     } catch {
       // not listening yet
     }
@@ -68,11 +94,19 @@ async function waitFor(url, child, timeoutMs = 120_000) {
   throw new Error(`${url} did not answer within ${timeoutMs / 1000}s`);
 }
 
+/** The hub's own view of its settings (`/healthz`): every problem named, or nothing. */
+async function checkHealth(res) {
+  const body = await res.json().catch(() => ({}));
+  if (res.ok) return;
+  const problems = body.settings?.problems ?? [];
+  throw new Error(`the hub is not healthy: ${problems.length ? problems.join("; ") : JSON.stringify(body)}`);
+}
+
 async function demoTenant(operatorToken) {
   if (existsSync(demoPath)) {
     const saved = JSON.parse(readFileSync(demoPath, "utf8"));
     const res = await fetch(`${hubUrl}/v1/tenant`, { headers: { authorization: `Bearer ${saved.apiKey}` } });
-    if (res.ok) return { ...saved, reused: true };
+    if (res.ok) return saveDemo({ ...saved }, true);
   }
   const res = await fetch(`${hubUrl}/v1/tenants`, {
     method: "POST",
@@ -81,13 +115,27 @@ async function demoTenant(operatorToken) {
   });
   if (res.status !== 201) throw new Error(`creating the demo tenant failed: ${res.status} ${await res.text()}`);
   const body = await res.json();
-  const demo = { tenantId: body.tenant.id, apiKey: body.apiKey, webhookSecret: body.webhookSecret, ssoSecret: body.ssoSecret };
+  return saveDemo({ tenantId: body.tenant.id, apiKey: body.apiKey, webhookSecret: body.webhookSecret, ssoSecret: body.ssoSecret }, false);
+}
+
+/** Keeps the demo tenant with this run's URLs, so the demo scripts find the hub as started. */
+function saveDemo(demo, reused) {
+  const saved = { ...demo, hubUrl, emulatorUrl };
   mkdirSync(dirname(demoPath), { recursive: true });
-  writeFileSync(demoPath, JSON.stringify(demo, null, 2), { mode: 0o600 });
-  return { ...demo, reused: false };
+  writeFileSync(demoPath, JSON.stringify(saved, null, 2), { mode: 0o600 });
+  return { ...saved, reused };
+}
+
+/** Fires the every-minute cron as production does: wrangler dev fires none by itself. */
+function tickEveryMinute() {
+  const timer = setInterval(() => {
+    fetch(`${hubUrl}/__scheduled?cron=${encodeURIComponent("* * * * *")}`).catch(() => {});
+  }, 60_000);
+  timer.unref();
 }
 
 function printNextSteps(demo) {
+  const auth = `-H 'authorization: Bearer ${demo.apiKey}'`;
   const lines = [
     "",
     "usersync is running.",
@@ -97,13 +145,15 @@ function printNextSteps(demo) {
     `  API key         ${demo.apiKey}`,
     `  webhook secret  ${demo.webhookSecret}`,
     "",
-    "Next:",
-    `  curl -s ${hubUrl}/v1/tenant -H 'authorization: Bearer ${demo.apiKey}'`,
-    "  npm run demo:webhook        # sends a signed user.created for Ada Lovelace, as a host app would",
-    `  curl -s ${hubUrl}/v1/directory/users/u_ada -H 'authorization: Bearer ${demo.apiKey}'`,
-    `  curl -s '${hubUrl}/__scheduled?cron=*+*+*+*+*'   # one cron tick: starts the resyncs and reconciliations that are due`,
-    "  Read the README for the HTTP contract and for pointing the hub at real Zoho and Microsoft accounts.",
-    "  (The demo tenant's credentials are saved in .wrangler/usersync-demo.json.) Stop with Ctrl-C.",
+    "Next, in another terminal:",
+    "  npm run demo:webhook     # 1. your app adds a person: a signed user.created for Ada Lovelace",
+    "  npm run demo:connect     # 2. connect Zoho CRM (the emulator's consent, approved for you) and see Ada arrive as a contact",
+    `  curl -s ${hubUrl}/v1/directory/users/u_ada ${auth}`,
+    "                           # 3. Ada with her link: status, the Zoho record id and its URL",
+    "  npm run demo:webhook     # 4. send it again with changes and watch them reach Zoho within seconds",
+    "",
+    "  The cron runs every minute, as in production; docs/api.md is the HTTP contract.",
+    "  The demo tenant's credentials are saved in .wrangler/usersync-demo.json. Stop with Ctrl-C.",
     "",
   ];
   console.log(lines.join("\n"));
@@ -112,12 +162,10 @@ function printNextSteps(demo) {
 ensureDevVars();
 run(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local"]);
 const devFlags = ["--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
-const emulators = spawn(bin("wrangler"), ["dev", "-c", "emulators/wrangler.toml", "--port", String(emulatorPort), "--inspector-port", "9230", ...devFlags], {
-  cwd: root,
-  stdio: "inherit",
-});
-// --test-scheduled: wrangler dev fires no cron by itself; /__scheduled runs a tick on demand.
-const hub = spawn(bin("wrangler"), ["dev", "--port", String(port), "--inspector-port", "9229", "--test-scheduled", ...devFlags], { cwd: root, stdio: "inherit" });
+const spawnOptions = { cwd: root, stdio: "inherit", env: wranglerEnv };
+const emulators = spawn(bin("wrangler"), ["dev", "-c", "emulators/wrangler.toml", "--port", String(emulatorPort), "--inspector-port", String(emulatorPort + 1442), ...devFlags], spawnOptions);
+// --test-scheduled exposes /__scheduled, which tickEveryMinute() calls.
+const hub = spawn(bin("wrangler"), ["dev", "--port", String(port), "--inspector-port", String(port + 1442), "--test-scheduled", ...devFlags], spawnOptions);
 const children = [hub, emulators];
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => children.forEach((c) => c.kill(signal)));
 for (const c of children) {
@@ -129,8 +177,10 @@ for (const c of children) {
 
 try {
   await waitFor(`${emulatorUrl}/_emulator/state`, emulators);
-  await waitFor(`${hubUrl}/healthz`, hub);
-  printNextSteps(await demoTenant(readDevVars().OPERATOR_TOKEN));
+  await checkHealth(await waitFor(`${hubUrl}/healthz`, hub));
+  const demo = await demoTenant(dotenv.parse(readFileSync(devVarsPath)).OPERATOR_TOKEN);
+  tickEveryMinute();
+  printNextSteps(demo);
 } catch (err) {
   console.error(`usersync: ${err.message}`);
   children.forEach((c) => c.kill("SIGTERM"));
