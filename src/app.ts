@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { openAPIRouteHandler } from "hono-openapi";
 import type { AppEnv, TenantEnv } from "./http/context";
+import { SESSION_COOKIE } from "./auth/session";
 import { AppError, onError } from "./http/errors";
 import { limitBody, requireJsonBody, tenantAuth, withDb } from "./http/middleware";
 import { directoryRoutes } from "./routes/directory";
@@ -16,7 +17,12 @@ import { webhookRoutes } from "./routes/webhooks";
 export function createApp() {
   const app = new Hono<AppEnv>();
   app.onError(onError);
-  app.notFound(() => {
+  // A known path with another method is a 405 with Allow (RFC 9110); anything else, 404.
+  app.notFound((c) => {
+    const allowed = allowedMethods(app, c.req.path);
+    if (allowed.length) {
+      throw new AppError("method_not_allowed", `${c.req.method} is not allowed here; use ${allowed.join(", ")}.`, undefined, { allow: allowed.join(", ") });
+    }
     throw new AppError("not_found", "No such route.");
   });
 
@@ -45,12 +51,20 @@ export function createApp() {
         info: {
           title: "usersync",
           version: "1.0.0",
-          description: "User-sync hub: the HTTP contract of ../shared/API.md. Errors are application/problem+json (RFC 9457).",
+          description: "User-sync hub: the HTTP contract (docs/api.md in the repository). Errors are application/problem+json (RFC 9457).",
+          license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" },
         },
+        servers: [{ url: "/", description: "This hub (PUBLIC_URL)" }],
         components: {
           securitySchemes: {
             apiKey: { type: "http", scheme: "bearer", description: "Tenant API key (usk_…)" },
             operatorToken: { type: "http", scheme: "bearer", description: "OPERATOR_TOKEN secret" },
+            session: {
+              type: "apiKey",
+              in: "cookie",
+              name: SESSION_COOKIE,
+              description: "Dashboard session from GET /auth/sso. A request that changes something also needs the hub's Origin or the x-csrf-token header.",
+            },
           },
         },
       },
@@ -60,3 +74,19 @@ export function createApp() {
 }
 
 export type App = ReturnType<typeof createApp>;
+
+const patterns = new WeakMap<object, { regex: RegExp; method: string }[]>();
+
+/** The methods the app's routes answer for a path (HEAD with GET), or none. */
+function allowedMethods(app: Hono<AppEnv>, path: string): string[] {
+  let compiled = patterns.get(app);
+  if (!compiled) {
+    compiled = app.routes
+      .filter((r) => r.method !== "ALL")
+      .map((r) => ({ method: r.method, regex: new RegExp(`^${r.path.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\/:[^/]+/g, "/[^/]+")}/?$`) }));
+    patterns.set(app, compiled);
+  }
+  const methods = new Set(compiled.filter((p) => p.regex.test(path)).map((p) => p.method));
+  if (methods.has("GET")) methods.add("HEAD");
+  return [...methods].sort();
+}

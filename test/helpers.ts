@@ -2,11 +2,15 @@ import { signWebhook } from "../src/directory/signature";
 import type { JobMessage } from "../src/sync/jobs";
 import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
+import { checkAgainstDocument } from "./openapi-check";
 
 export const OPERATOR_TOKEN = env.OPERATOR_TOKEN;
 
-/** Calls the Worker's own fetch handler, as a client would over HTTP. */
-export function call(path: string, init: RequestInit & { json?: unknown; token?: string } = {}): Promise<Response> {
+/**
+ * Calls the Worker's own fetch handler, as a client would over HTTP. Every answer is
+ * checked against the hub's OpenAPI document (test/openapi-check.ts).
+ */
+export async function call(path: string, init: RequestInit & { json?: unknown; token?: string } = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   let body = init.body;
   if (init.json !== undefined) {
@@ -14,7 +18,10 @@ export function call(path: string, init: RequestInit & { json?: unknown; token?:
     body = JSON.stringify(init.json);
   }
   if (init.token) headers.set("authorization", `Bearer ${init.token}`);
-  return exports.default.fetch(new Request(`http://hub.test${path}`, { redirect: "manual", ...init, headers, body }));
+  const request = new Request(`http://hub.test${path}`, { redirect: "manual", ...init, headers, body });
+  const response = await exports.default.fetch(request.clone());
+  await checkAgainstDocument(request, response);
+  return response;
 }
 
 export interface TestTenant {

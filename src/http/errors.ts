@@ -16,6 +16,7 @@ const KINDS = {
   forbidden: { status: 403, title: "Forbidden" },
   reauth_required: { status: 403, title: "A recent sign-in is required" },
   not_found: { status: 404, title: "Not found" },
+  method_not_allowed: { status: 405, title: "Method not allowed" },
   conflict: { status: 409, title: "Conflict" },
   payload_too_large: { status: 413, title: "Payload too large" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },

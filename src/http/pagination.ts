@@ -2,12 +2,29 @@ import * as v from "valibot";
 import { fromBase64Url, toBase64Url, utf8 } from "../lib/encoding";
 import { AppError } from "./errors";
 
+/**
+ * A whole-number query parameter from `min` to `max`. The OpenAPI document shows it as the
+ * integer range the API enforces (a query value is text, so the check is on its digits).
+ */
+export function intQuery(min: number, max: number, fallback: number) {
+  return v.pipe(
+    v.optional(
+      v.pipe(
+        v.string(),
+        v.regex(/^\d{1,9}$/, "Expected a whole number."),
+        v.transform(Number),
+        v.minValue(min, `Expected a number from ${min} to ${max}.`),
+        v.maxValue(max, `Expected a number from ${min} to ${max}.`),
+      ),
+      String(fallback),
+    ),
+    v.metadata({ type: "integer", minimum: min, maximum: max, default: fallback, pattern: undefined }),
+  );
+}
+
 /** API.md: `?limit=` (default 50, max 500) and `?cursor=`. */
 export const PageQuery = {
-  limit: v.optional(
-    v.pipe(v.string(), v.regex(/^\d+$/, "Expected a whole number."), v.transform(Number), v.minValue(1), v.maxValue(500)),
-    "50",
-  ),
+  limit: intQuery(1, 500, 50),
   cursor: v.optional(v.pipe(v.string(), v.maxLength(512))),
 };
 

@@ -20,11 +20,13 @@ export function fieldErrors(issues: readonly Issue[], prefix = ""): FieldError[]
 
 /**
  * valibot validation of one request part that also documents it in the OpenAPI
- * document; failures answer 422 with the failing paths.
+ * document; failures answer 422 with the failing paths. A path id that could never
+ * exist (too long, wrong shape) is simply not found: 404, like an unknown one.
  */
 export function validate<S extends StandardSchemaV1, T extends keyof ValidationTargets>(target: T, schema: S) {
   return validator(target, schema, (result) => {
     if (!result.success) {
+      if (target === "param") throw AppError.notFound();
       throw AppError.validation(fieldErrors(result.error));
     }
   });

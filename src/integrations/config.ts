@@ -6,9 +6,9 @@ import type { FieldError } from "../http/errors";
 /** Directory fields a mapping can read with `from` (plus `attributes.<name>`). */
 export const USER_FIELDS = ["id", "email", "firstName", "lastName", "status", ...PROFILE_FIELDS] as const;
 
-const FieldRef = v.pipe(
-  v.string(),
-  v.check((f) => (USER_FIELDS as readonly string[]).includes(f) || /^attributes\.[^.\s]{1,64}$/.test(f), `Expected one of ${USER_FIELDS.join(", ")}, or attributes.<name>.`),
+const FieldRef = v.union(
+  [v.picklist(USER_FIELDS), v.pipe(v.string(), v.regex(/^attributes\.[^.\s]{1,64}$/))],
+  `Expected one of ${USER_FIELDS.join(", ")}, or attributes.<name>.`,
 );
 const RemoteField = v.pipe(v.string(), v.minLength(1), v.maxLength(100));
 const Expr = v.pipe(v.string(), v.minLength(1), v.maxLength(4000));

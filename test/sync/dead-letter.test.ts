@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { call, createTenant, eventually, sendWebhook, userEvent } from "../helpers";
 import { emu, resetEmulator, setFaults } from "../emulators/helpers";
 import { connectThroughProvider, createIntegration } from "../integrations/helpers";
-import { linkIn, runSettled } from "./helpers";
+import { initialResyncSettled, linkIn, runSettled } from "./helpers";
 
 beforeEach(() => resetEmulator());
 
@@ -12,6 +12,7 @@ describe("exhausted retries", () => {
     const t = await createTenant();
     const i = await createIntegration(t, { provider: "zoho-crm" });
     await connectThroughProvider(t, i.id, "admin@acme.example");
+    await initialResyncSettled(i.id);
     await setFaults({ failureRate: 1, services: ["zoho-crm"] });
     expect((await sendWebhook(t, userEvent("user.created", { id: "u_doomed", email: "doomed@hub.example", lastName: "Doomed" }))).status).toBe(202);
     const failed = await eventually(async () => {

@@ -1,7 +1,7 @@
 import { describeRoute } from "hono-openapi";
 import * as v from "valibot";
 import { userEntries } from "../../directory/user";
-import { jsonResponse, problems } from "../../http/openapi";
+import { jsonResponse, problems, TENANT_SECURITY } from "../../http/openapi";
 import { PageQuery } from "../../http/pagination";
 
 /** `PUT` body: the full user; `id` may be left out (the path names it) but must match if given. */
@@ -57,32 +57,32 @@ export const putUserContract = describeRoute({
   tags: ["Directory"],
   summary: "Create or replace a directory user (201 created, 200 replaced)",
   description: "An `updatedAt` older than the stored version is refused with 409 and changes nothing.",
-  security: [{ apiKey: [] }],
+  security: TENANT_SECURITY,
   responses: {
     201: jsonResponse("Created", UserOut),
     200: jsonResponse("Replaced", UserOut),
-    ...problems(400, 401, 409, 413, 415, 422, 429),
+    ...problems(400, 401, 403, 409, 413, 415, 422, 429),
   },
 });
 
 export const getUserContract = describeRoute({
   tags: ["Directory"],
   summary: "A directory user with its links",
-  security: [{ apiKey: [] }],
-  responses: { 200: jsonResponse("The user", UserWithLinks), ...problems(401, 404) },
+  security: TENANT_SECURITY,
+  responses: { 200: jsonResponse("The user", UserWithLinks), ...problems(401, 403, 404) },
 });
 
 export const listUsersContract = describeRoute({
   tags: ["Directory"],
   summary: "Directory users, paginated; `q` matches e-mail or name",
-  security: [{ apiKey: [] }],
-  responses: { 200: jsonResponse("A page of users", UserPage), ...problems(401, 422) },
+  security: TENANT_SECURITY,
+  responses: { 200: jsonResponse("A page of users", UserPage), ...problems(400, 401, 403, 422) },
 });
 
 export const deleteUserContract = describeRoute({
   tags: ["Directory"],
   summary: "Delete a directory user (same effect as user.deleted)",
   description: "The user is kept with status `deleted` for each integration's deletion policy.",
-  security: [{ apiKey: [] }],
-  responses: { 204: { description: "Deleted" }, ...problems(401, 404, 429) },
+  security: TENANT_SECURITY,
+  responses: { 204: { description: "Deleted" }, ...problems(401, 403, 404, 429) },
 });

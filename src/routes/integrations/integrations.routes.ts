@@ -2,7 +2,7 @@ import { describeRoute } from "hono-openapi";
 import * as v from "valibot";
 import { PROVIDER_IDS } from "../../connectors";
 import { IntegrationConfig } from "../../integrations/config";
-import { jsonResponse, problems } from "../../http/openapi";
+import { jsonResponse, problems, TENANT_SECURITY } from "../../http/openapi";
 import { PageQuery } from "../../http/pagination";
 
 export const IntegrationParams = v.object({ id: v.pipe(v.string(), v.minLength(1), v.maxLength(64)) });
@@ -35,24 +35,34 @@ export const IntegrationOut = v.object({
   updatedAt: v.string(),
 });
 
+const ProviderOut = v.object({
+  id: v.picklist(PROVIDER_IDS),
+  name: v.string(),
+  direction: v.picklist(["push", "pull", "two-way"]),
+  objects: v.array(v.string()),
+  defaultMapping: v.array(v.looseObject({ to: v.string() })),
+  defaultConfig: v.looseObject({}),
+  configSchema: v.looseObject({}),
+});
+
 const tags = ["Integrations"];
-const security = [{ apiKey: [] }];
+const security = TENANT_SECURITY;
 
 export const contracts = {
-  providers: describeRoute({ tags, security, summary: "The providers an integration can connect to, with defaults and the config schema", responses: { 200: { description: "Providers" }, ...problems(401) } }),
-  create: describeRoute({ tags, security, summary: "Create an integration (starts pending with the provider's defaults)", responses: { 201: jsonResponse("Created", IntegrationOut), ...problems(400, 401, 415, 422) } }),
-  list: describeRoute({ tags, security, summary: "The tenant's integrations, paginated", responses: { 200: { description: "A page of integrations" }, ...problems(401, 422) } }),
-  get: describeRoute({ tags, security, summary: "One integration", responses: { 200: jsonResponse("The integration", IntegrationOut), ...problems(401, 404) } }),
+  providers: describeRoute({ tags, security, summary: "The providers an integration can connect to, with defaults and the config schema", responses: { 200: jsonResponse("Providers", v.array(ProviderOut)), ...problems(401, 403) } }),
+  create: describeRoute({ tags, security, summary: "Create an integration (starts pending with the provider's defaults)", responses: { 201: jsonResponse("Created", IntegrationOut), ...problems(400, 401, 403, 413, 415, 422) } }),
+  list: describeRoute({ tags, security, summary: "The tenant's integrations, paginated", responses: { 200: jsonResponse("A page of integrations", v.object({ data: v.array(IntegrationOut), nextCursor: Nullable })), ...problems(400, 401, 403, 422) } }),
+  get: describeRoute({ tags, security, summary: "One integration", responses: { 200: jsonResponse("The integration", IntegrationOut), ...problems(401, 403, 404) } }),
   patch: describeRoute({
     tags,
     security,
     summary: "Change the name or config (top-level config keys replace the stored ones)",
     description: "JSONata expressions and regular expressions are compiled here: a bad one is a 422 naming its path.",
-    responses: { 200: jsonResponse("The integration", IntegrationOut), ...problems(400, 401, 404, 415, 422) },
+    responses: { 200: jsonResponse("The integration", IntegrationOut), ...problems(400, 401, 403, 404, 413, 415, 422) },
   }),
-  connect: describeRoute({ tags, security, summary: "The provider's authorize URL (OAuth connect)", responses: { 200: { description: "`{ authorizeUrl }`" }, ...problems(401, 404) } }),
-  deactivate: describeRoute({ tags, security, summary: "Deactivate: no jobs run; config and links kept", responses: { 200: jsonResponse("The integration", IntegrationOut), ...problems(401, 404, 409) } }),
-  activate: describeRoute({ tags, security, summary: "Activate a deactivated integration", responses: { 200: jsonResponse("The integration", IntegrationOut), ...problems(401, 404, 409) } }),
+  connect: describeRoute({ tags, security, summary: "The provider's authorize URL (OAuth connect)", responses: { 200: jsonResponse("Where to send the admin's browser", v.object({ authorizeUrl: v.string() })), ...problems(401, 403, 404) } }),
+  deactivate: describeRoute({ tags, security, summary: "Deactivate: no jobs run; config and links kept", responses: { 200: jsonResponse("The integration", IntegrationOut), ...problems(401, 403, 404, 409) } }),
+  activate: describeRoute({ tags, security, summary: "Activate a deactivated integration", responses: { 200: jsonResponse("The integration", IntegrationOut), ...problems(401, 403, 404, 409) } }),
   remove: describeRoute({
     tags,
     security,

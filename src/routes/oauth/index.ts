@@ -7,7 +7,7 @@ import { provider, ProviderError } from "../../connectors";
 import { getIntegration, linkStats, updateIntegrationStatement } from "../../db/integrations.repo";
 import type { AppEnv } from "../../http/context";
 import { AppError } from "../../http/errors";
-import { problems } from "../../http/openapi";
+import { problems, PUBLIC } from "../../http/openapi";
 import { validate } from "../../http/validate";
 import { pendingActionsFor, statusFor } from "../../integrations/lifecycle";
 import { consumeState } from "../../integrations/oauth-state";
@@ -47,7 +47,9 @@ export const oauthRoutes = new Hono<AppEnv>()
     describeRoute({
       tags,
       summary: "OAuth redirect URI: exchanges the code and stores the credentials",
-      responses: { 302: { description: "To the integration's dashboard page" }, ...problems(400) },
+      description: "Public: the signed, single-use `state` is the credential. Starts the integration's initial resync.",
+      security: PUBLIC,
+      responses: { 302: { description: "To the integration's dashboard page, with a short-lived signed note that a browser without a session sees as a page saying what was connected" }, ...problems(400, 404, 503) },
     }),
     validate("query", CallbackQuery),
     async (c) => {
@@ -88,7 +90,7 @@ export const oauthRoutes = new Hono<AppEnv>()
   )
   .get(
     "/connect/:id",
-    describeRoute({ tags, summary: "Dashboard: redirect to the provider's consent page", responses: { 302: { description: "To the provider" }, ...problems(401, 403, 404) } }),
+    describeRoute({ tags, summary: "Dashboard: redirect to the provider's consent page", security: [{ session: [] }], responses: { 302: { description: "To the provider" }, ...problems(401, 403, 404) } }),
     async (c) => {
       const s = await session(c);
       if (!s.auth.permissions.includes("manage_integrations")) throw new AppError("forbidden", "This needs the manage_integrations permission.");
@@ -102,6 +104,7 @@ export const oauthRoutes = new Hono<AppEnv>()
     describeRoute({
       tags,
       summary: "Sign in to the dashboard from the host app",
+      security: PUBLIC,
       description: "`token` is a JWT signed with the tenant's SSO secret (HS256) carrying `tenant`, `sub`, `email`, `name`, `permissions`, `iat` and `exp` (≤ 5 minutes). Sets the session cookie.",
       responses: { 302: { description: "To `next` (a path on this hub) or the dashboard" }, ...problems(401) },
     }),

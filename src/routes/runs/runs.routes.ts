@@ -1,6 +1,6 @@
 import { describeRoute } from "hono-openapi";
 import * as v from "valibot";
-import { jsonResponse, problems } from "../../http/openapi";
+import { jsonResponse, problems, TENANT_SECURITY } from "../../http/openapi";
 import { PageQuery } from "../../http/pagination";
 import { LOG_ACTIONS, RUN_KINDS, RUN_STATUSES, RUN_TRIGGERS } from "../../db/schema";
 
@@ -67,51 +67,63 @@ export const LinkOut = v.object({
   manual: v.nullable(v.picklist(["linked", "unlinked"])),
 });
 const Accepted = v.object({ runId: v.string() });
+const Unmatched = v.object({
+  local: v.array(v.object({ id: v.string(), email: v.string(), name: Nullable, status: v.picklist(["active", "disabled", "deleted"]), reason: Nullable })),
+  remote: v.array(v.object({ remoteId: v.string(), email: Nullable, name: Nullable, remoteUrl: Nullable })),
+});
+const LogOut = v.object({
+  at: v.string(),
+  userId: Nullable,
+  action: v.picklist(LOG_ACTIONS),
+  status: v.picklist(["ok", "failed", "skipped"]),
+  remoteId: Nullable,
+  detail: Nullable,
+});
 const RunPage = v.object({ data: v.array(RunOut), nextCursor: Nullable });
 
 const tags = ["Runs and links"];
-const security = [{ apiKey: [] }];
+const security = TENANT_SECURITY;
 
 export const contracts = {
   resync: describeRoute({
     tags,
     security,
     summary: "Resync: push everyone pending, failed for a passing reason or changed since the last push; or the chosen `userIds`, even if unchanged",
-    responses: { 202: jsonResponse("The run started (or is held by the mass-change guard)", Accepted), ...problems(400, 401, 404, 409, 415, 422) },
+    responses: { 202: jsonResponse("The run started (or is held by the mass-change guard)", Accepted), ...problems(400, 401, 403, 404, 409, 413, 415, 422) },
   }),
   reconcile: describeRoute({
     tags,
     security,
     summary: "Reconcile: list the remote records and repair drift, deletions and missing links",
-    responses: { 202: jsonResponse("The run started (or is held by the mass-change guard)", Accepted), ...problems(401, 404, 409) },
+    responses: { 202: jsonResponse("The run started (or is held by the mass-change guard)", Accepted), ...problems(401, 403, 404, 409) },
   }),
-  links: describeRoute({ tags, security, summary: "The integration's links, by user id, optionally of one status", responses: { 200: { description: "A page of links" }, ...problems(401, 404, 422) } }),
+  links: describeRoute({ tags, security, summary: "The integration's links, by user id, optionally of one status", responses: { 200: jsonResponse("A page of links", v.object({ data: v.array(LinkOut), nextCursor: Nullable })), ...problems(400, 401, 403, 404, 422) } }),
   unmatched: describeRoute({
     tags,
     security,
     summary: "People without a remote record (`local`) and remote records without a person (`remote`, as the last reconciliation found them)",
-    responses: { 200: { description: "`{ local, remote }`" }, ...problems(401, 404, 422) },
+    responses: { 200: jsonResponse("`{ local, remote }`", Unmatched), ...problems(401, 403, 404, 422) },
   }),
   putLink: describeRoute({
     tags,
     security,
     summary: "Link a person to a remote record by hand; the directory's values are then pushed to it",
-    responses: { 200: jsonResponse("The link", LinkOut), ...problems(400, 401, 404, 409, 415, 422) },
+    responses: { 200: jsonResponse("The link", LinkOut), ...problems(400, 401, 403, 404, 409, 413, 415, 422, 503) },
   }),
   deleteLink: describeRoute({
     tags,
     security,
     summary: "Unlink a person: the link becomes `unmatched` and is not matched again automatically; the remote record stays",
-    responses: { 204: { description: "Unlinked" }, ...problems(401, 404) },
+    responses: { 204: { description: "Unlinked" }, ...problems(401, 403, 404) },
   }),
-  logs: describeRoute({ tags, security, summary: "One line per action taken on the remote system, newest first", responses: { 200: { description: "A page of log lines" }, ...problems(401, 404, 422) } }),
-  runs: describeRoute({ tags, security, summary: "Runs, newest first, optionally of one integration, kind or status", responses: { 200: jsonResponse("A page of runs", RunPage), ...problems(400, 401, 422) } }),
-  run: describeRoute({ tags, security, summary: "A run with its counts and status", responses: { 200: jsonResponse("The run", RunOut), ...problems(401, 404) } }),
+  logs: describeRoute({ tags, security, summary: "One line per action taken on the remote system, newest first", responses: { 200: jsonResponse("A page of log lines", v.object({ data: v.array(LogOut), nextCursor: Nullable })), ...problems(400, 401, 403, 404, 422) } }),
+  runs: describeRoute({ tags, security, summary: "Runs, newest first, optionally of one integration, kind or status", responses: { 200: jsonResponse("A page of runs", RunPage), ...problems(400, 401, 403, 422) } }),
+  run: describeRoute({ tags, security, summary: "A run with its counts and status", responses: { 200: jsonResponse("The run", RunOut), ...problems(401, 403, 404) } }),
   approve: describeRoute({
     tags,
     security,
     summary: "Approve a held run (sensitive): it goes on past the mass-change guard",
     responses: { 200: jsonResponse("The run", RunOut), ...problems(401, 403, 404, 409) },
   }),
-  cancel: describeRoute({ tags, security, summary: "Cancel a held or running run: it ends as `cancelled`", responses: { 200: jsonResponse("The run", RunOut), ...problems(401, 404, 409) } }),
+  cancel: describeRoute({ tags, security, summary: "Cancel a held or running run: it ends as `cancelled`", responses: { 200: jsonResponse("The run", RunOut), ...problems(401, 403, 404, 409) } }),
 };

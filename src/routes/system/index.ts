@@ -15,7 +15,7 @@ const Health = v.object({
 export const systemRoutes = new Hono<AppEnv>()
   .get(
     "/livez",
-    describeRoute({ tags: ["System"], summary: "Liveness (no I/O)", responses: { 200: { description: "Alive" } } }),
+    describeRoute({ tags: ["System"], summary: "Liveness (no I/O)", security: [], responses: { 200: { description: "Alive", content: { "text/plain": { schema: { type: "string" } } } } } }),
     (c) => c.text("ok"),
   )
   .get(

@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { describeRoute } from "hono-openapi";
-import { jsonResponse, problems } from "../../http/openapi";
+import { jsonResponse, problems, TENANT_SECURITY } from "../../http/openapi";
 
 export const CreateTenantBody = v.strictObject({
   name: v.pipe(v.string(), v.trim(), v.minLength(1, "Give the tenant a name."), v.maxLength(200)),
@@ -37,13 +37,13 @@ export const rotateContract = describeRoute({
   summary: "Rotate the API key, webhook secret or SSO secret (sensitive)",
   description:
     "The previous webhook secret stays valid for 24 hours so senders can switch without downtime; a previous API key or SSO secret stops working at once.",
-  security: [{ apiKey: [] }],
-  responses: { 200: jsonResponse("The new value, shown once", RotatedOut), ...problems(401, 403, 422) },
+  security: TENANT_SECURITY,
+  responses: { 200: jsonResponse("The new value, shown once", RotatedOut), ...problems(400, 401, 403, 413, 415, 422) },
 });
 
 export const currentTenantContract = describeRoute({
   tags: ["Tenants"],
   summary: "The tenant that the API key belongs to",
-  security: [{ apiKey: [] }],
-  responses: { 200: jsonResponse("The tenant", TenantOut), ...problems(401) },
+  security: TENANT_SECURITY,
+  responses: { 200: jsonResponse("The tenant", TenantOut), ...problems(401, 403) },
 });

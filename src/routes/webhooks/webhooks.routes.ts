@@ -1,7 +1,7 @@
 import { describeRoute } from "hono-openapi";
 import * as v from "valibot";
 import { isoDateTime, UserInput, UserRef } from "../../directory/user";
-import { jsonResponse, problems } from "../../http/openapi";
+import { jsonResponse, problems, PUBLIC } from "../../http/openapi";
 
 export const EVENT_TYPES = ["user.created", "user.updated", "user.disabled", "user.deleted"] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -23,6 +23,7 @@ const Accepted = v.object({ accepted: v.literal(true), duplicate: v.optional(v.l
 export const webhookContract = describeRoute({
   tags: ["Directory"],
   summary: "A user event from the host app, signed per Standard Webhooks",
+  security: PUBLIC,
   description:
     "Headers webhook-id, webhook-timestamp (unix seconds, ±5 minutes) and webhook-signature (`v1,<base64 HMAC-SHA256 of id.timestamp.body>`, several allowed). 202 once stored; the same webhook-id again answers 200 with duplicate: true and has no second effect. An event older than the stored version is stored and ignored.",
   requestBody: {
