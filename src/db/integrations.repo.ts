@@ -5,7 +5,7 @@ import type { Connection } from "../connectors/types";
 import { IntegrationConfig, mergeConfig, type ResolvedConfig } from "../integrations/config";
 import { newId } from "../lib/ids";
 import type { Db } from "./client";
-import { integrationCredentials, integrations, links, type IntegrationRow } from "./schema";
+import { directoryUsers, integrationCredentials, integrations, links, type IntegrationRow } from "./schema";
 
 const Actions = v.array(v.string());
 const StoredConnection = v.object({
@@ -121,12 +121,16 @@ export function receivesJobs() {
   return or(eq(integrations.status, "active"), and(eq(integrations.status, "pending"), like(integrations.pendingActions, '%"reconnect"%')))!;
 }
 
-/** Link counts by status, for the integration's `stats`. */
+/**
+ * Link counts by status, for the integration's `stats`. A deleted person's old failure
+ * is nothing left to fix, so it does not count as `failed`.
+ */
 export async function linkStats(db: Db, integrationId: string) {
   const rows = await db
     .select({ status: links.status, n: sql<number>`count(*)` })
     .from(links)
-    .where(eq(links.integrationId, integrationId))
+    .leftJoin(directoryUsers, and(eq(directoryUsers.tenantId, links.tenantId), eq(directoryUsers.id, links.userId)))
+    .where(and(eq(links.integrationId, integrationId), sql`not (${links.status} = 'failed' and coalesce(${directoryUsers.status}, 'deleted') = 'deleted')`))
     .groupBy(links.status);
   const stats = { synced: 0, pending: 0, failed: 0, excluded: 0, unmatched: 0 };
   for (const r of rows) stats[r.status] = Number(r.n);

@@ -108,6 +108,24 @@ describe("push to Zoho CRM", () => {
     expect(mapping.last_error).toBe("Last_Name is required but lastName has no value.");
   });
 
+  it("a deleted person's old failed link no longer counts in stats.failed", async () => {
+    const { t, integrationId } = await connectedCrm({
+      mapping: [
+        { to: "Email", expr: "department = 'Broken' ? 'not-an-email' : email", required: true },
+        { to: "Last_Name", from: "lastName", required: true },
+      ],
+    });
+    await send(t, "user.created", { ...ada, department: "Ops" });
+    await linkIn(integrationId, "u_ada", ["synced"]);
+    await send(t, "user.updated", { ...ada, department: "Broken" });
+    await linkIn(integrationId, "u_ada", ["failed"]);
+    const stats = async () => ((await (await call(`/v1/integrations/${integrationId}`, { token: t.apiKey })).json()) as { stats: Record<string, number> }).stats;
+    expect((await stats()).failed).toBe(1);
+    await send(t, "user.deleted", { id: "u_ada" });
+    await eventually(async () => ((await logs(integrationId, "u_ada")).at(-1)?.action === "skip" ? true : undefined));
+    expect(await stats()).toMatchObject({ failed: 0 });
+  });
+
   it("onDelete ignore leaves the record; delete removes it; deactivate is refused for records", async () => {
     const kept = await connectedCrm();
     await send(kept.t, "user.created", ada);
@@ -128,7 +146,7 @@ describe("push to Zoho CRM", () => {
 
     const refused = await call("/v1/integrations", { method: "POST", json: { provider: "zoho-crm", config: { onDelete: "deactivate" } }, token: removed.t.apiKey });
     expect(refused.status).toBe(422);
-  });
+  }, 20_000);
 });
 
 describe("push under provider trouble", () => {
