@@ -7,6 +7,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+// Offline: no Request.cf fetch from the internet by the wrangler dev servers started here.
+process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
+
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const wrangler = join(root, "node_modules", ".bin", "wrangler");
 
@@ -174,6 +177,12 @@ export async function connectedCrm(hub, emulators) {
   const callback = new URL((await fetch(consent, { redirect: "manual" })).headers.get("location"));
   const done = await fetch(`${hub.url}${callback.pathname}${callback.search}`, { redirect: "manual" });
   if (done.status !== 302) throw new Error(`connect failed: ${done.status} ${await done.text()}`);
+  // Connecting starts a resync of the (empty) directory: let it finish before measuring.
+  for (let open = true; open; ) {
+    const { data } = await (await api(`/v1/runs?integrationId=${integration.id}&status=running`)).json();
+    open = data.length > 0;
+    if (open) await new Promise((r) => setTimeout(r, 200));
+  }
   return { tenant: { id: created.tenant.id, webhookSecret: created.webhookSecret }, api, integration };
 }
 
