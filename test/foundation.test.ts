@@ -26,6 +26,59 @@ describe("health and routing", () => {
     expect((await problem(res)).type).toBe("/problems/not-found");
   });
 
+  it("a known path with another method is a 405 naming what it takes in Allow; an unknown path stays 404", async () => {
+    const t = await createTenant();
+    for (const [method, path, allow] of [
+      ["PUT", "/v1/runs", "GET, HEAD"],
+      ["DELETE", "/healthz", "GET, HEAD"],
+      ["GET", "/v1/secrets/rotate", "POST"],
+      ["PATCH", "/v1/directory/users/u_1", "DELETE, GET, HEAD, PUT"],
+    ] as const) {
+      const res = await call(path, { method, token: t.apiKey });
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers.get("allow")).toBe(allow);
+      expect((await problem(res)).type).toBe("/problems/method-not-allowed");
+    }
+    expect((await call("/v1/nothing-here", { method: "PUT", token: t.apiKey })).status).toBe(404);
+  });
+
+  it("a path id that could never exist is a 404 like an unknown one, not a 422", async () => {
+    const t = await createTenant();
+    for (const [method, path] of [
+      ["GET", `/v1/integrations/int_${"x".repeat(80)}`],
+      ["GET", `/v1/runs/run_${"x".repeat(80)}`],
+      ["GET", `/v1/directory/users/${"u".repeat(300)}`],
+      ["DELETE", `/v1/directory/users/${"u".repeat(300)}`],
+      ["POST", `/v1/integrations/${"i".repeat(65)}/resync`],
+    ] as const) {
+      const res = await call(path, { method, token: t.apiKey, ...(method === "POST" ? { json: {} } : {}) });
+      expect(res.status, `${method} ${path.slice(0, 40)}`).toBe(404);
+    }
+  });
+
+  it("the document states the limits the API enforces: limit 1-500, mapping fields, e-mail and date-time patterns", async () => {
+    const doc = (await (await call("/openapi.json")).json()) as { paths: Record<string, Record<string, any>> };
+    const limit = doc.paths["/v1/directory/users"]!.get.parameters.find((p: { name: string }) => p.name === "limit");
+    expect(limit.schema).toEqual({ type: "integer", minimum: 1, maximum: 500, default: 50 });
+    const t = await createTenant();
+    for (const value of ["0", "501", "abc", "1.5", "-1", ""]) {
+      expect((await call(`/v1/directory/users?limit=${value}`, { token: t.apiKey })).status, `limit=${value}`).toBe(422);
+    }
+    const put = doc.paths["/v1/directory/users/{id}"]!.put.requestBody.content["application/json"].schema;
+    expect(put.properties.email.pattern).toBeTruthy();
+    expect(put.properties.updatedAt).toMatchObject({ format: "date-time" });
+    for (const email of ["a@b", "a b@c.example", "\"q\"@c.example", " ada@c.example", "ada@-c.example"]) {
+      expect((await call("/v1/directory/users/u_e", { method: "PUT", json: { email }, token: t.apiKey })).status, email).toBe(422);
+    }
+    for (const updatedAt of ["2026-11-21T10:00Z", "2026-02-30T10:00:00Z", "2026-11-21 10:00:00Z", "2026-11-21T10:00:00"]) {
+      expect((await call("/v1/directory/users/u_e", { method: "PUT", json: { email: "e@c.example", updatedAt }, token: t.apiKey })).status, updatedAt).toBe(422);
+    }
+    const mappingFrom = JSON.stringify(doc.paths["/v1/integrations"]!.post.requestBody.content["application/json"].schema);
+    expect(mappingFrom).toContain('"enum":["id","email","firstName"');
+    const bad = await call("/v1/integrations", { method: "POST", json: { provider: "zoho-crm", config: { mapping: [{ to: "Email", from: "emial" }] } }, token: t.apiKey });
+    expect(bad.status).toBe(422);
+  });
+
   it("serves an OpenAPI document generated from the route schemas", async () => {
     const res = await call("/openapi.json");
     expect(res.status).toBe(200);
