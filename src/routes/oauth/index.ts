@@ -29,9 +29,9 @@ const CallbackQuery = v.looseObject({
   "accounts-server": v.optional(v.pipe(v.string(), v.maxLength(300))),
 });
 
-/** The dashboard session of the request, or 401. */
-async function session(c: Context<AppEnv>) {
-  const s = await readSession(c, c.env);
+/** The dashboard session of the request (already read, or read now), or 401. */
+async function session(c: Context<AppEnv>, read?: Awaited<ReturnType<typeof readSession>>) {
+  const s = read === undefined ? await readSession(c, c.env) : read;
   if (!s) throw AppError.unauthorized("Sign in to the dashboard through your app first (GET /auth/sso).");
   return s;
 }
@@ -119,7 +119,7 @@ export const oauthRoutes = new Hono<AppEnv>()
     const current = await readSession(c, c.env);
     const note = await readConnectedNote(c.env, c.req.query("connected"));
     if (note && note.integrationId === c.req.param("id") && (!current || current.tenantId !== note.tenantId)) return connectedPage(c, note);
-    const s = await session(c);
+    const s = await session(c, current);
     const integration = await getIntegration(c.get("db"), s.tenantId, c.req.param("id"));
     if (!integration) throw AppError.notFound("integration");
     const stats = await linkStats(c.get("db"), integration.id);
