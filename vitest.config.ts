@@ -17,37 +17,58 @@ process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
   return {
-    plugins: [
-      cloudflareTest(({ inject }) => ({
-        wrangler: { configPath: "./wrangler.toml" },
-        miniflare: {
-          bindings: {
-            ...TEST_SECRETS,
-            // Every provider setting, pointed at the emulators, so .dev.vars never leaks in.
-            PUBLIC_URL: "http://hub.test",
-            ...emulatorSettings(inject("emulatorUrl")),
-            TEST_MIGRATIONS: migrations,
-            EMULATOR_URL: inject("emulatorUrl"),
-          },
-          // As wrangler.toml, but 3 retries instead of 8 so that the dead-letter path is
-          // reached in seconds (the back-off grows as 2^attempts).
-          queueConsumers: {
-            "usersync-jobs": { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 3, deadLetterQueue: "usersync-jobs-dlq" },
-            "usersync-jobs-dlq": { maxBatchSize: 50, maxBatchTimeout: 1, maxRetries: 3 },
-          },
-        },
-      })),
-    ],
     test: {
-      globalSetup: ["./test/global-setup.ts"],
-      // The emulators hold one shared world: test files take turns with it.
-      fileParallelism: false,
-      include: ["test/**/*.test.ts"],
       // Tests inject faults on purpose (5xx, dropped connections, revoked tokens) and the
       // hub logs them as it would in production: show a test's logs only when it fails,
       // so that only real failures look like failures.
       silent: "passed-only" as const,
-      setupFiles: ["./test/setup.ts"],
+      projects: [
+        {
+          // The hub: inside workerd, with the bindings of wrangler.toml (real D1, Queues, R2).
+          plugins: [
+            cloudflareTest(({ inject }) => ({
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: {
+                  ...TEST_SECRETS,
+                  // Every provider setting, pointed at the emulators, so .dev.vars never leaks in.
+                  PUBLIC_URL: "http://hub.test",
+                  ...emulatorSettings(inject("emulatorUrl")),
+                  TEST_MIGRATIONS: migrations,
+                  EMULATOR_URL: inject("emulatorUrl"),
+                },
+                // As wrangler.toml, but 3 retries instead of 8 so that the dead-letter path is
+                // reached in seconds (the back-off grows as 2^attempts).
+                queueConsumers: {
+                  "usersync-jobs": { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 3, deadLetterQueue: "usersync-jobs-dlq" },
+                  "usersync-jobs-dlq": { maxBatchSize: 50, maxBatchTimeout: 1, maxRetries: 3 },
+                },
+              },
+            })),
+          ],
+          test: {
+            name: "hub",
+            globalSetup: ["./test/global-setup.ts"],
+            // The emulators hold one shared world: test files take turns with it.
+            fileParallelism: false,
+            include: ["test/**/*.test.ts"],
+            exclude: ["test/clients/**"],
+            setupFiles: ["./test/setup.ts"],
+          },
+        },
+        {
+          // Clients nobody here wrote (Zoho's SDK, Microsoft's Graph client) run in Node
+          // against emulators of their own: the test of the emulators' fidelity.
+          test: {
+            name: "clients",
+            environment: "node",
+            globalSetup: ["./test/global-setup.ts"],
+            fileParallelism: false,
+            include: ["test/clients/**/*.test.ts"],
+            testTimeout: 30_000,
+          },
+        },
+      ],
     },
   };
 });

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { revokeRefreshToken } from "./zoho/accounts";
 import { deltaTokens, touch } from "./microsoft/graph";
-import { guid, NO_FAULTS, reset, world, zohoId, ZOHO_DCS, type Faults, type Record_, type ZohoDc } from "./state";
+import { guid, NO_FAULTS, reset, world, zohoId, zohoTime, ZOHO_DCS, type Faults, type Record_, type ZohoDc } from "./state";
 
 /**
  * `/_emulator/*`: seed and inspect the emulated providers, and switch faults on and off.
@@ -142,7 +142,7 @@ control.post("/zoho/:dc/crm/:module", async (c) => {
   const body = (await c.req.json().catch(() => null)) as { records?: Record<string, unknown>[] } | null;
   const created = (body?.records ?? []).map((r) => {
     const id = typeof r.id === "string" ? r.id : zohoId();
-    const now = new Date().toISOString();
+    const now = zohoTime();
     const rec: Record_ = { Created_Time: now, Modified_Time: now, ...r, id };
     store.set(id, rec);
     return rec;
@@ -154,7 +154,7 @@ control.patch("/zoho/:dc/crm/:module/:id", async (c) => {
   const dc = dcParam(c.req.param("dc"));
   const rec = dc ? world.zoho.orgs[dc].modules.get(c.req.param("module"))?.get(c.req.param("id")) : undefined;
   if (!rec) return c.json({ error: "no such record" }, 404);
-  Object.assign(rec, (await c.req.json().catch(() => ({}))) as object, { id: rec.id, Modified_Time: new Date().toISOString() });
+  Object.assign(rec, (await c.req.json().catch(() => ({}))) as object, { id: rec.id, Modified_Time: zohoTime() });
   return c.json(rec);
 });
 

@@ -188,6 +188,11 @@ export function reset(seed = true): void {
 }
 
 /** A numeric id like Zoho's 19-digit record ids. */
+/** Zoho's timestamp form: ISO 8601 with an offset and no fraction, e.g. 2026-11-21T10:00:00+00:00. */
+export function zohoTime(ms = Date.now()): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "+00:00");
+}
+
 export function zohoId(): string {
   world.nextId += 1;
   return `5725767000${String(world.nextId).padStart(9, "0")}`;
@@ -263,14 +268,14 @@ function seedWorld(w: World): void {
       Email: p.email,
       Department: p.department,
       Mobile: p.mobile,
-      Created_Time: new Date(now).toISOString(),
-      Modified_Time: new Date(now).toISOString(),
+      Created_Time: zohoTime(now),
+      Modified_Time: zohoTime(now),
     });
   }
   const leads = us.modules.get("Leads")!;
   for (const p of people(40, "prospects.example")) {
     const id = zohoId();
-    leads.set(id, { id, First_Name: p.firstName, Last_Name: p.lastName, Email: p.email, Company: "Prospect Ltd", Created_Time: new Date(now).toISOString(), Modified_Time: new Date(now).toISOString() });
+    leads.set(id, { id, First_Name: p.firstName, Last_Name: p.lastName, Email: p.email, Company: "Prospect Ltd", Created_Time: zohoTime(now), Modified_Time: zohoTime(now) });
   }
   for (const p of people(60, "acme.example")) {
     const id = zohoId();
@@ -285,8 +290,8 @@ function seedWorld(w: World): void {
       status: "active",
       confirm: true,
       zuid: String(30000000 + p.index),
-      created_time: new Date(now).toISOString(),
-      Modified_Time: new Date(now).toISOString(),
+      created_time: zohoTime(now),
+      Modified_Time: zohoTime(now),
     });
   }
   // Zoho Connect: 50 members of the default network, one group per department.

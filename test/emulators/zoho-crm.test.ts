@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { emu, freshCrmSession, zoho, zohoTokens } from "./helpers";
+import { CRM_SCOPES, emu, freshCrmSession, zoho, zohoTokens } from "./helpers";
 
 let api: string;
 let token: string;
@@ -112,10 +112,10 @@ describe("Zoho CRM emulator: records", () => {
     await call("/crm/v8/Contacts", { method: "POST", json: { data: [{ Last_Name: "A", Email: "a@hub.example" }, { Last_Name: "B", Email: "b@hub.example" }] } });
     const byIn = (await (await q("select id, Email, Last_Name from Contacts where Email in ('a@hub.example', 'b@hub.example', 'c@hub.example')")).json()) as { data: { Email: string }[]; info: { count: number; more_records: boolean } };
     expect(byIn.data.map((r) => r.Email).sort()).toEqual(["a@hub.example", "b@hub.example"]);
-    // `in` takes up to 50 values; two lists joined by `or` look up more in one call.
-    const fifty = Array.from({ length: 50 }, (_, i) => `'x${i}@hub.example'`).join(", ");
-    expect((await q(`select id, Email from Contacts where (Email in (${fifty}, 'a@hub.example')) or (Email in ('b@hub.example'))`)).status).toBe(400);
-    const twoLists = (await (await q(`select id, Email from Contacts where (Email in (${fifty})) or (Email in ('b@hub.example', 'a@hub.example'))`)).json()) as { data: { Email: string }[] };
+    // Since v7 `in` takes up to 100 values (50 before); two lists joined by `or` look up more in one call.
+    const hundred = Array.from({ length: 99 }, (_, i) => `'x${i}@hub.example'`).join(", ");
+    expect((await q(`select id, Email from Contacts where (Email in (${hundred}, 'a@hub.example', 'z@hub.example')) or (Email in ('b@hub.example'))`)).status).toBe(400);
+    const twoLists = (await (await q(`select id, Email from Contacts where (Email in (${hundred}, 'a@hub.example')) or (Email in ('b@hub.example'))`)).json()) as { data: { Email: string }[] };
     expect(twoLists.data.map((r) => r.Email).sort()).toEqual(["a@hub.example", "b@hub.example"]);
     const first = (await (await q("select id, Email from Contacts limit 0, 200")).json()) as { data: { id: string }[]; info: { count: number; more_records: boolean } };
     expect(first.info).toEqual({ count: 200, more_records: true });
@@ -127,6 +127,58 @@ describe("Zoho CRM emulator: records", () => {
     const bad = await q("selekt nothing");
     expect(bad.status).toBe(400);
     expect((await q("select id from Contacts limit 2001")).status).toBe(400);
+  });
+
+  it("COQL as Zoho documents it: like, limit n offset m, datetime comparisons, COUNT(id), unknown columns, 500 fields", async () => {
+    const q = async (select_query: string) => {
+      const res = await call("/crm/v8/coql", { method: "POST", json: { select_query } });
+      return { status: res.status, body: res.status === 204 ? null : ((await res.json()) as { data: Record<string, unknown>[]; code?: string; details?: Record<string, unknown> }) };
+    };
+    await call("/crm/v8/Contacts", { method: "POST", json: { data: [{ Last_Name: "Like", Email: "like.one@coql.example" }, { Last_Name: "Like", Email: "like.two@coql.example" }] } });
+    const like = await q("select Email from Contacts where Email like '%@coql.example' order by Email");
+    expect(like.body!.data.map((r) => r.Email)).toEqual(["like.one@coql.example", "like.two@coql.example"]);
+    expect((await q("select Email from Contacts where Email like 'like.t%'")).body!.data.map((r) => r.Email)).toEqual(["like.two@coql.example"]);
+    const notLike = await q("select id from Contacts where Email not like '%@coql.example' limit 2000");
+    expect(notLike.body!.data).toHaveLength(300);
+
+    const page = await q("select id from Contacts limit 5 offset 300");
+    expect(page.body!.data).toHaveLength(2);
+
+    // Timestamps are ISO 8601 with an offset and no fraction, and compare as datetimes.
+    const [rec] = (await q("select Created_Time from Contacts where Email = 'like.one@coql.example'")).body!.data;
+    expect(rec!.Created_Time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00$/);
+    const seeded = (await q("select Created_Time from Contacts limit 1")).body!.data[0]!;
+    expect(seeded.Created_Time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00$/);
+    const since = new Date(Date.now() - 60_000).toISOString().replace(/\.\d{3}Z$/, "+00:00");
+    const recent = await q(`select Email from Contacts where Created_Time >= '${since}' and Email like '%@coql.example'`);
+    expect(recent.body!.data).toHaveLength(2);
+    expect((await q(`select Email from Contacts where Created_Time < '2000-01-01T00:00:00+00:00'`)).status).toBe(204);
+
+    expect((await q("select COUNT(id) from Contacts")).body!.data).toEqual([{ "COUNT(id)": 302 }]);
+    expect((await q("select COUNT(id) from Contacts where Email like '%@coql.example'")).body!.data).toEqual([{ "COUNT(id)": 2 }]);
+
+    const unknown = await q("select Nonsense_Field from Contacts");
+    expect(unknown.status).toBe(400);
+    expect(unknown.body).toMatchObject({ code: "INVALID_QUERY", details: { column_name: "Nonsense_Field" } });
+    expect((await q("select id from Contacts where Nonsense_Field = 'x'")).body).toMatchObject({ code: "INVALID_QUERY", details: { column_name: "Nonsense_Field" } });
+
+    const many = Array.from({ length: 499 }, () => "Email").join(", ");
+    expect((await q(`select id, ${many} from Contacts limit 1`)).status).toBe(200);
+    expect((await q(`select id, ${many}, Last_Name from Contacts limit 1`)).status).toBe(400);
+  });
+
+  it("answers the metadata Zoho's SDKs read first: modules, fields and the current user", async () => {
+    expect((await call("/crm/v8/settings/modules")).status).toBe(401);
+    const settings = await zohoTokens("us", "admin@acme.example", [...CRM_SCOPES, "ZohoCRM.settings.ALL"]);
+    const meta = (path: string) => zoho(settings.api_domain, settings.access_token, path);
+    const modules = (await (await meta("/crm/v8/settings/modules")).json()) as { modules: { api_name: string; api_supported: boolean }[] };
+    expect(modules.modules.map((m) => m.api_name)).toEqual(expect.arrayContaining(["Contacts", "Leads", "Accounts", "Events"]));
+    const fields = (await (await meta("/crm/v8/settings/fields?module=Contacts")).json()) as { fields: { api_name: string; data_type: string; system_mandatory: boolean }[] };
+    expect(fields.fields.find((f) => f.api_name === "Email")).toMatchObject({ data_type: "email", system_mandatory: false });
+    expect(fields.fields.find((f) => f.api_name === "Last_Name")).toMatchObject({ data_type: "text", system_mandatory: true });
+    expect((await meta("/crm/v8/settings/fields?module=Nope")).status).toBe(400);
+    const me = (await (await call("/crm/v8/users?type=CurrentUser")).json()) as { users: { email: string; profile: { name: string } }[] };
+    expect(me.users).toEqual([expect.objectContaining({ email: "admin@acme.example", profile: expect.objectContaining({ name: "Administrator" }) })]);
   });
 
   it("lists with paging and gets and deletes by id", async () => {

@@ -1,5 +1,6 @@
 import { Hono, type Context } from "hono";
-import { world, zohoId, type CrmOrg, type Record_, type ZohoDc } from "../state";
+import { world, zohoId, zohoTime, type CrmOrg, type Record_, type ZohoDc } from "../state";
+import { fieldsOf, MODULES } from "./metadata";
 import { checkZohoToken, zohoError } from "./auth";
 import { runCoql } from "./coql";
 
@@ -84,9 +85,7 @@ function validate(module: string, rec: Record<string, unknown>, index: number, f
   return null;
 }
 
-function stamp(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, "+00:00");
-}
+const stamp = () => zohoTime();
 
 function insert(store: Map<string, Record_>, rec: Record<string, unknown>): Record_ {
   const id = zohoId();
@@ -149,12 +148,53 @@ crm.get("/crm/v8/org", (c) => {
   return c.json({ org: [{ id: o.id, company_name: o.companyName, domain_name: `org${o.id}`, primary_email: "admin@acme.example", zgid: o.id, time_zone: "UTC" }] });
 });
 
+// ---- metadata (what Zoho's SDKs ask before record calls) -----------------------------
+
+crm.get("/crm/v8/settings/modules", (c) => {
+  const auth = checkZohoToken(c, "ZohoCRM.settings.modules.READ");
+  if (auth.error) return auth.error;
+  return c.json({ modules: MODULES });
+});
+
+crm.get("/crm/v8/settings/fields", (c) => {
+  const auth = checkZohoToken(c, "ZohoCRM.settings.fields.READ");
+  if (auth.error) return auth.error;
+  const module = c.req.query("module");
+  if (!module) return zohoError(c, 400, "REQUIRED_PARAM_MISSING", "module is missing", { param: "module" });
+  const fields = fieldsOf(module);
+  if (!fields) return zohoError(c, 400, "INVALID_MODULE", "the module name given seems to be invalid", { param: "module" });
+  return c.json({ fields });
+});
+
 // ---- users ---------------------------------------------------------------------------
+
+/** The user the token belongs to: the org's user with its e-mail, else the org's administrator. */
+function currentUser(c: Context, account: string): Record_ {
+  const found = [...org(c)!.users.values()].find((u) => String(u.email).toLowerCase() === account.toLowerCase());
+  if (found) return found;
+  return {
+    id: creator.id,
+    first_name: "Emulator",
+    last_name: "Admin",
+    full_name: creator.name,
+    email: account,
+    role: { name: "CEO", id: "5725767000000026005" },
+    profile: { name: "Administrator", id: "5725767000000026011" },
+    status: "active",
+    confirm: true,
+    zuid: "30000999",
+    created_time: zohoTime(0),
+    Modified_Time: zohoTime(0),
+  };
+}
 
 crm.get("/crm/v8/users", (c) => {
   const auth = checkZohoToken(c, "ZohoCRM.users.READ");
   if (auth.error) return auth.error;
   const type = c.req.query("type") ?? "AllUsers";
+  if (type === "CurrentUser") {
+    return c.json({ users: [currentUser(c, auth.token.account)], info: { per_page: 200, count: 1, page: 1, more_records: false } });
+  }
   const filter = USER_TYPES[type];
   if (!filter) return zohoError(c, 400, "INVALID_DATA", "invalid type", { param: "type" });
   const { page, perPage } = paging(c);
