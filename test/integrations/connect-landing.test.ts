@@ -41,6 +41,17 @@ describe("connecting pushes the people already in the directory at once", () => 
     expect(await runSettled(t, run!.id)).toMatchObject({ status: "done", counts: expect.objectContaining({ created: 3 }) });
     for (const id of ["ann", "ben", "cat"]) await linkIn(i.id, id, ["synced"]);
     expect((await contacts()).count).toBe(3);
+
+    // The logs filter by action (API.md), as well as by person and status.
+    const logs = async (query: string) => {
+      const res = await call(`/v1/integrations/${i.id}/logs?${query}`, { token: t.apiKey });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { data: { userId: string; action: string }[] }).data;
+    };
+    expect((await logs("action=create")).map((l) => l.userId).sort()).toEqual(["ann", "ben", "cat"]);
+    expect(await logs("action=delete")).toEqual([]);
+    expect((await logs("action=create&userId=ben")).map((l) => l.action)).toEqual(["create"]);
+    expect((await call(`/v1/integrations/${i.id}/logs?action=explode`, { token: t.apiKey })).status).toBe(422);
   });
 
   it("activating a deactivated integration starts a resync of what changed meanwhile; a connect from the dashboard is marked so", async () => {
