@@ -30,6 +30,16 @@ export async function linksByUsers(db: Db, integrationId: string, userIds: strin
   return out;
 }
 
+/** Who holds each of these remote records in an integration: remote id → user id. */
+export async function holdersOfRecords(db: Db, integrationId: string, remoteIds: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const part of chunks([...new Set(remoteIds)], 90)) {
+    const rows = await db.select({ remoteId: links.remoteId, userId: links.userId }).from(links).where(and(eq(links.integrationId, integrationId), inArray(links.remoteId, part)));
+    for (const r of rows) if (r.remoteId) out.set(r.remoteId, r.userId);
+  }
+  return out;
+}
+
 /** Writes link rows (insert or replace by integration and user), log lines and `extra` statements, in one batch. */
 export async function saveOutcomes(
   db: Db,

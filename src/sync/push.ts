@@ -5,7 +5,7 @@ import { deleteRecords, fetchOrgId, findByKeys, recordUrl, updateRecords, upsert
 import type { Db } from "../db/client";
 import { updateIntegration, type Integration } from "../db/integrations.repo";
 import type { LinkRow, syncLogs } from "../db/schema";
-import { linksByUsers, saveOutcomes, usersByIds } from "../db/sync.repo";
+import { holdersOfRecords, linksByUsers, saveOutcomes, usersByIds } from "../db/sync.repo";
 import { userView } from "../directory/user";
 import type { Env } from "../env";
 import { settings } from "../settings";
@@ -183,6 +183,16 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
     const found = keys.length ? await findByKeys(ctx, module, keyField, [...new Set(keys)], []) : [];
     const updates = toWrite.filter((p): p is Pending & { remoteId: string } => p.remoteId !== null);
     const creates: Pending[] = [];
+    // One record, one person: a record linked to someone else is never matched again, and
+    // two people of this group with one key do not both reach the same record.
+    const holders = found.length ? await holdersOfRecords(db, integration.id, found.map((r) => r.id)) : new Map<string, string>();
+    const keyOwners = new Map<string, string>();
+    const normal = (key: string) => (config.matching.caseSensitive ? key : key.toLowerCase());
+    const unmatchedBy = (p: Pending, message: string, remoteId: string | null) => {
+      counts.unmatched++;
+      linkRows.push(linkRow(p.user.id, { remoteId: null, remoteUrl: null, payloadHash: null, status: "unmatched", lastError: message, pushedVersion: p.version }));
+      log(p.user.id, "link", "skipped", message, remoteId);
+    };
     for (const p of unlinked) {
       const key = p.payload[keyField];
       if (typeof key !== "string") {
@@ -190,7 +200,19 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
         linkRows.push(linkRow(p.user.id, { status: "failed", lastError: `No ${keyField} to match by.`, failureKind: "bad_data", pushedVersion: p.version }));
         continue;
       }
+      const sharer = keyOwners.get(normal(key));
+      if (sharer) {
+        unmatchedBy(p, `${keyField} ${key} is also ${sharer}'s; a record is linked to one person only. Give each person their own ${keyField}, or link this one by hand.`, null);
+        continue;
+      }
+      keyOwners.set(normal(key), p.user.id);
       const exact = found.filter((r) => (config.matching.caseSensitive ? r.fields[keyField] === key : String(r.fields[keyField]).toLowerCase() === key.toLowerCase()));
+      const holder = exact.map((r) => holders.get(r.id)).find((h) => h !== undefined && h !== p.user.id);
+      if (holder) {
+        const record = exact.find((r) => holders.get(r.id) === holder)!.id;
+        unmatchedBy(p, `${keyField} ${key} is on record ${record}, which is linked to ${holder}; a record is linked to one person only. Unlink ${holder} or give this person another ${keyField}.`, record);
+        continue;
+      }
       if (exact.length) {
         updates.push({ ...p, remoteId: exact.sort((a, b) => a.id.localeCompare(b.id))[0]!.id, matched: true, note: p.note ?? `matched by ${config.matching.by}` });
         continue;
