@@ -9,7 +9,8 @@
  */
 export class ProviderError extends Error {
   constructor(
-    readonly kind: "retry" | "reauth" | "bad_data" | "bad_request",
+    /** `config`: the hub's own settings were refused (e.g. a wrong client secret): keep the credentials, retry later. */
+    readonly kind: "retry" | "reauth" | "config" | "bad_data" | "bad_request",
     readonly detail: string,
     readonly retryAfterMs?: number,
   ) {

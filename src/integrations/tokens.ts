@@ -59,6 +59,9 @@ export async function refreshTokenOf(db: Db, env: Env, integration: Integration)
   return row?.refreshTokenEnc ? decrypt(env.ENCRYPTION_KEY, row.refreshTokenEnc, aad(integration.id, "refresh")) : null;
 }
 
+/** The lease id that holds token refreshes back until `lease_until`. */
+const HELD = "held";
+
 export interface AccessToken {
   token: string;
   /** Pass back as `rejectedVersion` when the provider refuses this token (401). */
@@ -81,6 +84,11 @@ export async function getAccessToken(db: Db, env: Env, integration: Integration,
     const row = await readCredentials(db, integration);
     if (!row) throw new ReauthRequired("The integration is not connected.");
     const now = Date.now();
+    // A refresh held back (the provider throttles, or refused the hub's settings): no caller
+    // waits for it or asks again before the time it names.
+    if (row.leaseId === HELD && row.leaseUntil && row.leaseUntil > now) {
+      throw new ProviderError("retry", "Token refresh is held back after the provider refused or throttled it.", row.leaseUntil - now);
+    }
     const stale = opts.rejectedVersion !== undefined && row.tokenVersion <= opts.rejectedVersion;
     if (!stale && row.accessExpiresAt > now + EARLY_REFRESH_MS) {
       return { token: await decrypt(env.ENCRYPTION_KEY, row.accessTokenEnc, aad(integration.id, "access")), version: row.tokenVersion };
@@ -123,6 +131,19 @@ async function refreshWithLease(db: Db, env: Env, integration: Integration, refr
     if (err instanceof ProviderError && err.kind === "reauth") {
       await markReconnect(db, integration, err.detail);
       throw new ReauthRequired(err.detail);
+    }
+    if (err instanceof ProviderError && err.retryAfterMs && (err.kind === "config" || err.kind === "retry")) {
+      // The credentials stay and the integration pauses with the reason. Throttled: the
+      // lease is held until the time the provider named, so that no caller asks again in
+      // the window. The hub's own settings refused: released, so that a fixed secret
+      // works at once for whoever asks next.
+      const until = Date.now() + err.retryAfterMs;
+      const lease = err.kind === "config" ? { leaseId: null, leaseUntil: null } : { leaseId: HELD, leaseUntil: until };
+      await db.batch([
+        db.update(integrationCredentials).set(lease).where(and(eq(integrationCredentials.integrationId, integration.id), eq(integrationCredentials.leaseId, leaseId))),
+        updateIntegrationStatement(db, integration.tenantId, integration.id, { pausedUntil: until, lastError: err.detail }),
+      ]);
+      throw new ProviderError("retry", err.detail, err.retryAfterMs);
     }
     await release();
     throw err;

@@ -90,6 +90,9 @@ export const microsoftOAuth: OAuthProvider = {
     if (status === 400 && body.error === "invalid_grant") {
       throw new ProviderError("reauth", "Microsoft rejected the refresh token (invalid_grant): it expired or was revoked.");
     }
+    if (status === 401 || body.error === "invalid_client" || body.error === "unauthorized_client") {
+      throw new ProviderError("config", `Microsoft refused the hub's client credentials (${String(body.error ?? status)}): check MICROSOFT_CLIENT_ID and MICROSOFT_CLIENT_SECRET. The connection is kept and tried again.`, 5 * 60_000);
+    }
     if (status >= 400) throw new ProviderError("retry", `Microsoft refused the refresh (${String(body.error ?? status)}).`);
     // Microsoft rotates refresh tokens; the new one replaces the old.
     return tokenSet(body, connection.scopes);

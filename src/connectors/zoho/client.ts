@@ -26,7 +26,8 @@ export async function zohoApi(ctx: ConnectorContext, method: string, path: strin
     try {
       return await zohoCall(ctx, method, path, body);
     } catch (err) {
-      const passing = err instanceof ProviderError && err.kind === "retry" && !/TOO_MANY_REQUESTS|refused a freshly/.test(err.detail);
+      // Not what the provider asked to wait for (a 429, a throttled refresh): that is the queue's to wait out.
+      const passing = err instanceof ProviderError && err.kind === "retry" && err.retryAfterMs === undefined && !/refused a freshly/.test(err.detail);
       if (!passing || attempt >= 2) throw err;
       await new Promise((r) => setTimeout(r, 250 * 3 ** attempt));
     }

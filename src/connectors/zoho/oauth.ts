@@ -57,6 +57,9 @@ function tokenSet(body: Record<string, unknown>, fallbackScopes: string[]): Toke
   };
 }
 
+/** How long after a refused client secret the refresh is tried again. */
+const CONFIG_RETRY_MS = 5 * 60_000;
+
 export const zohoOAuth: OAuthProvider = {
   usesPkce: false,
 
@@ -104,8 +107,12 @@ export const zohoOAuth: OAuthProvider = {
 
   async refresh(ctx, { connection, refreshToken }) {
     const { error, body } = await tokenCall(connection.accountsServer!, { grant_type: "refresh_token", ...credentials(ctx), refresh_token: refreshToken });
-    if (error === "invalid_code" || error === "invalid_client") {
+    if (error === "invalid_code") {
       throw new ProviderError("reauth", `Zoho rejected the refresh token (${error}): it was revoked or the app was removed.`);
+    }
+    // The hub's own client settings, not the tenant's grant: the grant may be fine.
+    if (error === "invalid_client" || error === "invalid_redirect_uri" || error === "unauthorized_client") {
+      throw new ProviderError("config", `Zoho refused the hub's client credentials (${error}): check ZOHO_CLIENT_ID and ZOHO_CLIENT_SECRET. The connection is kept and tried again.`, CONFIG_RETRY_MS);
     }
     if (error) throw new ProviderError("retry", `Zoho refused the refresh (${error}).`);
     return tokenSet(body, connection.scopes);
