@@ -91,6 +91,22 @@ export const webhookEvents = sqliteTable(
   (t) => [primaryKey({ columns: [t.tenantId, t.webhookId] }), index("webhook_events_received").on(t.receivedAt)],
 );
 
+/**
+ * A disable or delete that arrived for a person the directory did not hold yet, with its
+ * version, so that an older create arriving later (a sender's retry) is stale.
+ */
+export const directoryTombstones = sqliteTable(
+  "directory_tombstones",
+  {
+    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    id: text("id").notNull(),
+    status: text("status", { enum: ["disabled", "deleted"] }).notNull(),
+    sourceUpdatedAt: integer("source_updated_at").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), index("directory_tombstones_created").on(t.createdAt)],
+);
+
 /** One connection of one tenant to one provider account. */
 export const integrations = sqliteTable(
   "integrations",

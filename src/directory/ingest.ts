@@ -2,7 +2,7 @@ import { and, eq, getTableColumns, lte, sql, type SQL } from "drizzle-orm";
 import { compile, rowMapper } from "../db/compiled";
 import type { Db } from "../db/client";
 import { receivesJobs } from "../db/integrations.repo";
-import { directoryUsers, integrations, webhookEvents, type DirectoryUserRow } from "../db/schema";
+import { directoryTombstones, directoryUsers, integrations, webhookEvents, type DirectoryUserRow } from "../db/schema";
 import { GroupCommit, type WaitUntil } from "../lib/group-commit";
 import type { PushJob } from "../sync/jobs";
 import { profileOf, type UserRef } from "./user";
@@ -105,6 +105,7 @@ async function writeBatch(db: Db, group: Pending[]): Promise<Written[]> {
   for (const p of group) {
     batch.push(userWrite(stmts, d1, p));
     if (p.change.webhook) batch.push(webhookRecord(stmts, d1, p));
+    if (remembersRemoval(p)) batch.push(tombstone(stmts, d1, p));
   }
   const [active, ...rest] = await d1.batch<Record<string, unknown>>(batch);
 
@@ -112,6 +113,7 @@ async function writeBatch(db: Db, group: Pending[]): Promise<Written[]> {
   return group.map((p) => {
     const written = rest[at++]!.results;
     const recorded = p.change.webhook ? rest[at++]!.results : null;
+    if (remembersRemoval(p)) at++;
     const integrationIds = active!.results.filter((r) => r.tenant_id === p.tenantId).map((r) => String(r.id));
     if (recorded && recorded.length === 0) return { result: { outcome: "duplicate" }, integrationIds };
     const user = written[0] ? toUserRow(written[0]) : undefined;
@@ -147,6 +149,16 @@ function userWrite(stmts: Statements, d1: D1Database, { tenantId, change, now }:
     now,
   };
   return (change.kind === "upsert" ? stmts.upsert : stmts.statusOnly).bind(d1, values);
+}
+
+/** A webhook disable or delete without an e-mail: if the person is not held yet, it is remembered. */
+function remembersRemoval({ change }: Pending): boolean {
+  return change.webhook !== undefined && change.kind !== "upsert" && !change.user.email;
+}
+
+/** The tombstone of a removal for a person not held, after the delivery record said so (`ignored`). */
+function tombstone(stmts: Statements, d1: D1Database, { tenantId, change, now }: Pending): D1PreparedStatement {
+  return stmts.tombstone.bind(d1, { tenantId, webhookId: change.webhook!.id, id: change.user.id, status: change.kind === "delete" ? "deleted" : "disabled", at: change.at, now });
 }
 
 /** The delivery record of a webhook, right after the person's write. */
@@ -190,7 +202,9 @@ function compileStatements(db: Db) {
     createdAt: p("now"),
     updatedAt: p("now"),
   };
-  const insertPerson = () => db.insert(directoryUsers).select(selectValues(row, fresh));
+  // A removal remembered for a person not held yet makes an older create stale (API.md).
+  const notRemovedLater = sql`not exists (select 1 from ${directoryTombstones} where ${directoryTombstones.tenantId} = ${p("tenantId")} and ${directoryTombstones.id} = ${p("id")} and ${directoryTombstones.sourceUpdatedAt} > ${p("at")})`;
+  const insertPerson = () => db.insert(directoryUsers).select(selectValues(row, sql`${fresh} and ${notRemovedLater}`));
   const target = [directoryUsers.tenantId, directoryUsers.id];
   return {
     active: compile<"tenantIds">(
@@ -247,12 +261,30 @@ function compileStatements(db: Db) {
           userId: p("userId"),
           outcome: sql`case when changes() > 0 then 'applied'
             when exists (select 1 from ${directoryUsers} where ${directoryUsers.tenantId} = ${p("tenantId")} and ${directoryUsers.id} = ${p("userId")}) then 'stale'
+            when exists (select 1 from ${directoryTombstones} where ${directoryTombstones.tenantId} = ${p("tenantId")} and ${directoryTombstones.id} = ${p("userId")}) then 'stale'
             else 'ignored' end`,
           body: p("body"),
           receivedAt: p("now"),
         })
         .onConflictDoNothing()
         .returning({ webhookId: webhookEvents.webhookId }),
+    ),
+    /**
+     * After the delivery record: a removal of a person not held (`ignored`) is remembered,
+     * or a remembered one moved forward when this one is newer.
+     */
+    tombstone: compile<"tenantId" | "webhookId" | "id" | "status" | "at" | "now">(
+      db
+        .insert(directoryTombstones)
+        .select(
+          sql`select ${p("tenantId")}, ${p("id")}, ${p("status")}, ${p("at")}, ${p("now")}
+            where exists (select 1 from ${webhookEvents} where ${webhookEvents.tenantId} = ${p("tenantId")} and ${webhookEvents.webhookId} = ${p("webhookId")} and ${webhookEvents.outcome} = 'ignored')`,
+        )
+        .onConflictDoUpdate({
+          target: [directoryTombstones.tenantId, directoryTombstones.id],
+          set: { status: sql`excluded.status`, sourceUpdatedAt: sql`excluded.source_updated_at` },
+          setWhere: sql`excluded.source_updated_at > ${directoryTombstones.sourceUpdatedAt}`,
+        }),
     ),
   };
 }

@@ -1,7 +1,7 @@
 import { inArray, lt } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { failStaleRuns } from "../db/runs.repo";
-import { syncLogs, webhookEvents } from "../db/schema";
+import { directoryTombstones, syncLogs, webhookEvents } from "../db/schema";
 import { deleteExpiredStates } from "../integrations/oauth-state";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -12,7 +12,7 @@ const MAX_CHUNKS = 40;
 const STALE_RUN_MS = DAY_MS;
 
 /**
- * Deletes what is past its retention: sync logs and webhook records older than
+ * Deletes what is past its retention: sync logs, webhook records and remembered removals older than
  * `retentionDays` (RETENTION_DAYS, default 30), expired OAuth states; and fails runs that
  * stopped without finishing, so that the schedule can start new ones. Answers how many
  * rows each step touched.
@@ -20,6 +20,8 @@ const STALE_RUN_MS = DAY_MS;
 export async function housekeeping(db: Db, now: number, retentionDays: number) {
   const before = now - retentionDays * DAY_MS;
   const webhooks = await db.delete(webhookEvents).where(lt(webhookEvents.receivedAt, before));
+  // A sender retries within hours: a remembered removal past the retention has done its work.
+  const tombstones = await db.delete(directoryTombstones).where(lt(directoryTombstones.createdAt, before));
   let logs = 0;
   // Oldest first by id, a chunk at a time: a big table never needs one long statement.
   for (let i = 0; i < MAX_CHUNKS; i++) {
@@ -30,6 +32,7 @@ export async function housekeeping(db: Db, now: number, retentionDays: number) {
   }
   return {
     webhookEvents: webhooks.meta.changes ?? 0,
+    tombstones: tombstones.meta.changes ?? 0,
     syncLogs: logs,
     oauthStates: await deleteExpiredStates(db, now),
     staleRuns: await failStaleRuns(db, now - STALE_RUN_MS),
