@@ -26,7 +26,7 @@ export async function guardProblem(db: Db, integration: Integration, userIds: st
   if (onDelete === "ignore") return null;
   const joined = and(eq(directoryUsers.tenantId, links.tenantId), eq(directoryUsers.id, links.userId));
   const [all] = await db
-    .select({ linked: count(), leaving: sql<number>`coalesce(sum(${directoryUsers.status} != 'active'), 0)` })
+    .select({ linked: count(), leaving: sql<number>`coalesce(sum(${onDelete === "delete" ? sql`${directoryUsers.status} = 'deleted'` : sql`${directoryUsers.status} != 'active'`}), 0)` })
     .from(links)
     .innerJoin(directoryUsers, joined)
     .where(and(eq(links.integrationId, integration.id), isNotNull(links.remoteId)));
@@ -35,7 +35,7 @@ export async function guardProblem(db: Db, integration: Integration, userIds: st
   if (userIds) {
     // A resync of chosen people removes only theirs.
     const chosen = new Set((await linksByUsers(db, integration.id, userIds)).filter((l) => l.remoteId).map((l) => l.userId));
-    leaving = (await usersByIds(db, integration.tenantId, [...chosen])).filter((u) => u.status !== "active").length;
+    leaving = (await usersByIds(db, integration.tenantId, [...chosen])).filter((u) => (onDelete === "delete" ? u.status === "deleted" : u.status !== "active")).length;
   }
   if (!leaving || linked === 0 || (leaving / linked) * 100 <= maxDisablePercent) return null;
   const percent = Math.round((leaving / linked) * 1000) / 10;

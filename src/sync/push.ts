@@ -117,12 +117,15 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
         if (link) removed.push(row.id);
         continue;
       }
-      if (config.onDelete === "delete") toDelete.push({ userId: row.id, remoteId: link.remoteId });
+      // Disabled and deleted are different events: `delete` removes the records of deleted
+      // people only; a disabled person's record is left as it is (records cannot be deactivated).
+      if (config.onDelete === "delete" && row.status === "deleted") toDelete.push({ userId: row.id, remoteId: link.remoteId });
       else {
         counts.unchanged++;
         if (link.pushedVersion !== row.version) {
           linkRows.push(linkRow(row.id, { status: link.status, lastError: link.lastError, failureKind: link.failureKind, pushedVersion: row.version }));
-          log(row.id, "skip", "skipped", `${row.status}; onDelete is ${config.onDelete}, the remote record is left as it is`, link.remoteId);
+          const why = config.onDelete === "delete" ? "onDelete is delete, which removes the records of deleted people only" : `onDelete is ${config.onDelete}`;
+          log(row.id, "skip", "skipped", `${row.status}; ${why}; the remote record is left as it is`, link.remoteId);
         }
       }
       continue;

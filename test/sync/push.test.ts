@@ -139,7 +139,7 @@ describe("push to Zoho CRM", () => {
     const removed = await connectedCrm({ onDelete: "delete" });
     await send(removed.t, "user.created", ada);
     await linkIn(removed.integrationId, "u_ada", ["synced"]);
-    await send(removed.t, "user.disabled", { id: "u_ada" });
+    await send(removed.t, "user.deleted", { id: "u_ada" });
     await eventually(async () => ((await link(removed.integrationId, "u_ada")) === null ? true : undefined));
     expect((await contacts("ada@hub.example")).count).toBe(0);
     expect((await logs(removed.integrationId, "u_ada")).at(-1)).toMatchObject({ action: "delete", status: "ok" });

@@ -17,7 +17,11 @@ beforeEach(() => resetEmulator(false));
 async function changeWithoutJobs(t: TestTenant, integrationId: string, users: Record<string, unknown>[]) {
   expect((await call(`/v1/integrations/${integrationId}/deactivate`, { method: "POST", token: t.apiKey })).status).toBe(200);
   for (const user of users) {
-    const res = await call(`/v1/directory/users/${String(user.id)}`, { method: "PUT", json: user, token: t.apiKey });
+    // `status: "deleted"` stands for a DELETE (a PUT takes only active or disabled).
+    const res =
+      user.status === "deleted"
+        ? await call(`/v1/directory/users/${String(user.id)}`, { method: "DELETE", token: t.apiKey })
+        : await call(`/v1/directory/users/${String(user.id)}`, { method: "PUT", json: user, token: t.apiKey });
     expect(res.status).toBeLessThan(300);
   }
   await env.DB.prepare("UPDATE integrations SET status = 'active' WHERE id = ?").bind(integrationId).run();
@@ -87,8 +91,8 @@ describe("mass-change guard", () => {
     for (const id of ids) await send(t, "user.created", person(id));
     for (const id of ids) await linkIn(integrationId, id, ["synced"]);
 
-    // Two of five disabled without jobs: 40% > 20%.
-    await changeWithoutJobs(t, integrationId, [person("p1", { status: "disabled" }), person("p2", { status: "disabled" })]);
+    // Two of five deleted without jobs: 40% > 20%.
+    await changeWithoutJobs(t, integrationId, [person("p1", { status: "deleted" }), person("p2", { status: "deleted" })]);
     const runId = await startRun(t, integrationId, "resync");
     const held = await runSettled(t, runId);
     expect(held.status).toBe("held");
@@ -107,7 +111,7 @@ describe("mass-change guard", () => {
     expect((await call(`/v1/runs/${runId}/approve`, { method: "POST", token: t.apiKey })).status).toBe(409);
 
     // Another mass disable, cancelled this time: nothing is deleted.
-    await changeWithoutJobs(t, integrationId, [person("p3", { status: "disabled" })]);
+    await changeWithoutJobs(t, integrationId, [person("p3", { status: "deleted" })]);
     const second = await startRun(t, integrationId, "resync");
     expect((await runSettled(t, second)).status).toBe("held");
     const cancelled = await call(`/v1/runs/${second}/cancel`, { method: "POST", token: t.apiKey });
