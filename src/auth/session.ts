@@ -1,7 +1,8 @@
 import type { Context } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
-import { decodeJwt, jwtVerify, SignJWT } from "jose";
+import { decodeJwt, jwtVerify, SignJWT, type JWTPayload } from "jose";
 import type { Db } from "../db/client";
+import { ssoTokenUses } from "../db/schema";
 import { findTenant, validSecrets } from "../db/tenants.repo";
 import type { Env } from "../env";
 import type { Auth } from "../http/context";
@@ -17,10 +18,15 @@ const SSO_MAX_LIFETIME_S = 5 * 60;
 const SESSION_AUDIENCE = "usersync:session";
 export const PERMISSIONS = ["manage_integrations", "manage_users"] as const;
 
+/** Clock skew tolerated for a sign-in token's `iat` (the host app's clock may run a little ahead). */
+const IAT_SKEW_S = 30;
+
 /**
  * Verifies a sign-in JWT from the host app (HS256 with the tenant's SSO secret; `tenant`
- * names the tenant) and answers the session it opens. The JWT must carry sub, email,
- * iat and exp, and live at most 5 minutes.
+ * names the tenant) and answers the session it opens. The JWT must carry sub, email, jti,
+ * iat (not in the future) and exp, live at most 5 minutes, and be used once: its `jti`
+ * is remembered until it expires. `redirect` is answered only when it is one of the
+ * hub's own `/dashboard` pages.
  */
 export async function verifySsoToken(db: Db, env: Env, token: string) {
   let unverified: Record<string, unknown>;
@@ -33,16 +39,46 @@ export async function verifySsoToken(db: Db, env: Env, token: string) {
   const tenant = tenantId ? await findTenant(db, tenantId) : null;
   if (!tenant) throw AppError.unauthorized("The sign-in token names no known tenant.");
   for (const secret of await validSecrets(db, env.ENCRYPTION_KEY, tenant.id, "sso")) {
+    let payload: JWTPayload;
     try {
-      const { payload } = await jwtVerify(token, utf8(secret.value), { algorithms: ["HS256"], requiredClaims: ["sub", "email", "iat", "exp"] });
-      if (payload.exp! - payload.iat! > SSO_MAX_LIFETIME_S) throw AppError.unauthorized("The sign-in token may live at most 5 minutes.");
-      const permissions = Array.isArray(payload.permissions) ? payload.permissions.filter((p): p is string => (PERMISSIONS as readonly string[]).includes(String(p))) : [];
-      return { tenant, sub: String(payload.sub), email: String(payload.email), name: typeof payload.name === "string" ? payload.name : "", permissions };
-    } catch (err) {
-      if (err instanceof AppError) throw err;
+      ({ payload } = await jwtVerify(token, utf8(secret.value), { algorithms: ["HS256"], requiredClaims: ["sub", "email", "iat", "exp", "jti"] }));
+    } catch {
+      continue;
     }
+    if (payload.exp! - payload.iat! > SSO_MAX_LIFETIME_S) throw AppError.unauthorized("The sign-in token may live at most 5 minutes.");
+    if (payload.iat! > Date.now() / 1000 + IAT_SKEW_S) throw AppError.unauthorized("The sign-in token was issued in the future.");
+    if (!(await useOnce(db, tenant.id, String(payload.jti), payload.exp! * 1000))) throw AppError.unauthorized("The sign-in token was used already; ask the app for a new one.");
+    const permissions = Array.isArray(payload.permissions) ? payload.permissions.filter((p): p is string => (PERMISSIONS as readonly string[]).includes(String(p))) : [];
+    return {
+      tenant,
+      sub: String(payload.sub),
+      email: String(payload.email),
+      name: typeof payload.name === "string" ? payload.name : "",
+      permissions,
+      redirect: dashboardPath(env, payload.redirect),
+    };
   }
   throw AppError.unauthorized("The sign-in token's signature or times are not valid.");
+}
+
+/** Records a token's `jti`; false when it was recorded before (a replay). */
+async function useOnce(db: Db, tenantId: string, jti: string, expiresAt: number): Promise<boolean> {
+  const rows = await db.insert(ssoTokenUses).values({ tenantId, jti, expiresAt }).onConflictDoNothing().returning({ jti: ssoTokenUses.jti });
+  return rows.length === 1;
+}
+
+/** A `/dashboard…` path on the hub's own origin, normalised, or null for anything else. */
+export function dashboardPath(env: Env, redirect: unknown): string | null {
+  if (typeof redirect !== "string" || redirect.length > 2000) return null;
+  const origin = new URL(env.PUBLIC_URL || "http://localhost").origin;
+  let url: URL;
+  try {
+    url = new URL(redirect, origin);
+  } catch {
+    return null;
+  }
+  if (url.origin !== origin || !/^\/dashboard(\/|$)/.test(url.pathname)) return null;
+  return `${url.pathname}${url.search}`;
 }
 
 /** Sets the session cookie (jose, HS256, SESSION_SECRET), recording when the person signed in. */

@@ -152,6 +152,17 @@ export const integrationCredentials = sqliteTable("integration_credentials", {
   updatedAt: integer("updated_at").notNull(),
 });
 
+/** Sign-in tokens already used (by `jti`), kept until they expire: each opens one session. */
+export const ssoTokenUses = sqliteTable(
+  "sso_token_uses",
+  {
+    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    jti: text("jti").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.jti] }), index("sso_token_uses_expires").on(t.expiresAt)],
+);
+
 /** One pending OAuth authorization: the `state` nonce, single-use, with the PKCE verifier (encrypted). */
 export const oauthStates = sqliteTable(
   "oauth_states",

@@ -1,7 +1,7 @@
 import { inArray, lt } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { failStaleRuns } from "../db/runs.repo";
-import { directoryTombstones, syncLogs, webhookEvents } from "../db/schema";
+import { directoryTombstones, ssoTokenUses, syncLogs, webhookEvents } from "../db/schema";
 import { deleteExpiredStates } from "../integrations/oauth-state";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -33,6 +33,8 @@ export async function housekeeping(db: Db, now: number, retentionDays: number) {
   return {
     webhookEvents: webhooks.meta.changes ?? 0,
     tombstones: tombstones.meta.changes ?? 0,
+    // A used sign-in token past its expiry can no longer be replayed anyway.
+    ssoTokenUses: (await db.delete(ssoTokenUses).where(lt(ssoTokenUses.expiresAt, now))).meta.changes ?? 0,
     syncLogs: logs,
     oauthStates: await deleteExpiredStates(db, now),
     staleRuns: await failStaleRuns(db, now - STALE_RUN_MS),

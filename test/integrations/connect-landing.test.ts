@@ -18,7 +18,7 @@ async function runsOf(t: TestTenant, query: string) {
 
 async function sessionCookie(t: TestTenant): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  const token = await new SignJWT({ tenant: t.id, email: "admin@acme.example", name: "Admin", permissions: ["manage_integrations", "manage_users"] })
+  const token = await new SignJWT({ tenant: t.id, email: "admin@acme.example", name: "Admin", permissions: ["manage_integrations", "manage_users"], jti: crypto.randomUUID() })
     .setProtectedHeader({ alg: "HS256" })
     .setSubject("host-user-1")
     .setIssuedAt(now)

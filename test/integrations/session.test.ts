@@ -12,7 +12,7 @@ const HUB = "http://hub.test";
 
 function ssoToken(t: TestTenant, claims: Record<string, unknown> = {}, lifetimeS = 120, secret = t.ssoSecret) {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ tenant: t.id, email: "admin@acme.example", name: "Admin", permissions: ["manage_integrations", "manage_users"], ...claims })
+  return new SignJWT({ tenant: t.id, email: "admin@acme.example", name: "Admin", permissions: ["manage_integrations", "manage_users"], jti: crypto.randomUUID(), ...claims })
     .setProtectedHeader({ alg: "HS256" })
     .setSubject("host-user-1")
     .setIssuedAt(now)
@@ -21,7 +21,7 @@ function ssoToken(t: TestTenant, claims: Record<string, unknown> = {}, lifetimeS
 }
 
 async function signIn(t: TestTenant, claims: Record<string, unknown> = {}): Promise<string> {
-  const res = await call(`/auth/sso?token=${await ssoToken(t, claims)}&next=/dashboard/x`);
+  const res = await call(`/auth/sso?token=${await ssoToken(t, { redirect: "/dashboard/x", ...claims })}`);
   expect(res.status).toBe(302);
   expect(res.headers.get("location")).toBe("/dashboard/x");
   const cookie = res.headers.get("set-cookie")!;
@@ -51,10 +51,34 @@ describe("dashboard sign-in and connect", () => {
     }
   });
 
-  it("Security: an open redirect through `next` is refused", async () => {
+  it("Security (14.12): the redirect is the token's `redirect` claim, only to the hub's own /dashboard pages; `next` is ignored", async () => {
     const t = await createTenant();
-    const res = await call(`/auth/sso?token=${await ssoToken(t)}&next=//evil.example/x`);
-    expect(res.headers.get("location")).toBe("/dashboard");
+    const landing = async (claims: Record<string, unknown>, query = "") => (await call(`/auth/sso?token=${await ssoToken(t, claims)}${query}`)).headers.get("location");
+    for (const evil of ["//evil.example/x", "/%09/evil.com", "/\\evil.example", "https://evil.example/dashboard", "/dashboardx/../../x", "/admin", "javascript:alert(1)"]) {
+      expect(await landing({ redirect: evil }), evil).toBe("/dashboard");
+    }
+    expect(await landing({}, "&next=//evil.example/x")).toBe("/dashboard");
+    expect(await landing({}, "&next=/%09/evil.com")).toBe("/dashboard");
+    expect(await landing({ redirect: "/dashboard/integrations/int_1?tab=mapping" })).toBe("/dashboard/integrations/int_1?tab=mapping");
+    expect(await landing({ redirect: "http://hub.test/dashboard/runs" })).toBe("/dashboard/runs");
+  });
+
+  it("Security (14.12): a sign-in token is single use, needs a jti, and may not be issued in the future", async () => {
+    const t = await createTenant();
+    const token = await ssoToken(t);
+    expect((await call(`/auth/sso?token=${token}`)).status).toBe(302);
+    const replay = await call(`/auth/sso?token=${token}`);
+    expect(replay.status).toBe(401);
+    expect(replay.headers.get("set-cookie")).toBeNull();
+    expect((await call(`/auth/sso?token=${await ssoToken(t, { jti: undefined })}`)).status).toBe(401);
+    const now = Math.floor(Date.now() / 1000);
+    const future = await new SignJWT({ tenant: t.id, email: "a@b.example", jti: crypto.randomUUID() })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("u")
+      .setIssuedAt(now + 600)
+      .setExpirationTime(now + 700)
+      .sign(new TextEncoder().encode(t.ssoSecret));
+    expect((await call(`/auth/sso?token=${future}`)).status).toBe(401);
   });
 
   it("without manage_integrations a session cannot connect or change integrations", async () => {

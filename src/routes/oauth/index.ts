@@ -105,14 +105,14 @@ export const oauthRoutes = new Hono<AppEnv>()
       tags,
       summary: "Sign in to the dashboard from the host app",
       security: PUBLIC,
-      description: "`token` is a JWT signed with the tenant's SSO secret (HS256) carrying `tenant`, `sub`, `email`, `name`, `permissions`, `iat` and `exp` (≤ 5 minutes). Sets the session cookie.",
-      responses: { 302: { description: "To `next` (a path on this hub) or the dashboard" }, ...problems(401) },
+      description:
+        "`token` is a JWT signed with the tenant's SSO secret (HS256) carrying `tenant`, `sub`, `email`, `name`, `permissions`, `jti` (single use), `iat` (not in the future), `exp` (≤ 5 minutes after `iat`) and optionally `redirect` (a `/dashboard…` path on this hub). Sets the session cookie.",
+      responses: { 302: { description: "To the token's `redirect` when it is one of the hub's /dashboard pages, else /dashboard" }, ...problems(401) },
     }),
     async (c) => {
       const verified = await verifySsoToken(c.get("db"), c.env, c.req.query("token") ?? "");
       await openSession(c, c.env, { tenantId: verified.tenant.id, sub: verified.sub, email: verified.email, name: verified.name, permissions: verified.permissions });
-      const next = c.req.query("next");
-      return c.redirect(next && /^\/[^/\\]/.test(next) ? next : "/dashboard", 302);
+      return c.redirect(verified.redirect ?? "/dashboard", 302);
     },
   )
   .get("/dashboard/integrations/:id", async (c) => {
