@@ -5,6 +5,7 @@ import type { AppEnv, TenantEnv } from "./http/context";
 import { SESSION_COOKIE } from "./auth/session";
 import { AppError, onError } from "./http/errors";
 import { limitBody, requireJsonBody, tenantAuth, withDb } from "./http/middleware";
+import { routePermissions } from "./http/permissions";
 import { directoryRoutes } from "./routes/directory";
 import { integrationRoutes } from "./routes/integrations";
 import { oauthRoutes } from "./routes/oauth";
@@ -36,7 +37,7 @@ export function createApp() {
   app.route("/v1", operatorRoutes);
 
   const tenantApi = new Hono<TenantEnv>();
-  tenantApi.use("*", tenantAuth);
+  tenantApi.use("*", tenantAuth, routePermissions);
   tenantApi.route("/", tenantRoutes);
   tenantApi.route("/", directoryRoutes);
   tenantApi.route("/", integrationRoutes);

@@ -111,14 +111,3 @@ export async function checkIngestLimit(limiter: RateLimit, tenantId: string): Pr
     });
   }
 }
-
-/** 403 unless the dashboard session carries `permission`; an API key may do everything. */
-export function requirePermission(permission: "manage_integrations" | "manage_users") {
-  return createMiddleware<TenantEnv>(async (c, next) => {
-    const auth = c.get("auth");
-    if (auth.kind === "session" && !auth.permissions.includes(permission)) {
-      throw new AppError("forbidden", `This needs the ${permission} permission.`);
-    }
-    await next();
-  });
-}

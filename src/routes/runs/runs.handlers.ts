@@ -10,7 +10,7 @@ import { directoryUsers, links, remoteUnmatched, syncLogs } from "../../db/schem
 import { usersByIds } from "../../db/sync.repo";
 import type { TenantEnv } from "../../http/context";
 import { AppError } from "../../http/errors";
-import { requirePermission, requireRecentAuth } from "../../http/middleware";
+import { requireRecentAuth } from "../../http/middleware";
 import { decodeCursor, page } from "../../http/pagination";
 import { validate } from "../../http/validate";
 import { iso } from "../../lib/time";
@@ -21,7 +21,6 @@ import { load, triggerOf } from "../integrations/integrations.handlers";
 import { contracts, IntegrationParams, LinkBody, LinkParams, LinksQuery, LogsQuery, ResyncBody, RunParams, RunsQuery, UnmatchedQuery } from "./runs.routes";
 
 const factory = createFactory<TenantEnv>();
-const manage = requirePermission("manage_integrations");
 
 /** Runs and manual links need a connected Zoho CRM integration that is active. */
 function assertRunnable(integration: Integration): void {
@@ -38,7 +37,7 @@ async function begin(c: Context<TenantEnv>, integration: Integration, kind: RunK
   return c.json({ runId: run.id }, 202);
 }
 
-export const resyncHandlers = factory.createHandlers(contracts.resync, manage, validate("param", IntegrationParams), validate("json", ResyncBody), async (c) => {
+export const resyncHandlers = factory.createHandlers(contracts.resync, validate("param", IntegrationParams), validate("json", ResyncBody), async (c) => {
   const integration = await load(c, c.req.valid("param").id);
   const { userIds } = c.req.valid("json");
   if (userIds) {
@@ -49,7 +48,7 @@ export const resyncHandlers = factory.createHandlers(contracts.resync, manage, v
   return begin(c, integration, "resync", userIds ?? null);
 });
 
-export const reconcileHandlers = factory.createHandlers(contracts.reconcile, manage, validate("param", IntegrationParams), async (c) =>
+export const reconcileHandlers = factory.createHandlers(contracts.reconcile, validate("param", IntegrationParams), async (c) =>
   begin(c, await load(c, c.req.valid("param").id), "reconcile", null),
 );
 
@@ -117,7 +116,7 @@ export const unmatchedHandlers = factory.createHandlers(contracts.unmatched, val
   });
 });
 
-export const putLinkHandlers = factory.createHandlers(contracts.putLink, manage, validate("param", LinkParams), validate("json", LinkBody), async (c) => {
+export const putLinkHandlers = factory.createHandlers(contracts.putLink, validate("param", LinkParams), validate("json", LinkBody), async (c) => {
   const { id, userId } = c.req.valid("param");
   const { remoteId } = c.req.valid("json");
   const integration = await load(c, id);
@@ -166,7 +165,7 @@ export const putLinkHandlers = factory.createHandlers(contracts.putLink, manage,
   return c.json(linkView({ ...row!.link, email: row!.email }, integration.provider));
 });
 
-export const deleteLinkHandlers = factory.createHandlers(contracts.deleteLink, manage, validate("param", LinkParams), async (c) => {
+export const deleteLinkHandlers = factory.createHandlers(contracts.deleteLink, validate("param", LinkParams), async (c) => {
   const { id, userId } = c.req.valid("param");
   const integration = await load(c, id);
   const db = c.get("db");
@@ -231,13 +230,13 @@ export const runsHandlers = factory.createHandlers(contracts.runs, validate("que
 
 export const runHandlers = factory.createHandlers(contracts.run, validate("param", RunParams), async (c) => c.json(runView(await loadRun(c, c.req.valid("param").id))));
 
-export const approveHandlers = factory.createHandlers(contracts.approve, manage, requireRecentAuth, validate("param", RunParams), async (c) => {
+export const approveHandlers = factory.createHandlers(contracts.approve, requireRecentAuth, validate("param", RunParams), async (c) => {
   const run = await loadRun(c, c.req.valid("param").id);
   if (!(await approveRun(c.get("db"), c.env, run))) throw AppError.conflict(`The run is ${run.status}; only a held run can be approved.`);
   return c.json(runView((await getRun(c.get("db"), run.tenantId, run.id))!));
 });
 
-export const cancelHandlers = factory.createHandlers(contracts.cancel, manage, validate("param", RunParams), async (c) => {
+export const cancelHandlers = factory.createHandlers(contracts.cancel, validate("param", RunParams), async (c) => {
   const run = await loadRun(c, c.req.valid("param").id);
   if (run.status !== "running" && run.status !== "held") throw AppError.conflict(`The run is ${run.status} already.`);
   await failRun(c.get("db"), run.id, "Cancelled by an admin.", "cancelled");
