@@ -1,5 +1,5 @@
 import { ProviderError } from "../errors";
-import { jsonBody, providerFetch } from "../http";
+import { jsonBody, providerFetch, retryAfterMs } from "../http";
 import type { Connection, OAuthContext, OAuthProvider, TokenSet } from "../types";
 import type { ZohoDataCenter } from "./datacenters";
 
@@ -121,8 +121,22 @@ export const zohoOAuth: OAuthProvider = {
   async revoke(_ctx, { connection, refreshToken }) {
     const url = new URL(`${connection.accountsServer}/oauth/v2/token/revoke`);
     url.searchParams.set("token", refreshToken);
-    const res = await providerFetch(url.toString(), { method: "POST" });
-    // 400 means the token is already invalid: the goal is reached.
-    if (res.status >= 500) throw new ProviderError("retry", `Zoho Accounts answered ${res.status} to the revoke`);
+    // 2xx revoked; 400 and 401 mean the token is already invalid: the goal is reached.
+    // 429, 5xx and network failures are tried again, then left to the caller.
+    for (let attempt = 0; ; attempt++) {
+      let status: number;
+      let wait: number | undefined;
+      try {
+        const res = await providerFetch(url.toString(), { method: "POST" });
+        if (res.status < 429 || (res.status > 429 && res.status < 500)) return;
+        status = res.status;
+        wait = retryAfterMs(res);
+      } catch (err) {
+        if (!(err instanceof ProviderError)) throw err;
+        status = 0;
+      }
+      if (attempt >= 2) throw new ProviderError("retry", `Zoho Accounts answered ${status || "nothing"} to the revoke; try again shortly.`, wait ?? 30_000);
+      await new Promise((r) => setTimeout(r, Math.min(wait ?? 250 * 3 ** attempt, 2_000)));
+    }
   },
 };

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { createFactory } from "hono/factory";
-import { provider, PROVIDERS } from "../../connectors";
+import { provider, ProviderError, PROVIDERS } from "../../connectors";
 import {
   deleteIntegration,
   getIntegration,
@@ -124,8 +124,13 @@ export const deleteHandlers = factory.createHandlers(contracts.remove, requireRe
     try {
       await def.oauth.revoke({ env: c.env, settings: settings(c.env), redirectUri: "" }, { connection: integration.connection, refreshToken });
     } catch (err) {
-      // The credentials are forgotten all the same; the log says the provider did not confirm.
-      console.error(JSON.stringify({ level: "error", msg: "revoke failed during delete", integrationId: integration.id, error: err instanceof Error ? err.message : String(err) }));
+      // Nothing is deleted until the provider confirms: the grant must not outlive the integration.
+      if (err instanceof ProviderError) {
+        throw new AppError("unavailable", `${def.name} did not confirm revoking the connection (${err.detail}). Nothing was deleted; try again.`, undefined, {
+          "retry-after": String(Math.ceil((err.retryAfterMs ?? 30_000) / 1000)),
+        });
+      }
+      throw err;
     }
   }
   await deleteIntegration(db, integration.tenantId, integration.id);

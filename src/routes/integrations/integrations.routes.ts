@@ -67,6 +67,6 @@ export const contracts = {
     tags,
     security,
     summary: "Delete (sensitive): revokes the refresh token, removes credentials and links; remote records stay",
-    responses: { 204: { description: "Deleted" }, ...problems(401, 403, 404) },
+    responses: { 204: { description: "Deleted" }, ...problems(401, 403, 404, 503) },
   }),
 };
