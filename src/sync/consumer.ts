@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { createDb, type Db } from "../db/client";
 import { getIntegration, updateIntegration } from "../db/integrations.repo";
 import { links } from "../db/schema";
@@ -101,24 +101,38 @@ async function markPending(db: Db, jobs: PushJob[]): Promise<void> {
   if (statements.length) await db.batch(statements as [(typeof statements)[0], ...typeof statements]);
 }
 
-/** Jobs that used up their retries: their links become `failed`, keeping the last reason; a resync can replay them. */
+/**
+ * Jobs that used up their retries: each person's link becomes `failed` with the last
+ * reason (created if the job never got as far as writing one), unless the link already
+ * pushed this version or a newer one. A resync can replay them.
+ */
 async function deadLetters(db: Db, batch: MessageBatch<JobMessage>): Promise<void> {
   const now = Date.now();
-  const byIntegration = new Map<string, Set<string>>();
   for (const m of batch.messages) {
     if (m.body.kind === "run") await failRun(db, m.body.runId, "A page of the run failed after every retry; see the integration's logs.");
   }
-  for (const m of batch.messages.filter((m): m is Message<PushJob> => m.body.kind === "push")) byIntegration.set(m.body.integrationId, (byIntegration.get(m.body.integrationId) ?? new Set()).add(m.body.userId));
-  for (const [integrationId, users] of byIntegration) {
-    await db
-      .update(links)
-      .set({
-        status: "failed",
-        failureKind: "retry",
-        lastError: sql`'Gave up after every retry: ' || coalesce(${links.lastError}, 'no answer')`,
-        updatedAt: now,
-      })
-      .where(and(eq(links.integrationId, integrationId), inArray(links.userId, [...users]), eq(links.status, "pending")));
+  const failures = batch.messages
+    .map((m) => m.body)
+    .filter((job): job is PushJob => job.kind === "push")
+    .map((job) =>
+      db
+        .insert(links)
+        .values({ tenantId: job.tenantId, integrationId: job.integrationId, userId: job.userId, status: "failed", failureKind: "retry", lastError: "Gave up after every retry: no answer", updatedAt: now })
+        .onConflictDoUpdate({
+          target: [links.integrationId, links.userId],
+          set: { status: "failed", failureKind: "retry", lastError: sql`'Gave up after every retry: ' || coalesce(${links.lastError}, 'no answer')`, updatedAt: now },
+          setWhere: sql`${links.status} = 'pending' or coalesce(${links.pushedVersion}, 0) < ${job.version}`,
+        }),
+    );
+  // The integration may be gone (deleted meanwhile): its links went with it, and the insert finds no parent.
+  const [first, ...rest] = failures;
+  if (first) {
+    try {
+      await db.batch([first, ...rest]);
+    } catch {
+      // One of them failed (its integration was deleted meanwhile): write the others alone.
+      await Promise.allSettled(failures.map(async (statement) => await statement));
+    }
   }
   batch.ackAll();
 }
