@@ -64,7 +64,7 @@ export const directoryUsers = sqliteTable(
     profile: text("profile").notNull().default("{}"),
     version: integer("version").notNull(),
     sourceUpdatedAt: integer("source_updated_at").notNull(),
-    /** 1 when enqueueing the jobs for `version` failed; the resync pushes these first. */
+    /** 1 when enqueueing the jobs for `version` failed; the cron's sweep sends them again. */
     needsPush: integer("needs_push").notNull().default(0),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
@@ -73,6 +73,7 @@ export const directoryUsers = sqliteTable(
     primaryKey({ columns: [t.tenantId, t.id] }),
     index("directory_users_email").on(t.tenantId, t.emailLower),
     index("directory_users_needs_push").on(t.tenantId, t.needsPush),
+    index("directory_users_updated").on(t.tenantId, t.updatedAt),
   ],
 );
 

@@ -3,8 +3,9 @@ import type { Env } from "../env";
 import { settings } from "../settings";
 import { dispatchDue } from "./dispatch";
 import { housekeeping } from "./housekeeping";
+import { sweepBehind } from "./sweep";
 
-/** The daily housekeeping cron of wrangler.toml; every other tick dispatches due runs. */
+/** The daily housekeeping cron of wrangler.toml; every other tick dispatches due runs and sweeps. */
 export const HOUSEKEEPING_CRON = "30 3 * * *";
 
 /** `scheduled()`: dispatches on the cron expression that fired. */
@@ -17,4 +18,6 @@ export async function handleScheduled(controller: ScheduledController, env: Env,
   }
   const started = await dispatchDue(db, env, controller.scheduledTime);
   if (started.resync || started.reconcile) console.log(JSON.stringify({ level: "info", msg: "runs started", ...started }));
+  const resent = await sweepBehind(db, env, controller.scheduledTime);
+  if (resent) console.log(JSON.stringify({ level: "info", msg: "jobs left behind sent again", resent }));
 }

@@ -1,5 +1,5 @@
 /** Why a person is being pushed; kept on the message for logs and runs. */
-export type JobReason = "webhook" | "rest" | "resync" | "reconcile" | "import" | "pull";
+export type JobReason = "webhook" | "rest" | "resync" | "reconcile" | "import" | "pull" | "sweep";
 
 /**
  * A queue message naming (integration, record, reason). Consumers re-read the directory

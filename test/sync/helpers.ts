@@ -9,6 +9,7 @@ export interface Link {
   remote_url: string | null;
   last_error: string | null;
   failure_kind: string | null;
+  pushed_version: number | null;
 }
 
 /** A tenant with a connected Zoho CRM (US) integration, optionally with config changes. */

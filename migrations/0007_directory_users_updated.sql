@@ -1,0 +1,1 @@
+CREATE INDEX `directory_users_updated` ON `directory_users` (`tenant_id`,`updated_at`);

@@ -1,0 +1,62 @@
+import { and, eq, gte, isNull, lt, lte, or, sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { parseIntegration } from "../db/integrations.repo";
+import { directoryUsers, integrations, links } from "../db/schema";
+import type { Env } from "../env";
+import type { PushJob } from "../sync/jobs";
+import { canPush } from "../sync/push";
+
+/** A change younger than this may still have its job in flight. */
+export const SWEEP_GRACE_MS = 2 * 60_000;
+/** How far back a tick looks; anything older is the scheduled resync's. */
+const SWEEP_WINDOW_MS = 24 * 60 * 60_000;
+/** People re-sent per integration and tick. */
+const SWEEP_LIMIT = 500;
+const INTEGRATIONS_PER_TICK = 200;
+
+/**
+ * Every tick: re-sends the jobs that a restart, a lost message or a failed enqueue left
+ * behind, so that local runs (whose queue lives in memory) and production alike catch up
+ * within minutes rather than at the next resync. Behind means, for an active integration
+ * and a person changed in the last day but not in the last two minutes: marked
+ * `needs_push`, or active with no link, or a link (not failed: the resync replays those)
+ * whose pushed version is older than the directory's and that has not moved since.
+ * Answers how many jobs were sent.
+ */
+export async function sweepBehind(db: Db, env: Env, now: number): Promise<number> {
+  const rows = await db.select().from(integrations).where(eq(integrations.status, "active")).limit(INTEGRATIONS_PER_TICK);
+  let sent = 0;
+  for (const row of rows) {
+    const integration = parseIntegration(row);
+    if (!canPush(integration)) continue;
+    const behind = await db
+      .select({ id: directoryUsers.id, version: directoryUsers.version })
+      .from(directoryUsers)
+      .leftJoin(links, and(eq(links.integrationId, integration.id), eq(links.userId, directoryUsers.id)))
+      .where(
+        and(
+          eq(directoryUsers.tenantId, integration.tenantId),
+          gte(directoryUsers.updatedAt, now - SWEEP_WINDOW_MS),
+          lte(directoryUsers.updatedAt, now - SWEEP_GRACE_MS),
+          or(
+            eq(directoryUsers.needsPush, 1),
+            and(isNull(links.userId), eq(directoryUsers.status, "active")),
+            and(sql`${links.status} != 'failed'`, lt(sql`coalesce(${links.pushedVersion}, 0)`, directoryUsers.version), lte(links.updatedAt, now - SWEEP_GRACE_MS)),
+          ),
+        ),
+      )
+      .limit(SWEEP_LIMIT);
+    for (let i = 0; i < behind.length; i += 100) {
+      await env.JOBS.sendBatch(
+        behind.slice(i, i + 100).map((u) => ({
+          body: { kind: "push", tenantId: integration.tenantId, integrationId: integration.id, userId: u.id, version: u.version, reason: "sweep" } satisfies PushJob,
+          contentType: "json" as const,
+        })),
+      );
+    }
+    sent += behind.length;
+  }
+  // Their jobs are on the queue again: the mark has done its work (unless a newer change came).
+  if (sent) await db.update(directoryUsers).set({ needsPush: 0 }).where(and(eq(directoryUsers.needsPush, 1), lte(directoryUsers.updatedAt, now - SWEEP_GRACE_MS)));
+  return sent;
+}
