@@ -1,4 +1,4 @@
-import { and, eq, getTableColumns, lte, sql, type SQL } from "drizzle-orm";
+import { and, eq, getTableColumns, is, lte, SQL, sql } from "drizzle-orm";
 import { compile, rowMapper } from "../db/compiled";
 import type { Db } from "../db/client";
 import { receivesJobs } from "../db/integrations.repo";
@@ -14,8 +14,12 @@ export interface Change {
   kind: ChangeKind;
   /** The full user for `upsert`; for `disable`/`delete` at least the id. */
   user: UserRef;
-  /** The source's time of the change (epoch ms): `data.updatedAt`, else the event's timestamp. */
-  at: number;
+  /**
+   * The source's time of the change (epoch ms): `data.updatedAt`, else the event's
+   * timestamp; null when the source gave none (a REST PUT without `updatedAt`), which
+   * then keeps the stored time rather than claim the hub's clock.
+   */
+  at: number | null;
   reason: PushJob["reason"];
   /** Set for webhooks: recorded in the same batch, keyed by `webhook-id`. */
   webhook?: { id: string; type: string; body: string };
@@ -130,7 +134,7 @@ function userWrite(stmts: Statements, d1: D1Database, { tenantId, change, now }:
   const guard = { tenantId, webhookId: change.webhook?.id ?? null };
   if (change.kind !== "upsert" && !user.email) {
     // No e-mail: the event can only change a person we hold.
-    return stmts.statusOfHeld.bind(d1, { ...guard, id: user.id, status: change.kind === "delete" ? "deleted" : "disabled", at: change.at, now });
+    return stmts.statusOfHeld.bind(d1, { ...guard, id: user.id, status: change.kind === "delete" ? "deleted" : "disabled", at: change.at ?? now, now });
   }
   const email = user.email!;
   const givenStatus: DirectoryUserRow["status"] | null =
@@ -158,7 +162,7 @@ function remembersRemoval({ change }: Pending): boolean {
 
 /** The tombstone of a removal for a person not held, after the delivery record said so (`ignored`). */
 function tombstone(stmts: Statements, d1: D1Database, { tenantId, change, now }: Pending): D1PreparedStatement {
-  return stmts.tombstone.bind(d1, { tenantId, webhookId: change.webhook!.id, id: change.user.id, status: change.kind === "delete" ? "deleted" : "disabled", at: change.at, now });
+  return stmts.tombstone.bind(d1, { tenantId, webhookId: change.webhook!.id, id: change.user.id, status: change.kind === "delete" ? "deleted" : "disabled", at: change.at ?? now, now });
 }
 
 /** The delivery record of a webhook, right after the person's write. */
@@ -197,7 +201,9 @@ function compileStatements(db: Db) {
     status: p("status"),
     profile: p("profile"),
     version: 1,
-    sourceUpdatedAt: p("at"),
+    // No time from the source: the stored one (or none), so that the write claims no time
+    // of its own and a later event from a clock a little behind still applies.
+    sourceUpdatedAt: sql`coalesce(${p("at")}, (select ${directoryUsers.sourceUpdatedAt} from ${directoryUsers} where ${directoryUsers.tenantId} = ${p("tenantId")} and ${directoryUsers.id} = ${p("id")}), 0)`,
     needsPush: 0,
     createdAt: p("now"),
     updatedAt: p("now"),
@@ -296,7 +302,10 @@ type PersonValue = "tenantId" | "webhookId" | "id" | "email" | "emailLower" | "f
  * happens if the condition holds. (SQLite needs the WHERE for an upsert from a SELECT.)
  */
 function selectValues(values: Record<keyof typeof userColumns, unknown>, condition: SQL): SQL {
-  const list = Object.entries(userColumns).map(([key, column]) => sql.param(values[key as keyof typeof userColumns], column));
+  const list = Object.entries(userColumns).map(([key, column]) => {
+    const value = values[key as keyof typeof userColumns];
+    return is(value, SQL) ? value : sql.param(value, column);
+  });
   return sql`select ${sql.join(list, sql`, `)} where ${condition}`;
 }
 

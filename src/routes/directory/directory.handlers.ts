@@ -32,7 +32,7 @@ export const putUserHandlers = factory.createHandlers(
     }
     const tenantId = c.get("tenant").id;
     await checkIngestLimit(c.env.INGEST_LIMITER, tenantId);
-    const change: Change = { kind: "upsert", user: { ...body, id }, at: body.updatedAt ? Date.parse(body.updatedAt) : Date.now(), reason: "rest" };
+    const change: Change = { kind: "upsert", user: { ...body, id }, at: body.updatedAt ? Date.parse(body.updatedAt) : null, reason: "rest" };
     const result = await applyChange(c.get("db"), c.env.JOBS, tenantId, change, { waitUntil: (p) => c.executionCtx.waitUntil(p) });
     if (result.outcome !== "applied") {
       // A full user always inserts or updates unless the stored version is newer.
