@@ -49,6 +49,9 @@ export default defineConfig(async () => {
           test: {
             name: "hub",
             globalSetup: ["./test/global-setup.ts"],
+            // Connecting now waits for its initial resync, and the queue's retries take
+            // seconds: 5 s was too tight on two shared cores.
+            testTimeout: 20_000,
             // The emulators hold one shared world: test files take turns with it.
             fileParallelism: false,
             include: ["test/**/*.test.ts"],

@@ -147,6 +147,8 @@ export interface Settings {
   zohoThrottleStatus: 200 | 400;
   /** Whether Zoho CRM's duplicate check on e-mail ignores case. */
   crmDuplicateCheckIgnoresCase: boolean;
+  /** The connected user lost the right to write records: every CRM write is 403 NO_PERMISSION. */
+  crmWritesForbidden: boolean;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -155,6 +157,7 @@ export const DEFAULT_SETTINGS: Settings = {
   zohoMintLimit: 10,
   zohoThrottleStatus: 400,
   crmDuplicateCheckIgnoresCase: true,
+  crmWritesForbidden: false,
 };
 
 export interface World {

@@ -9,8 +9,12 @@
  */
 export class ProviderError extends Error {
   constructor(
-    /** `config`: the hub's own settings were refused (e.g. a wrong client secret): keep the credentials, retry later. */
-    readonly kind: "retry" | "reauth" | "config" | "bad_data" | "bad_request",
+    /**
+     * `config`: the hub's own settings were refused (e.g. a wrong client secret): keep the
+     * credentials, retry later. `request`: the provider refused a whole call (a permission
+     * removed, a module renamed): the integration pauses with the reason; no record's data is at fault.
+     */
+    readonly kind: "retry" | "reauth" | "config" | "request" | "bad_data" | "bad_request",
     readonly detail: string,
     readonly retryAfterMs?: number,
   ) {

@@ -36,7 +36,7 @@ export async function handleRunPage(db: Db, env: Env, message: Message<RunPageJo
   }
   const outcome = run.kind === "reconcile" ? await reconcilePage(db, env, integration, run) : await resyncPage(db, env, integration, run);
   if (outcome.kind === "retry") {
-    if (outcome.pause && outcome.delayMs) await updateIntegration(db, integration.tenantId, integration.id, { pausedUntil: Date.now() + outcome.delayMs });
+    if (outcome.pause && outcome.delayMs) await updateIntegration(db, integration.tenantId, integration.id, { pausedUntil: Date.now() + outcome.delayMs, lastError: outcome.reason });
     message.retry({ delaySeconds: retryDelaySeconds(message.attempts, outcome.delayMs) });
     return;
   }

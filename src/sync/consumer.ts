@@ -73,8 +73,8 @@ async function handleGroup(db: Db, env: Env, messages: Message<PushJob>[]): Prom
   const outcome = await pushGroup(db, env, integration, [...new Set(jobs.map((j) => j.userId))]);
   if (outcome.kind !== "retry") return ackAll();
   if (outcome.pause && outcome.delayMs) {
-    // Back-pressure: the provider asked us to wait, so the whole integration waits.
-    await updateIntegration(db, tenantId, integrationId, { pausedUntil: Date.now() + outcome.delayMs });
+    // Back-pressure, or the provider refused whole requests: the whole integration waits, and says why.
+    await updateIntegration(db, tenantId, integrationId, { pausedUntil: Date.now() + outcome.delayMs, lastError: outcome.reason });
   }
   for (const m of messages) m.retry({ delaySeconds: retryDelaySeconds(m.attempts, outcome.delayMs) });
 }

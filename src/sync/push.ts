@@ -287,7 +287,8 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
     const waiting = toWrite.filter((p) => !settled.has(p.user.id)).map((p) => linkRow(p.user.id, { status: "pending", lastError: err.detail, failureKind: "retry" }));
     await saveOutcomes(db, [...linkRows, ...waiting], logRows, null, opts.alongside?.(counts, false) ?? []);
     if (err.kind === "reauth") return { kind: "stopped", reason: err.detail, counts };
-    return { kind: "retry", delayMs: err.retryAfterMs, reason: err.detail, pause: err.retryAfterMs !== undefined && /TOO_MANY_REQUESTS|429/i.test(err.detail), counts };
+    const pause = err.kind === "request" || (err.retryAfterMs !== undefined && /TOO_MANY_REQUESTS|429/i.test(err.detail));
+    return { kind: "retry", delayMs: err.retryAfterMs, reason: err.detail, pause, counts };
   }
   await saveOutcomes(db, linkRows, logRows, removed.length ? { integrationId: integration.id, userIds: removed } : null, opts.alongside?.(counts, true) ?? []);
   return { kind: "done", counts };

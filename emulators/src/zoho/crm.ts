@@ -133,6 +133,9 @@ async function readData(c: Context): Promise<{ data: Record<string, unknown>[]; 
 async function writeRequest(c: Context, op: "CREATE" | "UPDATE") {
   const access = moduleAccess(c, op);
   if (access instanceof Response) return access;
+  if (world.settings.crmWritesForbidden) {
+    return zohoError(c, 403, "NO_PERMISSION", "permission denied", { permissions: [`Crm_Implied_${op === "CREATE" ? "Create" : "Edit"}_${access.module}`] });
+  }
   const read = await readData(c);
   if (read instanceof Response) return read;
   const dupFields = (read.body.duplicate_check_fields as string[] | undefined) ?? SYSTEM_DUPLICATE_FIELDS[access.module] ?? [];

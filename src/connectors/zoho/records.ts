@@ -81,12 +81,16 @@ export async function getRecord(ctx: ConnectorContext, module: string, id: strin
   return r ? { id: String(r.id), fields: r } : null;
 }
 
+/** How long an integration pauses after Zoho refused a whole write request. */
+const REQUEST_PAUSE_MS = 10 * 60_000;
+
 function outcomes(body: unknown, count: number, fallback: "insert" | "update" | "delete"): RecordOutcome[] {
   const data = (body as { data?: unknown[] } | null)?.data;
   if (!Array.isArray(data) || data.length !== count) {
+    // A refusal of the whole request (a permission taken away, a module renamed) says
+    // nothing about the records: the integration waits and tries again.
     const b = body as { code?: string; message?: string } | null;
-    // A request-level refusal applies to every record of the call.
-    return Array.from({ length: count }, () => ({ ok: false as const, code: b?.code ?? "UNKNOWN", message: b?.message ?? "Zoho refused the request", field: null, duplicateId: null }));
+    throw new ProviderError("request", `Zoho refused the whole request (${b?.code ?? "UNKNOWN"}: ${b?.message ?? "no reason given"}); the integration pauses and tries again. Check the connected account's permissions and the module.`, REQUEST_PAUSE_MS);
   }
   return data.map((raw) => {
     const r = raw as { code?: string; status?: string; message?: string; action?: string; details?: Record<string, unknown> };
