@@ -30,6 +30,15 @@ export async function linksByUsers(db: Db, integrationId: string, userIds: strin
   return out;
 }
 
+/**
+ * Forgets what was last pushed for every link of an integration (payload hash and
+ * version), so that the next resync pushes everyone again: after the mapping or the
+ * object changed, an unchanged person's record still needs the new fields.
+ */
+export async function forgetPushedState(db: Db, integrationId: string): Promise<void> {
+  await db.update(links).set({ payloadHash: null, pushedVersion: null }).where(eq(links.integrationId, integrationId));
+}
+
 /** Who holds each of these remote records in an integration: remote id → user id. */
 export async function holdersOfRecords(db: Db, integrationId: string, remoteIds: string[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();

@@ -21,12 +21,19 @@ import { requireRecentAuth } from "../../http/middleware";
 import { decodeCursor, page } from "../../http/pagination";
 import { validate } from "../../http/validate";
 import { startInitialResync } from "../../runs/start";
+import { forgetPushedState } from "../../db/sync.repo";
 import { settings } from "../../settings";
 import type { Env } from "../../env";
 import type { Db } from "../../db/client";
 import { contracts, CreateIntegrationBody, IntegrationParams, ListQuery, PatchIntegrationBody } from "./integrations.routes";
 
 const factory = createFactory<TenantEnv>();
+
+/** The needed scopes a grant does not cover (`X.ALL` covers every `X.…`; case-insensitive). */
+function missingScopesOf(needed: string[], granted: string[]): string[] {
+  const covers = (g: string, n: string) => g === n || (g.endsWith(".all") && n.startsWith(g.slice(0, -3)));
+  return needed.filter((n) => !granted.some((g) => covers(g.toLowerCase(), n.toLowerCase())));
+}
 
 /** A run's `trigger` for a request: the dashboard's session, or the API. */
 export function triggerOf(c: Context<TenantEnv>): "dashboard" | "api" {
@@ -79,11 +86,22 @@ export const patchHandlers = factory.createHandlers(contracts.patch, validate("p
   const config = body.config ? mergeConfig(integration.config, body.config) : integration.config;
   const errors = [...checkConfig(config, def.objects), ...def.configProblems(config)];
   if (errors.length) throw AppError.validation(errors);
-  const connected = integration.connection !== null && !integration.pendingActions.includes("reconnect");
-  const pendingActions = pendingActionsFor(def, config, connected, integration.pendingActions.includes("reconnect"));
+  // Scopes the new settings need that the grant lacks: say so now, rather than fail later.
+  const missingScopes = integration.connection ? missingScopesOf(def.scopesFor(config), integration.connection.scopes) : [];
+  const reconnect = integration.pendingActions.includes("reconnect") || missingScopes.length > 0;
+  const connected = integration.connection !== null && !reconnect;
+  const pendingActions = pendingActionsFor(def, config, connected, reconnect);
   const status = statusFor(integration.status, pendingActions);
-  await updateIntegration(c.get("db"), integration.tenantId, integration.id, { ...(body.name ? { name: body.name } : {}), config, pendingActions, status });
-  return respond(c, (await getIntegration(c.get("db"), integration.tenantId, integration.id))!);
+  const db = c.get("db");
+  const reason = missingScopes.length ? `The new settings need ${missingScopes.join(", ")}, which the connection was not granted: reconnect the integration to grant it.` : undefined;
+  await updateIntegration(db, integration.tenantId, integration.id, { ...(body.name ? { name: body.name } : {}), config, pendingActions, status, ...(reason ? { lastError: reason } : {}) });
+  const updated = (await getIntegration(db, integration.tenantId, integration.id))!;
+  // A new mapping or object changes every record's payload: push everyone again.
+  if (JSON.stringify(config.mapping) !== JSON.stringify(integration.config.mapping) || config.object !== integration.config.object) {
+    await forgetPushedState(db, integration.id);
+    await startInitialResync(db, c.env, updated, triggerOf(c));
+  }
+  return respond(c, updated);
 });
 
 /** The provider's authorize URL for an integration, with a fresh single-use state. */
