@@ -267,7 +267,12 @@ export const runs = sqliteTable(
     startedAt: integer("started_at").notNull(),
     finishedAt: integer("finished_at"),
   },
-  (t) => [index("runs_integration").on(t.integrationId, t.kind, t.status), index("runs_tenant").on(t.tenantId, t.startedAt)],
+  (t) => [
+    index("runs_integration").on(t.integrationId, t.kind, t.status),
+    index("runs_tenant").on(t.tenantId, t.startedAt),
+    // At most one open run of a kind per integration: starting one is a single atomic insert.
+    uniqueIndex("runs_one_open").on(t.integrationId, t.kind).where(sql`status in ('running', 'held')`),
+  ],
 );
 
 /** Remote records the last reconciliation found and could not match to anyone (the dashboard's "unmatched" list). */

@@ -1,7 +1,7 @@
 import { and, count, eq, isNotNull, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import type { Integration } from "../db/integrations.repo";
-import { failRun, openRun, type RunKind } from "../db/runs.repo";
+import { failRun, type RunKind } from "../db/runs.repo";
 import { directoryUsers, links, runs, type RunRow, type RunTrigger } from "../db/schema";
 import { linksByUsers, usersByIds } from "../db/sync.repo";
 import type { Env } from "../env";
@@ -45,9 +45,11 @@ export async function guardProblem(db: Db, integration: Integration, userIds: st
 
 /**
  * Starts a run: held by the mass-change guard, or running with its first page queued.
- * A run whose first page cannot be queued is failed at once rather than left open.
+ * At most one run of a kind is open per integration (a unique index): the insert is the
+ * check, so concurrent starts make one run and the others answer null. A run whose
+ * first page cannot be queued is failed at once rather than left open.
  */
-export async function startRun(db: Db, env: Env, integration: Integration, kind: RunKind, trigger: RunTrigger, userIds: string[] | null = null): Promise<RunRow> {
+export async function startRun(db: Db, env: Env, integration: Integration, kind: RunKind, trigger: RunTrigger, userIds: string[] | null = null): Promise<RunRow | null> {
   const held = await guardProblem(db, integration, userIds);
   const [run] = await db
     .insert(runs)
@@ -62,16 +64,18 @@ export async function startRun(db: Db, env: Env, integration: Integration, kind:
       detail: held,
       startedAt: Date.now(),
     })
+    .onConflictDoNothing()
     .returning();
+  if (!run) return null;
   if (!held) {
     try {
-      await sendPage(env, run!);
+      await sendPage(env, run);
     } catch (err) {
-      await failRun(db, run!.id, "The run could not be queued.");
+      await failRun(db, run.id, "The run could not be queued.");
       throw err;
     }
   }
-  return run!;
+  return run;
 }
 
 /** An admin's approval of a held run: it goes on past the guard. Answers false when the run was not held. */
@@ -92,6 +96,6 @@ export async function approveRun(db: Db, env: Env, run: RunRow): Promise<boolean
  * schedule. Nothing when the provider does not push yet or a resync is already open.
  */
 export async function startInitialResync(db: Db, env: Env, integration: Integration, trigger: RunTrigger): Promise<RunRow | null> {
-  if (integration.status !== "active" || !canPush(integration) || (await openRun(db, integration.id, "resync"))) return null;
+  if (integration.status !== "active" || !canPush(integration)) return null;
   return startRun(db, env, integration, "resync", trigger);
 }

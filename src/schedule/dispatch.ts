@@ -1,7 +1,7 @@
 import { and, eq, isNull, lte, or } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { parseIntegration, type Integration } from "../db/integrations.repo";
-import { openRun, type RunKind } from "../db/runs.repo";
+import type { RunKind } from "../db/runs.repo";
 import { integrations } from "../db/schema";
 import type { Env } from "../env";
 import { startRun } from "../runs/start";
@@ -56,7 +56,6 @@ async function claim(db: Db, id: string, column: "resyncDueAt" | "reconcileDueAt
 }
 
 async function start(db: Db, env: Env, integration: Integration, kind: RunKind): Promise<boolean> {
-  if (!canPush(integration) || (await openRun(db, integration.id, kind))) return false;
-  await startRun(db, env, integration, kind, "schedule");
-  return true;
+  if (!canPush(integration)) return false;
+  return (await startRun(db, env, integration, kind, "schedule")) !== null;
 }

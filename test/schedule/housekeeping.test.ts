@@ -31,8 +31,9 @@ describe("housekeeping cron", () => {
     const day = 24 * 3600 * 1000;
     const log = env.DB.prepare("INSERT INTO sync_logs (tenant_id, integration_id, user_id, action, status, at) VALUES (?, 'int_h', ?, 'update', 'ok', ?)");
     await env.DB.batch([log.bind(t.id, "old", now - 8 * day), log.bind(t.id, "older", now - 40 * day), log.bind(t.id, "new", now - 6 * day)]);
-    const run = env.DB.prepare("INSERT INTO runs (id, tenant_id, integration_id, kind, status, trigger, started_at) VALUES (?, ?, 'int_h', 'resync', 'running', 'schedule', ?)");
-    await env.DB.batch([run.bind(`run_stale_${now}`, t.id, now - 2 * day), run.bind(`run_live_${now}`, t.id, now - 60_000)]);
+    // One open run of each kind (a second open run of a kind is refused by an index).
+    const run = env.DB.prepare("INSERT INTO runs (id, tenant_id, integration_id, kind, status, trigger, started_at) VALUES (?, ?, 'int_h', ?, 'running', 'schedule', ?)");
+    await env.DB.batch([run.bind(`run_stale_${now}`, t.id, "reconcile", now - 2 * day), run.bind(`run_live_${now}`, t.id, "resync", now - 60_000)]);
 
     const ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ cron: "30 3 * * *", scheduledTime: new Date(now) }), { ...env, RETENTION_DAYS: "7" }, ctx);

@@ -31,9 +31,11 @@ function assertRunnable(integration: Integration): void {
 async function begin(c: Context<TenantEnv>, integration: Integration, kind: RunKind, userIds: string[] | null) {
   assertRunnable(integration);
   const db = c.get("db");
-  const open = await openRun(db, integration.id, kind);
-  if (open) throw AppError.conflict(`A ${kind} of this integration is already ${open.status} (${open.id}).`);
   const run = await startRun(db, c.env, integration, kind, triggerOf(c), userIds);
+  if (!run) {
+    const open = await openRun(db, integration.id, kind);
+    throw AppError.conflict(`A ${kind} of this integration is already ${open?.status ?? "open"}${open ? ` (${open.id})` : ""}.`);
+  }
   return c.json({ runId: run.id }, 202);
 }
 
