@@ -39,6 +39,11 @@ export async function forgetPushedState(db: Db, integrationId: string): Promise<
   await db.update(links).set({ payloadHash: null, pushedVersion: null }).where(eq(links.integrationId, integrationId));
 }
 
+/** The statement that makes the next push of these people write even if their payload looks unchanged. */
+export function forgetHashesStatement(db: Db, integrationId: string, userIds: string[]) {
+  return db.update(links).set({ payloadHash: null }).where(and(eq(links.integrationId, integrationId), inArray(links.userId, userIds)));
+}
+
 /** Who holds each of these remote records in an integration: remote id → user id. */
 export async function holdersOfRecords(db: Db, integrationId: string, remoteIds: string[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
@@ -78,6 +83,8 @@ export async function saveOutcomes(
             manual: sql`excluded.manual`,
             updatedAt: sql`excluded.updated_at`,
           },
+          // No older push overwrites a newer one's link (concurrent jobs of one person).
+          setWhere: sql`excluded.pushed_version is null or ${links.pushedVersion} is null or excluded.pushed_version >= ${links.pushedVersion}`,
         }),
     );
   }

@@ -5,10 +5,11 @@ import { deleteRecords, fetchOrgId, findByKeys, recordUrl, updateRecords, upsert
 import type { Db } from "../db/client";
 import { updateIntegration, type Integration } from "../db/integrations.repo";
 import type { LinkRow, syncLogs } from "../db/schema";
-import { holdersOfRecords, linksByUsers, saveOutcomes, usersByIds } from "../db/sync.repo";
+import { forgetHashesStatement, holdersOfRecords, linksByUsers, saveOutcomes, usersByIds } from "../db/sync.repo";
 import { userView } from "../directory/user";
 import type { Env } from "../env";
 import { settings } from "../settings";
+import type { PushJob } from "./jobs";
 import { mapUser, outOfScope, type SourceUser } from "./mapping";
 
 type LogRow = typeof syncLogs.$inferInsert;
@@ -290,7 +291,17 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
     const pause = err.kind === "request" || (err.retryAfterMs !== undefined && /TOO_MANY_REQUESTS|429/i.test(err.detail));
     return { kind: "retry", delayMs: err.retryAfterMs, reason: err.detail, pause, counts };
   }
-  await saveOutcomes(db, linkRows, logRows, removed.length ? { integrationId: integration.id, userIds: removed } : null, opts.alongside?.(counts, true) ?? []);
+  // A newer version arrived while this push was writing an older one: its push may have
+  // landed first, so Zoho may now hold the older values. Push those people again.
+  const written = new Map(linkRows.filter((l) => l.status === "synced" && l.pushedVersion !== null).map((l) => [l.userId, l.pushedVersion!]));
+  const overtaken = written.size ? (await usersByIds(db, integration.tenantId, [...written.keys()])).filter((u) => u.version > written.get(u.id)!) : [];
+  const again = overtaken.length ? [forgetHashesStatement(db, integration.id, overtaken.map((u) => u.id))] : [];
+  await saveOutcomes(db, linkRows, logRows, removed.length ? { integrationId: integration.id, userIds: removed } : null, [...(opts.alongside?.(counts, true) ?? []), ...again]);
+  if (overtaken.length) {
+    await env.JOBS.sendBatch(
+      overtaken.map((u) => ({ body: { kind: "push", tenantId: u.tenantId, integrationId: integration.id, userId: u.id, version: u.version, reason: "sweep" } satisfies PushJob, contentType: "json" as const })),
+    );
+  }
   return { kind: "done", counts };
 }
 
