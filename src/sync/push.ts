@@ -104,6 +104,7 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
 
   const toWrite: Pending[] = [];
   const toDelete: { userId: string; remoteId: string }[] = [];
+  const inactiveUnknown: { row: (typeof users)[number]; user: SourceUser }[] = [];
   for (const row of users) {
     const user = userView(row) as unknown as SourceUser;
     let link = linkOf.get(row.id);
@@ -115,7 +116,10 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
     }
     if (row.status !== "active") {
       if (!link?.remoteId) {
-        if (link) removed.push(row.id);
+        // A pending link may hide a create whose answer never came (Zoho stored it, then
+        // failed): look the person up before forgetting them, so the policy reaches it.
+        if (link?.status === "pending" && !opts.seen) inactiveUnknown.push({ row, user });
+        else if (link) removed.push(row.id);
         continue;
       }
       // Disabled and deleted are different events: `delete` removes the records of deleted
@@ -178,12 +182,16 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
 
   try {
     // Only a write needs a record URL (and the org id behind it).
-    const urlOf = toWrite.length ? await recordUrlMaker(ctx, module) : () => null;
+    const urlOf = toWrite.length || inactiveUnknown.length ? await recordUrlMaker(ctx, module) : () => null;
     const keyField = config.mapping.find((m) => "from" in m && m.from === config.matching.by)?.to ?? "Email";
+    const inactiveKey = (u: SourceUser) => {
+      const value = (u as unknown as Record<string, unknown>)[config.matching.by];
+      return typeof value === "string" ? value : null;
+    };
 
     // Match the people without a remote record by the matching key.
     const unlinked = toWrite.filter((p) => !p.remoteId);
-    const keys = unlinked.map((p) => p.payload[keyField]).filter((k): k is string => typeof k === "string");
+    const keys = [...unlinked.map((p) => p.payload[keyField]), ...inactiveUnknown.map((i) => inactiveKey(i.user))].filter((k): k is string => typeof k === "string");
     const found = keys.length ? await findByKeys(ctx, module, keyField, [...new Set(keys)], []) : [];
     const updates = toWrite.filter((p): p is Pending & { remoteId: string } => p.remoteId !== null);
     const creates: Pending[] = [];
@@ -231,6 +239,26 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
         continue;
       }
       creates.push(p);
+    }
+
+    // Inactive people whose create's outcome was unknown: the record Zoho made, if any,
+    // gets the deletion policy like any linked record; none → the link is forgotten.
+    for (const { row, user } of inactiveUnknown) {
+      const key = inactiveKey(user);
+      const record = key === null ? undefined : found.find((r) => (config.matching.caseSensitive ? r.fields[keyField] === key : String(r.fields[keyField]).toLowerCase() === key.toLowerCase()));
+      const holder = record ? holders.get(record.id) : undefined;
+      if (!record || (holder && holder !== row.id)) {
+        removed.push(row.id);
+        log(row.id, "skip", "skipped", `${row.status} before any record was confirmed; none found by ${config.matching.by}`);
+        continue;
+      }
+      if (config.onDelete === "delete" && row.status === "deleted") {
+        toDelete.push({ userId: row.id, remoteId: record.id });
+        continue;
+      }
+      counts.unchanged++;
+      linkRows.push(linkRow(row.id, { remoteId: record.id, remoteUrl: urlOf(record.id), status: "synced", pushedVersion: row.version, lastSyncedAt: now }));
+      log(row.id, "link", "ok", `${row.status}; found the record of a create whose answer never came; onDelete is ${config.onDelete}, so it is left as it is`, record.id);
     }
 
     for (let i = 0; i < updates.length; i += WRITE_BATCH) {
