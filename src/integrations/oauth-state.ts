@@ -31,7 +31,7 @@ async function pkcePair(): Promise<{ verifier: string; challenge: string }> {
  * nonce. The nonce row makes it single-use; the PKCE verifier stays in D1 (encrypted),
  * never in the browser.
  */
-export async function createState(db: Db, env: Env, input: { tenantId: string; integrationId: string; pkce: boolean; via: ConnectVia }) {
+export async function createState(db: Db, env: Env, input: { tenantId: string; integrationId: string; pkce: boolean; via: ConnectVia; boundTo?: string }) {
   const nonce = randomToken(26);
   const now = Date.now();
   const pair = input.pkce ? await pkcePair() : null;
@@ -43,7 +43,7 @@ export async function createState(db: Db, env: Env, input: { tenantId: string; i
     expiresAt: now + STATE_TTL_S * 1000,
     usedAt: null,
   });
-  const state = await new SignJWT({ tid: input.tenantId, iid: input.integrationId, nonce, via: input.via })
+  const state = await new SignJWT({ tid: input.tenantId, iid: input.integrationId, nonce, via: input.via, ...(input.boundTo ? { bnd: input.boundTo } : {}) })
     .setProtectedHeader({ alg: "HS256" })
     .setAudience(AUDIENCE)
     .setIssuedAt()
@@ -72,7 +72,7 @@ export async function consumeState(db: Db, env: Env, state: string) {
   if (!row || row.integrationId !== claims.iid) throw new AppError("bad_request", "The OAuth state was already used or has expired; start connecting again.");
   const codeVerifier = row.codeVerifierEnc ? await decrypt(env.ENCRYPTION_KEY, row.codeVerifierEnc, `oauth_states:${row.nonce}`) : null;
   const via: ConnectVia = claims.via === "dashboard" ? "dashboard" : "api";
-  return { tenantId: row.tenantId, integrationId: row.integrationId, codeVerifier, via };
+  return { tenantId: row.tenantId, integrationId: row.integrationId, codeVerifier, via, boundTo: typeof claims.bnd === "string" ? claims.bnd : null };
 }
 
 /** Housekeeping: states past their expiry. */

@@ -105,9 +105,9 @@ export const patchHandlers = factory.createHandlers(contracts.patch, validate("p
 });
 
 /** The provider's authorize URL for an integration, with a fresh single-use state. */
-export async function authorizeUrlFor(db: Db, env: Env, integration: Integration, via: ConnectVia): Promise<string> {
+export async function authorizeUrlFor(db: Db, env: Env, integration: Integration, via: ConnectVia, boundTo?: string): Promise<string> {
   const def = provider(integration.provider);
-  const { state, codeChallenge } = await createState(db, env, { tenantId: integration.tenantId, integrationId: integration.id, pkce: def.oauth.usesPkce, via });
+  const { state, codeChallenge } = await createState(db, env, { tenantId: integration.tenantId, integrationId: integration.id, pkce: def.oauth.usesPkce, via, boundTo });
   const s = settings(env);
   return def.oauth.authorizeUrl({ env, settings: s, redirectUri: `${s.publicUrl}/oauth/callback` }, { state, scopes: def.scopesFor(integration.config), codeChallenge });
 }

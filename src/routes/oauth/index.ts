@@ -2,7 +2,9 @@ import { Hono, type Context } from "hono";
 import { html } from "hono/html";
 import { describeRoute } from "hono-openapi";
 import * as v from "valibot";
-import { openSession, readSession, verifySsoToken } from "../../auth/session";
+import { getCookie } from "hono/cookie";
+import { openSession, readSession, SESSION_COOKIE, verifySsoToken } from "../../auth/session";
+import { sha256Hex } from "../../lib/crypto";
 import { provider, ProviderError } from "../../connectors";
 import { getIntegration, linkStats, updateIntegrationStatement } from "../../db/integrations.repo";
 import type { AppEnv } from "../../http/context";
@@ -28,6 +30,12 @@ const CallbackQuery = v.looseObject({
   location: v.optional(v.pipe(v.string(), v.maxLength(20))),
   "accounts-server": v.optional(v.pipe(v.string(), v.maxLength(300))),
 });
+
+/** What binds an OAuth state to the dashboard session that started it: a hash of the session cookie, or "" without one. */
+async function sessionBinding(c: Context<AppEnv>): Promise<string> {
+  const cookie = getCookie(c, SESSION_COOKIE);
+  return cookie ? sha256Hex(`oauth-state:${cookie}`) : "";
+}
 
 /** The dashboard session of the request (already read, or read now), or 401. */
 async function session(c: Context<AppEnv>, read?: Awaited<ReturnType<typeof readSession>>) {
@@ -55,7 +63,10 @@ export const oauthRoutes = new Hono<AppEnv>()
     async (c) => {
       const query = c.req.valid("query") as Record<string, string>;
       const db = c.get("db");
-      const { tenantId, integrationId, codeVerifier, via } = await consumeState(db, c.env, query.state!);
+      const { tenantId, integrationId, codeVerifier, via, boundTo } = await consumeState(db, c.env, query.state!);
+      if (boundTo && boundTo !== (await sessionBinding(c))) {
+        throw new AppError("bad_request", "This connect was started from the dashboard in another browser or session; nothing was stored. Start connecting again from your dashboard.");
+      }
       if (query.error) throw new AppError("bad_request", `The provider did not grant access (${query.error}); nothing was stored.`);
       if (!query.code) throw new AppError("bad_request", "The callback carries no code.");
       const integration = await getIntegration(db, tenantId, integrationId);
@@ -96,7 +107,8 @@ export const oauthRoutes = new Hono<AppEnv>()
       if (!s.auth.permissions.includes("manage_integrations")) throw new AppError("forbidden", "This needs the manage_integrations permission.");
       const integration = await getIntegration(c.get("db"), s.tenantId, c.req.param("id"));
       if (!integration) throw AppError.notFound("integration");
-      return c.redirect(await authorizeUrlFor(c.get("db"), c.env, integration, "dashboard"), 302);
+      // The state is bound to this browser's session: its callback is refused anywhere else.
+      return c.redirect(await authorizeUrlFor(c.get("db"), c.env, integration, "dashboard", await sessionBinding(c)), 302);
     },
   )
   .get(
