@@ -2,6 +2,7 @@ import { signWebhook } from "../src/directory/signature";
 import type { JobMessage } from "../src/sync/jobs";
 import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
+import { SignJWT } from "jose";
 import { checkAgainstDocument } from "./openapi-check";
 
 export const OPERATOR_TOKEN = env.OPERATOR_TOKEN;
@@ -117,4 +118,22 @@ export function observedQueue(real: Queue<JobMessage>) {
     },
   } as Queue<JobMessage>;
   return { queue, batches, sends: () => sends };
+}
+
+/** A sign-in token from the host app (HS256 with the tenant's SSO secret), as API.md describes it. */
+export function ssoToken(t: Pick<TestTenant, "id" | "ssoSecret">, claims: Record<string, unknown> = {}, lifetimeS = 120, secret = t.ssoSecret) {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ tenant: t.id, email: "admin@acme.example", name: "Admin", permissions: ["manage_integrations", "manage_users"], jti: crypto.randomUUID(), ...claims })
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject(typeof claims.sub === "string" ? claims.sub : "host-user-1")
+    .setIssuedAt(now)
+    .setExpirationTime(now + lifetimeS)
+    .sign(new TextEncoder().encode(secret));
+}
+
+/** Signs in through `GET /auth/sso` and answers the session cookie (`name=value`). */
+export async function sessionCookie(t: Pick<TestTenant, "id" | "ssoSecret">, claims: Record<string, unknown> = {}): Promise<string> {
+  const res = await call(`/auth/sso?token=${await ssoToken(t, claims)}`);
+  if (res.status !== 302) throw new Error(`sign-in failed: ${res.status} ${await res.text()}`);
+  return res.headers.get("set-cookie")!.split(";")[0]!;
 }

@@ -1,21 +1,10 @@
-import { SignJWT } from "jose";
 import { beforeEach, describe, expect, it } from "vitest";
-import { call, createTenant, problem, type TestTenant } from "../helpers";
+import { call, createTenant, problem, sessionCookie, type TestTenant } from "../helpers";
 import { resetEmulator } from "../emulators/helpers";
 import { createIntegration, credentialRow } from "../integrations/helpers";
 
 beforeEach(() => resetEmulator(false));
 
-async function session(t: TestTenant, sub = "host-user-1"): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  const token = await new SignJWT({ tenant: t.id, email: "admin@acme.example", name: "Admin", permissions: ["manage_integrations", "manage_users"], jti: crypto.randomUUID() })
-    .setProtectedHeader({ alg: "HS256" })
-    .setSubject(sub)
-    .setIssuedAt(now)
-    .setExpirationTime(now + 120)
-    .sign(new TextEncoder().encode(t.ssoSecret));
-  return (await call(`/auth/sso?token=${token}`)).headers.get("set-cookie")!.split(";")[0]!;
-}
 
 /** The callback a consent to a dashboard connect sends the browser to (not yet followed). */
 async function dashboardCallback(t: TestTenant, integrationId: string, cookie: string): Promise<string> {
@@ -30,8 +19,8 @@ describe("Security (14.11): an OAuth state started from the dashboard is bound t
   it("its callback is refused without that session (another browser, another person), and nothing is stored", async () => {
     const t = await createTenant();
     const i = await createIntegration(t, { provider: "zoho-crm" });
-    const mine = await session(t);
-    for (const headers of [{}, { cookie: await session(t, "someone-else") }] as Record<string, string>[]) {
+    const mine = await sessionCookie(t);
+    for (const headers of [{}, { cookie: await sessionCookie(t, { sub: "someone-else" }) }] as Record<string, string>[]) {
       const path = await dashboardCallback(t, i.id, mine);
       const res = await call(path, { headers });
       expect(res.status).toBe(400);

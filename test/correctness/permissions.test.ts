@@ -1,19 +1,8 @@
-import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
 import { ROUTE_PERMISSIONS } from "../../src/http/permissions";
-import { call, createTenant, problem, type TestTenant } from "../helpers";
+import { call, createTenant, problem, sessionCookie } from "../helpers";
 
-async function session(t: TestTenant, permissions: string[]): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  const token = await new SignJWT({ tenant: t.id, email: "someone@acme.example", name: "Someone", permissions, jti: crypto.randomUUID() })
-    .setProtectedHeader({ alg: "HS256" })
-    .setSubject("host-user-2")
-    .setIssuedAt(now)
-    .setExpirationTime(now + 120)
-    .sign(new TextEncoder().encode(t.ssoSecret));
-  return (await call(`/auth/sso?token=${token}`)).headers.get("set-cookie")!.split(";")[0]!;
-}
 
 const BODIES: Record<string, unknown> = {
   "POST /v1/secrets/rotate": { which: "apiKey" },
@@ -39,7 +28,7 @@ describe("Security (14.10): every route that changes something needs its permiss
       const [method, template] = route.split(" ") as [string, string];
       const path = template.replace(/:id|:userId/g, (m) => ids[m as keyof typeof ids]);
       for (const missing of needs) {
-        const cookie = await session(t, ["manage_integrations", "manage_users"].filter((p) => p !== missing));
+        const cookie = await sessionCookie(t, { sub: "host-user-2", permissions: ["manage_integrations", "manage_users"].filter((p) => p !== missing) });
         const res = await call(path, { method, headers: { cookie, origin: "http://hub.test" }, ...(BODIES[route] ? { json: BODIES[route] } : {}) });
         expect(res.status, `${route} without ${missing}`).toBe(403);
         expect((await problem(res)).detail).toContain(missing);
@@ -52,10 +41,10 @@ describe("Security (14.10): every route that changes something needs its permiss
 
   it("with the permissions, a session may rotate a secret (a recent sign-in), and reads need none", async () => {
     const t = await createTenant();
-    const none = await session(t, []);
+    const none = await sessionCookie(t, { sub: "host-user-2", permissions: [] });
     expect((await call("/v1/integrations", { headers: { cookie: none } })).status).toBe(200);
     expect((await call("/v1/directory/users", { headers: { cookie: none } })).status).toBe(200);
-    const both = await session(t, ["manage_integrations", "manage_users"]);
+    const both = await sessionCookie(t, { sub: "host-user-2", permissions: ["manage_integrations", "manage_users"] });
     const rotated = await call("/v1/secrets/rotate", { method: "POST", json: { which: "ssoSecret" }, headers: { cookie: both, origin: "http://hub.test" } });
     expect(rotated.status).toBe(200);
   });

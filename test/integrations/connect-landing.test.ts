@@ -1,7 +1,6 @@
 import { env } from "cloudflare:test";
-import { SignJWT } from "jose";
 import { beforeEach, describe, expect, it } from "vitest";
-import { call, createTenant, problem, type TestTenant } from "../helpers";
+import { call, createTenant, problem, sessionCookie, type TestTenant } from "../helpers";
 import { resetEmulator } from "../emulators/helpers";
 import { contacts, linkIn, runSettled } from "../sync/helpers";
 import { connectThroughProvider, createIntegration } from "./helpers";
@@ -16,16 +15,6 @@ async function runsOf(t: TestTenant, query: string) {
   return (await res.json()) as { data: { id: string; kind: string; trigger: string; status: string; counts: Record<string, number> }[]; nextCursor: string | null };
 }
 
-async function sessionCookie(t: TestTenant): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  const token = await new SignJWT({ tenant: t.id, email: "admin@acme.example", name: "Admin", permissions: ["manage_integrations", "manage_users"], jti: crypto.randomUUID() })
-    .setProtectedHeader({ alg: "HS256" })
-    .setSubject("host-user-1")
-    .setIssuedAt(now)
-    .setExpirationTime(now + 120)
-    .sign(new TextEncoder().encode(t.ssoSecret));
-  return (await call(`/auth/sso?token=${token}`)).headers.get("set-cookie")!.split(";")[0]!;
-}
 
 describe("connecting pushes the people already in the directory at once", () => {
   it("the callback starts a resync run the admin can watch; the people reach Zoho without a cron tick", async () => {

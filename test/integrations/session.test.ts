@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { SignJWT } from "jose";
 import { beforeEach, describe, expect, it } from "vitest";
-import { call, createTenant, problem, type TestTenant } from "../helpers";
+import { call, createTenant, problem, ssoToken, type TestTenant } from "../helpers";
 import { EMU, resetEmulator } from "../emulators/helpers";
 import { connectThroughProvider, createIntegration } from "./helpers";
 import { csrfToken } from "../../src/auth/session";
@@ -10,15 +10,6 @@ beforeEach(() => resetEmulator());
 
 const HUB = "http://hub.test";
 
-function ssoToken(t: TestTenant, claims: Record<string, unknown> = {}, lifetimeS = 120, secret = t.ssoSecret) {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ tenant: t.id, email: "admin@acme.example", name: "Admin", permissions: ["manage_integrations", "manage_users"], jti: crypto.randomUUID(), ...claims })
-    .setProtectedHeader({ alg: "HS256" })
-    .setSubject("host-user-1")
-    .setIssuedAt(now)
-    .setExpirationTime(now + lifetimeS)
-    .sign(new TextEncoder().encode(secret));
-}
 
 async function signIn(t: TestTenant, claims: Record<string, unknown> = {}): Promise<string> {
   const res = await call(`/auth/sso?token=${await ssoToken(t, { redirect: "/dashboard/x", ...claims })}`);
