@@ -84,6 +84,14 @@ export function addRunCountsStatement(db: Db, run: RunRow, counts: RunCounts) {
     .where(and(eq(runs.id, run.id), eq(runs.page, run.page), eq(runs.status, "running")));
 }
 
+/** Holds a running run at its current page with the reason; approving it sends that page again. */
+export async function holdRun(db: Db, run: RunRow, detail: string): Promise<void> {
+  await db
+    .update(runs)
+    .set({ status: "held", detail })
+    .where(and(eq(runs.id, run.id), eq(runs.status, "running"), eq(runs.page, run.page)));
+}
+
 /** Ends a run as failed (or cancelled by an admin) with the reason, if it is still open. */
 export async function failRun(db: Db, runId: string, detail: string, status: "failed" | "cancelled" = "failed"): Promise<void> {
   await db

@@ -1,13 +1,13 @@
 import type { Db } from "../db/client";
 import { getIntegration, updateIntegration } from "../db/integrations.repo";
-import { failRun, getRun } from "../db/runs.repo";
+import { failRun, getRun, holdRun } from "../db/runs.repo";
 import type { Env } from "../env";
 import type { RunPageJob } from "../sync/jobs";
 import { canPush } from "../sync/push";
 import { retryDelaySeconds } from "../sync/retry";
 import { reconcilePage } from "./reconcile";
 import { resyncPage } from "./resync";
-import { sendPage } from "./start";
+import { guardProblem, sendPage } from "./start";
 
 /**
  * One page of a run. Pages run one after another, each queued by the one before. A
@@ -33,6 +33,15 @@ export async function handleRunPage(db: Db, env: Env, message: Message<RunPageJo
   if (integration.pausedUntil && integration.pausedUntil > now) {
     message.retry({ delaySeconds: Math.ceil((integration.pausedUntil - now) / 1000) });
     return;
+  }
+  // The mass-change guard on every page: removals that arrived after the run started
+  // hold it here, before it touches anything more, until an admin approves it.
+  if (!run.approved) {
+    const problem = await guardProblem(db, integration, run.userIds ? (JSON.parse(run.userIds) as string[]) : null);
+    if (problem) {
+      await holdRun(db, run, problem);
+      return message.ack();
+    }
   }
   const outcome = run.kind === "reconcile" ? await reconcilePage(db, env, integration, run) : await resyncPage(db, env, integration, run);
   if (outcome.kind === "retry") {
