@@ -30,13 +30,21 @@ const DEMO_NAME = "Zoho CRM (demo)";
 /**
  * A new Zoho CRM integration for the demo tenant. The emulators start empty on every
  * `npm start`, so an earlier demo integration points at records and tokens that no
- * longer exist: it is deleted first.
+ * longer exist: it is deleted first. The hub deletes only once the provider confirms
+ * the revoke; an earlier demo's emulator on other ports is gone and cannot, so that
+ * one is deactivated instead, as an admin would do.
  */
 async function integration() {
   const { data } = await api("/v1/integrations?limit=500");
-  for (const old of data.filter((i) => i.provider === "zoho-crm" && i.name === DEMO_NAME)) {
-    console.log(`Deleting the earlier demo integration ${old.id} (the emulators start empty on every npm start)…`);
-    await api(`/v1/integrations/${old.id}`, { method: "DELETE" });
+  for (const old of data.filter((i) => i.provider === "zoho-crm" && i.name === DEMO_NAME && i.status !== "deactivated")) {
+    console.log(`Replacing the earlier demo integration ${old.id} (the emulators start empty on every npm start)…`);
+    const res = await fetch(`${demo.hubUrl}/v1/integrations/${old.id}`, { method: "DELETE", headers: { authorization: `Bearer ${demo.apiKey}` } });
+    if (res.status === 503 && old.status === "active") {
+      console.log("  its emulator is gone, so the hub cannot revoke its token there: deactivated instead.");
+      await api(`/v1/integrations/${old.id}/deactivate`, { method: "POST" });
+    } else if (!res.ok && res.status !== 503) {
+      throw new Error(`DELETE /v1/integrations/${old.id} answered ${res.status}: ${await res.text()}`);
+    }
   }
   console.log("Creating a Zoho CRM integration for the demo tenant…");
   return api("/v1/integrations", { method: "POST", body: JSON.stringify({ provider: "zoho-crm", name: DEMO_NAME }) });
