@@ -32,8 +32,13 @@ export function parseIntegration(row: IntegrationRow): Integration {
     ...row,
     config: mergeConfig(def.defaults, v.parse(IntegrationConfig, JSON.parse(row.config))),
     pendingActions: v.parse(Actions, JSON.parse(row.pendingActions)),
-    connection: row.connection ? v.parse(StoredConnection, JSON.parse(row.connection)) : null,
+    connection: row.connection ? parseConnection(row.connection) : null,
   };
+}
+
+/** A stored `connection` column, parsed. */
+export function parseConnection(json: string): Connection {
+  return v.parse(StoredConnection, JSON.parse(json));
 }
 
 export async function insertIntegration(db: Db, input: { tenantId: string; provider: string; name: string; config: ResolvedConfig; pendingActions: string[] }): Promise<Integration> {
@@ -47,6 +52,7 @@ export async function insertIntegration(db: Db, input: { tenantId: string; provi
     pendingActions: JSON.stringify(input.pendingActions),
     config: JSON.stringify(input.config),
     connection: null,
+    connectionVersion: 0,
     lastError: null,
     pausedUntil: null,
     resyncDueAt: null,
@@ -94,19 +100,46 @@ function changesToColumns(changes: IntegrationChanges) {
     ...(changes.status !== undefined ? { status: changes.status } : {}),
     ...(changes.pendingActions !== undefined ? { pendingActions: JSON.stringify(changes.pendingActions) } : {}),
     ...(changes.config !== undefined ? { config: JSON.stringify(changes.config) } : {}),
-    ...(changes.connection !== undefined ? { connection: changes.connection ? JSON.stringify(changes.connection) : null } : {}),
+    // A new connection is a new connection version (see the column); the credentials stored
+    // in the same batch take that number.
+    ...(changes.connection !== undefined
+      ? { connection: changes.connection ? JSON.stringify(changes.connection) : null, connectionVersion: sql`${integrations.connectionVersion} + 1` }
+      : {}),
     ...(changes.lastError !== undefined ? { lastError: changes.lastError } : {}),
     ...(changes.pausedUntil !== undefined ? { pausedUntil: changes.pausedUntil } : {}),
     updatedAt: Date.now(),
   };
 }
 
-/** The statement that updates an integration of a tenant (for batches). */
-export function updateIntegrationStatement(db: Db, tenantId: string, id: string, changes: IntegrationChanges) {
+/**
+ * The statement that updates an integration of a tenant (for batches). With
+ * `ifConnectionVersion` it changes nothing once another connect has been stored.
+ */
+export function updateIntegrationStatement(db: Db, tenantId: string, id: string, changes: IntegrationChanges, ifConnectionVersion?: number) {
   return db
     .update(integrations)
     .set(changesToColumns(changes))
-    .where(and(eq(integrations.tenantId, tenantId), eq(integrations.id, id)));
+    .where(
+      and(
+        eq(integrations.tenantId, tenantId),
+        eq(integrations.id, id),
+        ifConnectionVersion === undefined ? undefined : eq(integrations.connectionVersion, ifConnectionVersion),
+      ),
+    );
+}
+
+/**
+ * Keeps the org id the provider reported on the connection it was fetched for. Only that
+ * key is written, and only while that connection is still the stored one: a job's older
+ * copy of the integration never writes its connection back over a newer connect.
+ */
+export async function saveOrgId(db: Db, integration: Pick<Integration, "tenantId" | "id" | "connectionVersion">, orgId: string): Promise<void> {
+  await db
+    .update(integrations)
+    .set({ connection: sql`json_set(${integrations.connection}, '$.orgId', ${orgId})` })
+    .where(
+      and(eq(integrations.tenantId, integration.tenantId), eq(integrations.id, integration.id), eq(integrations.connectionVersion, integration.connectionVersion)),
+    );
 }
 
 export async function updateIntegration(db: Db, tenantId: string, id: string, changes: IntegrationChanges): Promise<void> {

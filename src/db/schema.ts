@@ -121,6 +121,12 @@ export const integrations = sqliteTable(
     config: text("config").notNull().default("{}"),
     /** Facts of the OAuth connection (accounts server, API domain, data centre, scopes, when); null until connected. */
     connection: text("connection"),
+    /**
+     * Counts the connections stored: each (re)connect adds one, in the batch that stores its
+     * credentials with the same number. A job holding an older copy of the integration can
+     * then never undo a newer connect (forget its credentials, write its connection back).
+     */
+    connectionVersion: integer("connection_version").notNull().default(0),
     /** Why the integration last stopped working (e.g. a refresh token the provider rejected). */
     lastError: text("last_error"),
     /** Back-pressure: after a provider's 429 no job of this integration runs before this instant. */
@@ -147,6 +153,8 @@ export const integrationCredentials = sqliteTable("integration_credentials", {
   accessTokenEnc: text("access_token_enc").notNull(),
   refreshTokenEnc: text("refresh_token_enc"),
   accessExpiresAt: integer("access_expires_at").notNull(),
+  /** The integration's `connection_version` these credentials belong to. */
+  connectionVersion: integer("connection_version").notNull().default(0),
   tokenVersion: integer("token_version").notNull().default(1),
   leaseId: text("lease_id"),
   leaseUntil: integer("lease_until"),

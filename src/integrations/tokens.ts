@@ -2,8 +2,8 @@ import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
 import { provider, ProviderError, ReauthRequired } from "../connectors";
 import type { TokenSet } from "../connectors/types";
 import type { Db } from "../db/client";
-import { updateIntegrationStatement, type Integration } from "../db/integrations.repo";
-import { integrationCredentials } from "../db/schema";
+import { parseConnection, updateIntegrationStatement, type Integration } from "../db/integrations.repo";
+import { integrationCredentials, integrations } from "../db/schema";
 import type { Env } from "../env";
 import { decrypt, encrypt } from "../lib/crypto";
 import { randomToken } from "../lib/ids";
@@ -35,22 +35,30 @@ export async function sealTokens(env: Env, integrationId: string, tokens: TokenS
  */
 export function storeCredentialsStatement(db: Db, integration: Pick<Integration, "id" | "tenantId">, sealed: Awaited<ReturnType<typeof sealTokens>>) {
   const now = Date.now();
+  // Placed after the statement that stores the connection: these credentials take the
+  // connection version that statement has just counted.
+  const connectionVersion = sql<number>`(SELECT ${integrations.connectionVersion} FROM ${integrations} WHERE ${integrations.id} = ${integration.id})`;
   return db
     .insert(integrationCredentials)
-    .values({ integrationId: integration.id, tenantId: integration.tenantId, ...sealed, tokenVersion: 1, leaseId: null, leaseUntil: null, updatedAt: now })
+    .values({ integrationId: integration.id, tenantId: integration.tenantId, ...sealed, connectionVersion, tokenVersion: 1, leaseId: null, leaseUntil: null, updatedAt: now })
     .onConflictDoUpdate({
       target: integrationCredentials.integrationId,
-      set: { ...sealed, tokenVersion: 1, leaseId: null, leaseUntil: null, updatedAt: now },
+      set: { ...sealed, connectionVersion, tokenVersion: 1, leaseId: null, leaseUntil: null, updatedAt: now },
     });
 }
 
+/**
+ * The credentials with the connection they belong to, read together: a refresh goes to the
+ * accounts server of the stored connection, never to that of a job's older copy.
+ */
 async function readCredentials(db: Db, integration: Integration) {
   const [row] = await db
-    .select()
+    .select({ credentials: integrationCredentials, connection: integrations.connection })
     .from(integrationCredentials)
+    .innerJoin(integrations, and(eq(integrations.id, integrationCredentials.integrationId), eq(integrations.connectionVersion, integrationCredentials.connectionVersion)))
     .where(and(eq(integrationCredentials.integrationId, integration.id), eq(integrationCredentials.tenantId, integration.tenantId)))
     .limit(1);
-  return row ?? null;
+  return row ? { ...row.credentials, connection: row.connection ? parseConnection(row.connection) : null } : null;
 }
 
 /** The stored refresh token, decrypted, or null. */
@@ -101,37 +109,38 @@ export async function getAccessToken(db: Db, env: Env, integration: Integration,
         and(
           eq(integrationCredentials.integrationId, integration.id),
           eq(integrationCredentials.tokenVersion, row.tokenVersion),
+          eq(integrationCredentials.connectionVersion, row.connectionVersion),
           or(isNull(integrationCredentials.leaseUntil), lt(integrationCredentials.leaseUntil, now)),
         ),
       )
       .returning({ version: integrationCredentials.tokenVersion });
-    if (won) return refreshWithLease(db, env, integration, row.refreshTokenEnc, leaseId);
+    if (won) return refreshWithLease(db, env, integration, row, leaseId);
     if (Date.now() > deadline) throw new ProviderError("retry", "Another refresh of this integration's token is taking long.", 5_000);
     // Someone else is refreshing: wait for their token.
     await new Promise((r) => setTimeout(r, 100 + Math.min(attempt, 10) * 20 + Math.random() * 50));
   }
 }
 
-async function refreshWithLease(db: Db, env: Env, integration: Integration, refreshTokenEnc: string | null, leaseId: string): Promise<AccessToken> {
+async function refreshWithLease(db: Db, env: Env, integration: Integration, row: NonNullable<Awaited<ReturnType<typeof readCredentials>>>, leaseId: string): Promise<AccessToken> {
   const release = () =>
     db
       .update(integrationCredentials)
       .set({ leaseId: null, leaseUntil: null })
       .where(and(eq(integrationCredentials.integrationId, integration.id), eq(integrationCredentials.leaseId, leaseId)));
-  if (!refreshTokenEnc || !integration.connection) {
-    await markReconnect(db, integration, "No refresh token is stored; reconnect the integration.");
-    throw new ReauthRequired("No refresh token is stored.");
-  }
+  // What is refused is this connection's: a reconnect stored since keeps its credentials.
+  const ofThisConnection = { ...integration, connectionVersion: row.connectionVersion };
+  const reconnectNeeded = async (reason: string) => {
+    if (await markReconnect(db, ofThisConnection, reason)) return new ReauthRequired(reason);
+    return new ProviderError("retry", "The integration was reconnected while its old token was refused; the new one is used.", 0);
+  };
+  if (!row.refreshTokenEnc || !row.connection) throw await reconnectNeeded("No refresh token is stored; reconnect the integration.");
   const def = provider(integration.provider);
-  const refreshToken = await decrypt(env.ENCRYPTION_KEY, refreshTokenEnc, aad(integration.id, "refresh"));
+  const refreshToken = await decrypt(env.ENCRYPTION_KEY, row.refreshTokenEnc, aad(integration.id, "refresh"));
   let tokens: TokenSet;
   try {
-    tokens = await def.oauth.refresh({ env, settings: settings(env), redirectUri: "" }, { connection: integration.connection, refreshToken });
+    tokens = await def.oauth.refresh({ env, settings: settings(env), redirectUri: "" }, { connection: row.connection, refreshToken });
   } catch (err) {
-    if (err instanceof ProviderError && err.kind === "reauth") {
-      await markReconnect(db, integration, err.detail);
-      throw new ReauthRequired(err.detail);
-    }
+    if (err instanceof ProviderError && err.kind === "reauth") throw await reconnectNeeded(err.detail);
     if (err instanceof ProviderError && err.retryAfterMs && (err.kind === "config" || err.kind === "retry")) {
       // The credentials stay and the integration pauses with the reason. Throttled: the
       // lease is held until the time the provider named, so that no caller asks again in
@@ -172,11 +181,18 @@ async function refreshWithLease(db: Db, env: Env, integration: Integration, refr
  * integration back to `pending` with `reconnect` and the reason. Its jobs park (their
  * links stay `pending`) and run once it is reconnected.
  */
-export async function markReconnect(db: Db, integration: Integration, reason: string): Promise<void> {
+export async function markReconnect(db: Db, integration: Integration, reason: string): Promise<boolean> {
   const actions = ["reconnect", ...integration.pendingActions.filter((a) => a !== "connect" && a !== "reconnect")];
-  await db.batch([
-    db.delete(integrationCredentials).where(eq(integrationCredentials.integrationId, integration.id)),
-    updateIntegrationStatement(db, integration.tenantId, integration.id, { status: "pending", pendingActions: actions, lastError: reason }),
+  // Only the connection that was refused is forgotten: a reconnect stored since (a newer
+  // connection version) keeps its credentials and its status.
+  const [forgotten] = await db.batch([
+    db
+      .delete(integrationCredentials)
+      .where(and(eq(integrationCredentials.integrationId, integration.id), eq(integrationCredentials.connectionVersion, integration.connectionVersion)))
+      .returning({ id: integrationCredentials.integrationId }),
+    updateIntegrationStatement(db, integration.tenantId, integration.id, { status: "pending", pendingActions: actions, lastError: reason }, integration.connectionVersion),
   ]);
+  if (!forgotten.length) return false;
   console.log(JSON.stringify({ level: "warn", msg: "integration needs reconnecting", tenantId: integration.tenantId, integrationId: integration.id, reason }));
+  return true;
 }

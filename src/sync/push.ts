@@ -3,7 +3,7 @@ import { ProviderError } from "../connectors";
 import type { ConnectorContext } from "../connectors/zoho/client";
 import { deleteRecords, fetchOrgId, findByKeys, recordUrl, updateRecords, upsertRecords, WRITE_BATCH, type RecordOutcome, type RemoteRecord } from "../connectors/zoho/records";
 import type { Db } from "../db/client";
-import { updateIntegration, type Integration } from "../db/integrations.repo";
+import { saveOrgId, type Integration } from "../db/integrations.repo";
 import type { LinkRow, syncLogs } from "../db/schema";
 import { forgetHashesStatement, holdersOfRecords, linksByUsers, saveOutcomes, usersByIds } from "../db/sync.repo";
 import { userView } from "../directory/user";
@@ -341,7 +341,7 @@ export async function recordUrlMaker(ctx: ConnectorContext, module: string): Pro
   let orgId = connection.orgId;
   if (!orgId) {
     orgId = await fetchOrgId(ctx);
-    await updateIntegration(ctx.db, ctx.integration.tenantId, ctx.integration.id, { connection: { ...connection, orgId } });
+    await saveOrgId(ctx.db, ctx.integration, orgId);
   }
   const crm = dc.crm;
   const org = orgId;

@@ -88,8 +88,9 @@ export const oauthRoutes = new Hono<AppEnv>()
       const status = statusFor(integration.status, pendingActions);
       const sealed = await sealTokens(c.env, integration.id, exchanged.tokens);
       await db.batch([
-        storeCredentialsStatement(db, integration, sealed),
+        // In this order: the connection counts a new connection version, which the credentials take.
         updateIntegrationStatement(db, tenantId, integrationId, { connection: exchanged.connection, pendingActions, status, lastError: null }),
+        storeCredentialsStatement(db, integration, sealed),
       ]);
       // Everyone already in the directory, and every job parked while it could not run, goes now.
       const run = await startInitialResync(db, c.env, { ...integration, status, pendingActions, connection: exchanged.connection }, via);
