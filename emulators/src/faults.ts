@@ -53,7 +53,7 @@ export const faultsAndCounts = createMiddleware(async (c, next) => {
   const service = serviceOf(c.req.path);
   if (!service) return next();
   const f = world.faults;
-  const applies = f.services.length === 0 || f.services.includes(service);
+  const applies = (f.services.length === 0 || f.services.includes(service)) && (f.methods.length === 0 || f.methods.includes(c.req.method));
 
   if (applies && f.rateLimit) {
     const now = Date.now();

@@ -113,6 +113,8 @@ export interface MsState {
 export interface Faults {
   /** Which services the faults apply to: `zoho-accounts`, `zoho-crm`, `zoho-connect`, `zoho-people`, `microsoft-login`, `microsoft-graph`; empty = all. */
   services: string[];
+  /** Which HTTP methods the faults apply to (e.g. `["DELETE"]`); empty = all. */
+  methods: string[];
   latencyMs: number;
   /** Fraction of requests answered 500/503 without any effect. */
   failureRate: number;
@@ -128,6 +130,7 @@ export interface Faults {
 
 export const NO_FAULTS: Faults = {
   services: [],
+  methods: [],
   latencyMs: 0,
   failureRate: 0,
   applyThenFail: { rate: 0, mode: "500" },

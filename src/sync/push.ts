@@ -69,7 +69,8 @@ function driftedFields(payload: Record<string, unknown>, remote: Record<string, 
  * updated; otherwise the matching key is looked up (case-sensitively by default) and a
  * match is linked, else created by upsert with the duplicate check, so a retry after an
  * unknown outcome finds the record instead of making a second one. Writes go ≤ 100 per
- * call; every link and one log line per action are written in one batch at the end.
+ * call; what each create call made is stored as soon as it answers, and every link and
+ * one log line per action are written in one batch at the end.
  * A request-level failure (429, 5xx, network, token) leaves everything to a retry.
  */
 export async function pushGroup(db: Db, env: Env, integration: Integration, userIds: string[], opts: PushOptions = {}): Promise<GroupOutcome> {
@@ -269,7 +270,12 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
     for (let i = 0; i < creates.length; i += WRITE_BATCH) {
       const part = creates.slice(i, i + WRITE_BATCH);
       const results = await upsertRecords(ctx, module, part.map((p) => p.payload), [keyField]);
+      const [linksBefore, logsBefore] = [linkRows.length, logRows.length];
       part.forEach((p, j) => settle(p, results[j]!, "create", null));
+      // What a create made is stored at once, before any further call: a process that dies
+      // during a later call (a slow delete, the next batch) cannot orphan these records.
+      // Their log lines are written now only; the links are written again, unchanged, below.
+      await saveOutcomes(db, linkRows.slice(linksBefore), logRows.splice(logsBefore), null);
     }
     for (let i = 0; i < toDelete.length; i += WRITE_BATCH) {
       const part = toDelete.slice(i, i + WRITE_BATCH);

@@ -1,8 +1,11 @@
 import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
+import { createDb } from "../../src/db/client";
+import { getIntegration } from "../../src/db/integrations.repo";
+import { pushGroup } from "../../src/sync/push";
 import { call, eventually, type TestTenant } from "../helpers";
-import { emu, resetEmulator } from "../emulators/helpers";
-import { connectedCrm, contacts, link, logs, send } from "../sync/helpers";
+import { emu, resetEmulator, setFaults } from "../emulators/helpers";
+import { connectedCrm, contacts, link, linkIn, logs, send } from "../sync/helpers";
 
 beforeEach(() => resetEmulator(false));
 
@@ -38,5 +41,32 @@ describe("14.8 a create whose outcome was unknown, then a delete", () => {
     const [record] = (await contacts("kept@orphan.example")).records;
     await eventually(async () => ((await link(integrationId, "u_kept"))?.remote_id === record!.id ? true : undefined), 15_000);
     expect((await contacts("kept@orphan.example")).count).toBe(1);
+  }, 30_000);
+});
+
+describe("14.8 a create's outcome is durable as soon as it is known", () => {
+  it("the record a create made is linked before the rest of the push's calls answer, so a crash then cannot orphan it", async () => {
+    const { t, integrationId } = await connectedCrm({ onDelete: "delete" });
+    await send(t, "user.created", { id: "u_leaving", email: "leaving@durable.example", lastName: "Leaving" });
+    await linkIn(integrationId, "u_leaving", ["synced"]);
+    // One push holds a create and a delete; the delete is slow to answer (the process
+    // could die meanwhile, as in the soak).
+    const db = createDb(env.DB);
+    const integration = (await getIntegration(db, t.id, integrationId))!;
+    await env.DB.prepare("UPDATE directory_users SET status = 'deleted', version = version + 1 WHERE tenant_id = ? AND id = 'u_leaving'").bind(t.id).run();
+    await env.DB.prepare("INSERT INTO directory_users (tenant_id, id, email, email_lower, last_name, status, version, source_updated_at, created_at, updated_at) VALUES (?, 'u_new', 'new@durable.example', 'new@durable.example', 'New', 'active', 1, ?, ?, ?)")
+      .bind(t.id, Date.now(), Date.now(), Date.now())
+      .run();
+    await setFaults({ latencyMs: 3_000, services: ["zoho-crm"], methods: ["DELETE"] });
+    let finished = false;
+    const push = pushGroup(db, env, integration, ["u_leaving", "u_new"]).then((outcome) => ((finished = true), outcome));
+    const created = await eventually(async () => {
+      const l = await link(integrationId, "u_new");
+      return l?.status === "synced" ? l : undefined;
+    }, 10_000);
+    expect(finished).toBe(false);
+    expect(created.remote_id).toBe((await contacts("new@durable.example")).records[0]!.id);
+    expect((await push).counts).toMatchObject({ created: 1, disabled: 1 });
+    expect((await logs(integrationId, "u_new")).map((l) => `${l.action} ${l.status}`)).toEqual(["create ok"]);
   }, 30_000);
 });
