@@ -46,9 +46,12 @@ async function peopleByKey(db: Db, integration: Integration, keys: string[]): Pr
 }
 
 /**
- * Remote records without a link, matched to directory people by the matching key: an
- * active person in scope, not linked to another record and not unlinked by hand. The
- * first record (in id order) wins a person; the others stay unmatched.
+ * Remote records without a link, matched to directory people by the matching key: a
+ * person in scope, not linked to another record and not unlinked by hand. An active
+ * person wins a key over a disabled or deleted one; a record matched to one of those gets
+ * the deletion policy (see pushGroup), so that a record whose create's answer was lost is
+ * neither kept under `delete` nor lost track of. The first record (in id order) wins a
+ * person; the others stay unmatched.
  */
 async function matchRecords(db: Db, integration: Integration, keyField: string, records: RemoteRecord[]): Promise<Map<string, RemoteRecord>> {
   const { by, caseSensitive } = integration.config.matching;
@@ -59,10 +62,10 @@ async function matchRecords(db: Db, integration: Integration, keyField: string, 
   const byKey = new Map<string, DirectoryUserRow>();
   for (const p of people) {
     const link = linkOf.get(p.id);
-    if (p.status !== "active" || link?.remoteId || link?.manual === "unlinked") continue;
+    if (link?.remoteId || link?.manual === "unlinked") continue;
     if (outOfScope(userView(p) as unknown as SourceUser, integration.config.scope)) continue;
     const key = keyOf(by === "email" ? p.email : p.id);
-    if (key !== null) byKey.set(key, p);
+    if (key !== null && (p.status === "active" || !byKey.has(key))) byKey.set(key, p);
   }
   const matched = new Map<string, RemoteRecord>();
   for (const r of records) {

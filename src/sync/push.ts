@@ -106,6 +106,8 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
   const toWrite: Pending[] = [];
   const toDelete: { userId: string; remoteId: string }[] = [];
   const inactiveUnknown: { row: (typeof users)[number]; user: SourceUser }[] = [];
+  /** Inactive people and a record found for them that is not linked yet. */
+  const inactiveFound: { row: (typeof users)[number]; record: RemoteRecord; note: string }[] = [];
   for (const row of users) {
     const user = userView(row) as unknown as SourceUser;
     let link = linkOf.get(row.id);
@@ -116,6 +118,11 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
       linkOf.set(row.id, link);
     }
     if (row.status !== "active") {
+      if (seen && link?.remoteId !== seen.id) {
+        // Reconciliation matched a record to this inactive person: the deletion policy reaches it.
+        inactiveFound.push({ row, record: seen, note: `matched by ${config.matching.by} during reconciliation` });
+        continue;
+      }
       if (!link?.remoteId) {
         // A pending link may hide a create whose answer never came (Zoho stored it, then
         // failed): look the person up before forgetting them, so the policy reaches it.
@@ -183,7 +190,7 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
 
   try {
     // Only a write needs a record URL (and the org id behind it).
-    const urlOf = toWrite.length || inactiveUnknown.length ? await recordUrlMaker(ctx, module) : () => null;
+    const urlOf = toWrite.length || inactiveUnknown.length || inactiveFound.length ? await recordUrlMaker(ctx, module) : () => null;
     const keyField = config.mapping.find((m) => "from" in m && m.from === config.matching.by)?.to ?? "Email";
     const inactiveKey = (u: SourceUser) => {
       const value = (u as unknown as Record<string, unknown>)[config.matching.by];
@@ -253,13 +260,17 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
         log(row.id, "skip", "skipped", `${row.status} before any record was confirmed; none found by ${config.matching.by}`);
         continue;
       }
+      inactiveFound.push({ row, record, note: "found the record of a create whose answer never came" });
+    }
+    // A record found for an inactive person gets the deletion policy like any linked record.
+    for (const { row, record, note } of inactiveFound) {
       if (config.onDelete === "delete" && row.status === "deleted") {
         toDelete.push({ userId: row.id, remoteId: record.id });
         continue;
       }
       counts.unchanged++;
       linkRows.push(linkRow(row.id, { remoteId: record.id, remoteUrl: urlOf(record.id), status: "synced", pushedVersion: row.version, lastSyncedAt: now }));
-      log(row.id, "link", "ok", `${row.status}; found the record of a create whose answer never came; onDelete is ${config.onDelete}, so it is left as it is`, record.id);
+      log(row.id, "link", "ok", `${row.status}; ${note}; onDelete is ${config.onDelete}, which leaves the record of a ${row.status} person as it is`, record.id);
     }
 
     for (let i = 0; i < updates.length; i += WRITE_BATCH) {

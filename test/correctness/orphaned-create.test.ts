@@ -5,7 +5,7 @@ import { getIntegration } from "../../src/db/integrations.repo";
 import { pushGroup } from "../../src/sync/push";
 import { call, eventually, type TestTenant } from "../helpers";
 import { emu, resetEmulator, setFaults } from "../emulators/helpers";
-import { connectedCrm, contacts, link, linkIn, logs, send } from "../sync/helpers";
+import { connectedCrm, contacts, link, linkIn, logs, runSettled, send } from "../sync/helpers";
 
 beforeEach(() => resetEmulator(false));
 
@@ -68,5 +68,55 @@ describe("14.8 a create's outcome is durable as soon as it is known", () => {
     expect(created.remote_id).toBe((await contacts("new@durable.example")).records[0]!.id);
     expect((await push).counts).toMatchObject({ created: 1, disabled: 1 });
     expect((await logs(integrationId, "u_new")).map((l) => `${l.action} ${l.status}`)).toEqual(["create ok"]);
+  }, 30_000);
+});
+
+describe("14.8 reconciliation and records of people no longer active", () => {
+  /** The state the old push left: the record exists in Zoho, the person is inactive, and no link is kept. */
+  async function forgottenRecord(t: TestTenant, integrationId: string, id: string, email: string, status: "disabled" | "deleted") {
+    await createWithUnknownOutcome(t, integrationId, id, email);
+    await env.DB.prepare("DELETE FROM links WHERE integration_id = ? AND user_id = ?").bind(integrationId, id).run();
+    await env.DB.prepare("UPDATE directory_users SET status = ?, version = version + 1 WHERE tenant_id = ? AND id = ?").bind(status, t.id, id).run();
+    return (await contacts(email)).records[0]!.id as string;
+  }
+
+  async function reconcile(t: TestTenant, integrationId: string) {
+    const res = await call(`/v1/integrations/${integrationId}/reconcile`, { method: "POST", token: t.apiKey });
+    expect(res.status).toBe(202);
+    return runSettled(t, ((await res.json()) as { runId: string }).runId);
+  }
+
+  it("under onDelete delete, the record matching a deleted person is deleted", async () => {
+    const { t, integrationId } = await connectedCrm({ onDelete: "delete" });
+    const recordId = await forgottenRecord(t, integrationId, "u_forgotten", "forgotten@orphan.example", "deleted");
+    const run = await reconcile(t, integrationId);
+    expect(run).toMatchObject({ status: "done", counts: expect.objectContaining({ disabled: 1, unmatched: 0 }) });
+    expect((await contacts("forgotten@orphan.example")).count).toBe(0);
+    expect(await link(integrationId, "u_forgotten")).toBeNull();
+    expect((await logs(integrationId, "u_forgotten")).map((l) => `${l.action} ${l.status}`)).toContain("delete ok");
+    const unmatched = (await (await call(`/v1/integrations/${integrationId}/unmatched`, { token: t.apiKey })).json()) as { remote: { remoteId: string }[] };
+    expect(unmatched.remote.map((r) => r.remoteId)).not.toContain(recordId);
+  }, 30_000);
+
+  it("otherwise the record is linked to the inactive person and left as it is, so the hub keeps track of it", async () => {
+    const { t, integrationId } = await connectedCrm({ onDelete: "delete" });
+    const recordId = await forgottenRecord(t, integrationId, "u_away", "away@orphan.example", "disabled");
+    const run = await reconcile(t, integrationId);
+    expect(run).toMatchObject({ status: "done", counts: expect.objectContaining({ unchanged: 1, unmatched: 0, disabled: 0 }) });
+    expect(await link(integrationId, "u_away")).toMatchObject({ status: "synced", remote_id: recordId });
+    expect((await contacts("away@orphan.example")).records).toEqual([expect.objectContaining({ id: recordId, Last_Name: "Ghost" })]);
+    const unmatched = (await (await call(`/v1/integrations/${integrationId}/unmatched`, { token: t.apiKey })).json()) as { remote: { remoteId: string }[] };
+    expect(unmatched.remote).toEqual([]);
+  }, 30_000);
+
+  it("an active person with the same key wins the record over an inactive one", async () => {
+    const { t, integrationId } = await connectedCrm({ onDelete: "delete" });
+    const recordId = await forgottenRecord(t, integrationId, "u_old", "shared@orphan.example", "deleted");
+    expect((await call("/v1/directory/users/u_heir", { method: "PUT", json: { email: "shared@orphan.example", lastName: "Heir" }, token: t.apiKey })).status).toBe(201);
+    await linkIn(integrationId, "u_heir", ["synced"]);
+    const run = await reconcile(t, integrationId);
+    expect(run).toMatchObject({ status: "done" });
+    expect(await link(integrationId, "u_heir")).toMatchObject({ status: "synced", remote_id: recordId });
+    expect((await contacts("shared@orphan.example")).records).toEqual([expect.objectContaining({ id: recordId, Last_Name: "Heir" })]);
   }, 30_000);
 });
