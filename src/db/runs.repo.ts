@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
 import { iso } from "../lib/time";
 import { COUNT_KEYS, noCounts, type RunCounts } from "../sync/push";
+import { newId } from "../lib/ids";
 import type { Db } from "./client";
 import { runs, type RunRow } from "./schema";
 
@@ -47,7 +48,7 @@ export async function openRun(db: Db, integrationId: string, kind: RunKind): Pro
   const [row] = await db
     .select()
     .from(runs)
-    .where(and(eq(runs.integrationId, integrationId), eq(runs.kind, kind), inArray(runs.status, ["running", "held"])))
+    .where(and(eq(runs.integrationId, integrationId), eq(runs.kind, kind), eq(runs.removals, 0), inArray(runs.status, ["running", "held"])))
     .orderBy(desc(runs.startedAt))
     .limit(1);
   return row ?? null;
@@ -94,7 +95,12 @@ export async function holdRun(db: Db, run: RunRow, detail: string): Promise<void
 
 /** Ends a run as failed (or cancelled by an admin) with the reason, if it is still open. */
 export async function failRun(db: Db, runId: string, detail: string, status: "failed" | "cancelled" = "failed"): Promise<void> {
-  await db
+  await failRunStatement(db, runId, detail, status);
+}
+
+/** The statement of failRun, for a batch. */
+export function failRunStatement(db: Db, runId: string, detail: string, status: "failed" | "cancelled" = "failed") {
+  return db
     .update(runs)
     .set({ status, detail, finishedAt: Date.now() })
     .where(and(eq(runs.id, runId), inArray(runs.status, ["running", "held"])));
@@ -125,4 +131,54 @@ export function runView(run: RunRow) {
     startedAt: iso(run.startedAt),
     finishedAt: iso(run.finishedAt),
   };
+}
+
+/** The integration's held removals run (see `runs.removals`), if any. */
+export async function heldRemovalsRun(db: Db, integrationId: string): Promise<RunRow | null> {
+  const [row] = await db
+    .select()
+    .from(runs)
+    .where(and(eq(runs.integrationId, integrationId), eq(runs.removals, 1), eq(runs.status, "held")))
+    .limit(1);
+  return row ?? null;
+}
+
+/**
+ * Holds the removals of these people behind the integration's held removals run: adds
+ * them to it, or opens it. The ids are merged inside the statement, so concurrent jobs
+ * never drop each other's. Answers null when it cannot be held now (an approved removals
+ * run is still running: the caller retries after it).
+ */
+export async function holdRemovals(
+  db: Db,
+  integration: { id: string; tenantId: string },
+  userIds: string[],
+  detail: string,
+): Promise<RunRow | null> {
+  const ids = JSON.stringify([...new Set(userIds)].sort());
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const [added] = await db
+      .update(runs)
+      .set({
+        userIds: sql`(SELECT json_group_array(value) FROM (SELECT value FROM json_each(${runs.userIds}) UNION SELECT value FROM json_each(${ids}) ORDER BY value))`,
+        detail,
+      })
+      .where(and(eq(runs.integrationId, integration.id), eq(runs.removals, 1), eq(runs.status, "held")))
+      .returning();
+    if (added) return added;
+    const [opened] = await db
+      .insert(runs)
+      .values({ id: newId("run"), tenantId: integration.tenantId, integrationId: integration.id, kind: "resync", status: "held", trigger: "api", userIds: ids, removals: 1, detail, startedAt: Date.now() })
+      .onConflictDoNothing()
+      .returning();
+    if (opened) return opened;
+    // The slot is taken: by a held run opened meanwhile (add to it), or by a running one.
+    const [running] = await db
+      .select({ id: runs.id })
+      .from(runs)
+      .where(and(eq(runs.integrationId, integration.id), eq(runs.removals, 1), eq(runs.status, "running")))
+      .limit(1);
+    if (running) return null;
+  }
+  return null;
 }

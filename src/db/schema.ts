@@ -262,6 +262,12 @@ export const runs = sqliteTable(
     cursor: text("cursor"),
     /** Set once an admin approved a held run: the mass-change guard lets it go on. */
     approved: integer("approved").notNull().default(0),
+    /**
+     * 1 for the run that holds removals by webhook or import past the mass-change guard's
+     * hourly allowance (a resync of the people held, in `user_ids`). It has its own slot
+     * beside the other runs of its kind, so holding it blocks no resync.
+     */
+    removals: integer("removals").notNull().default(0),
     created: integer("created").notNull().default(0),
     updated: integer("updated").notNull().default(0),
     unchanged: integer("unchanged").notNull().default(0),
@@ -278,8 +284,9 @@ export const runs = sqliteTable(
   (t) => [
     index("runs_integration").on(t.integrationId, t.kind, t.status),
     index("runs_tenant").on(t.tenantId, t.startedAt),
-    // At most one open run of a kind per integration: starting one is a single atomic insert.
-    uniqueIndex("runs_one_open").on(t.integrationId, t.kind).where(sql`status in ('running', 'held')`),
+    // At most one open run of a kind per integration (and one open removals run): starting
+    // one is a single atomic insert.
+    uniqueIndex("runs_one_open").on(t.integrationId, t.kind, t.removals).where(sql`status in ('running', 'held')`),
   ],
 );
 

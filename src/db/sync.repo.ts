@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, count, eq, gt, inArray, isNotNull, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "./client";
 import { directoryUsers, links, syncLogs, type DirectoryUserRow, type LinkRow } from "./schema";
@@ -97,4 +97,57 @@ export async function saveOutcomes(
   }
   statements.push(...extra);
   if (statements.length) await db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+}
+
+/** How many people of an integration are linked to a remote record. */
+export async function linkedCount(db: Db, integrationId: string): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(links).where(and(eq(links.integrationId, integrationId), isNotNull(links.remoteId)));
+  return row?.n ?? 0;
+}
+
+/** How many remote records an integration deleted since `since` (its `delete ok` log lines). */
+export async function removalsSince(db: Db, integrationId: string, since: number): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(syncLogs)
+    .where(and(eq(syncLogs.integrationId, integrationId), eq(syncLogs.action, "delete"), eq(syncLogs.status, "ok"), gt(syncLogs.at, since)));
+  return row?.n ?? 0;
+}
+
+/**
+ * The statements that settle the removals an admin cancelled (a removals run): each
+ * person still waiting for it keeps their record, logged `skip`, and their link is
+ * `synced` again with the reason; a later push of the same version leaves it so.
+ */
+export function cancelledRemovalsStatements(db: Db, run: { id: string; tenantId: string; integrationId: string; userIds: string | null }) {
+  const now = Date.now();
+  const detail = `The removal was cancelled by an admin (run ${run.id}); the record is left as it is.`;
+  const waiting = and(
+    eq(links.integrationId, run.integrationId),
+    eq(links.status, "pending"),
+    sql`${links.lastError} LIKE ${`%${run.id}%`}`,
+    sql`${links.userId} IN (SELECT value FROM json_each(${run.userIds ?? "[]"}))`,
+  );
+  return [
+    db
+      .insert(syncLogs)
+      .select(
+        db
+          .select({
+            // Every column, in the table's order: the id is given by SQLite.
+            id: sql<number>`null`.as("id"),
+            tenantId: links.tenantId,
+            integrationId: links.integrationId,
+            userId: links.userId,
+            action: sql<"skip">`'skip'`.as("action"),
+            status: sql<"skipped">`'skipped'`.as("status"),
+            remoteId: links.remoteId,
+            detail: sql<string>`${detail}`.as("detail"),
+            at: sql<number>`${now}`.as("at"),
+          })
+          .from(links)
+          .where(waiting),
+      ),
+    db.update(links).set({ status: "synced", lastError: detail, failureKind: null, updatedAt: now }).where(waiting),
+  ] as const;
 }

@@ -169,6 +169,7 @@ export async function reconcilePage(db: Db, env: Env, integration: Integration, 
 
   const outcome = await pushGroup(db, env, integration, [...seen.keys()], {
     seen,
+    removals: run.approved ? "approved" : "held",
     alongside: (pushed, finished) => {
       if (!finished) return [];
       const total = noCounts();

@@ -57,6 +57,7 @@ export async function resyncPage(db: Db, env: Env, integration: Integration, run
   const cursor = ids[ids.length - 1] ?? run.cursor;
   const outcome = await pushGroup(db, env, integration, ids, {
     force: run.userIds !== null,
+    removals: run.approved ? "approved" : "held",
     alongside: (counts, finished) => [finished ? advanceRunStatement(db, run, counts, { cursor, done: !more }) : addRunCountsStatement(db, run, counts)],
   });
   return { ...outcome, more };

@@ -1,9 +1,10 @@
 import { and, count, eq, isNotNull, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
 import type { Integration } from "../db/integrations.repo";
-import { failRun, type RunKind } from "../db/runs.repo";
+import { failRun, failRunStatement, heldRemovalsRun, type RunKind } from "../db/runs.repo";
 import { directoryUsers, links, runs, type RunRow, type RunTrigger } from "../db/schema";
-import { linksByUsers, usersByIds } from "../db/sync.repo";
+import { cancelledRemovalsStatements, linksByUsers, usersByIds } from "../db/sync.repo";
 import type { Env } from "../env";
 import { newId } from "../lib/ids";
 import type { RunPageJob } from "../sync/jobs";
@@ -26,16 +27,27 @@ export async function guardProblem(db: Db, integration: Integration, userIds: st
   if (onDelete === "ignore") return null;
   const joined = and(eq(directoryUsers.tenantId, links.tenantId), eq(directoryUsers.id, links.userId));
   const [all] = await db
-    .select({ linked: count(), leaving: sql<number>`coalesce(sum(${onDelete === "delete" ? sql`${directoryUsers.status} = 'deleted'` : sql`${directoryUsers.status} != 'active'`}), 0)` })
+    .select({
+      linked: count(),
+      // A removal settled for the person's current version (an admin cancelled it) is not made again.
+      leaving: sql<number>`coalesce(sum((${onDelete === "delete" ? sql`${directoryUsers.status} = 'deleted'` : sql`${directoryUsers.status} != 'active'`}) and not (${links.status} = 'synced' and ${links.pushedVersion} is ${directoryUsers.version})), 0)`,
+    })
     .from(links)
     .innerJoin(directoryUsers, joined)
     .where(and(eq(links.integrationId, integration.id), isNotNull(links.remoteId)));
   const linked = all?.linked ?? 0;
   let leaving = Number(all?.leaving ?? 0);
+  const isLeaving = (u: { status: string }) => (onDelete === "delete" ? u.status === "deleted" : u.status !== "active");
+  // People whose removal waits for the removals run are left to it: this run does not remove them.
+  const heldRun = await heldRemovalsRun(db, integration.id);
+  const held = new Set(heldRun?.userIds ? (JSON.parse(heldRun.userIds) as string[]) : []);
   if (userIds) {
     // A resync of chosen people removes only theirs.
-    const chosen = new Set((await linksByUsers(db, integration.id, userIds)).filter((l) => l.remoteId).map((l) => l.userId));
-    leaving = (await usersByIds(db, integration.tenantId, [...chosen])).filter((u) => (onDelete === "delete" ? u.status === "deleted" : u.status !== "active")).length;
+    const chosen = new Set((await linksByUsers(db, integration.id, userIds)).filter((l) => l.remoteId && !held.has(l.userId)).map((l) => l.userId));
+    leaving = (await usersByIds(db, integration.tenantId, [...chosen])).filter(isLeaving).length;
+  } else if (held.size) {
+    const heldLinked = new Set((await linksByUsers(db, integration.id, [...held])).filter((l) => l.remoteId).map((l) => l.userId));
+    leaving -= (await usersByIds(db, integration.tenantId, [...heldLinked])).filter(isLeaving).length;
   }
   if (!leaving || linked === 0 || (leaving / linked) * 100 <= maxDisablePercent) return null;
   const percent = Math.round((leaving / linked) * 1000) / 10;
@@ -98,4 +110,13 @@ export async function approveRun(db: Db, env: Env, run: RunRow): Promise<boolean
 export async function startInitialResync(db: Db, env: Env, integration: Integration, trigger: RunTrigger): Promise<RunRow | null> {
   if (integration.status !== "active" || !canPush(integration)) return null;
   return startRun(db, env, integration, "resync", trigger);
+}
+
+/**
+ * An admin's cancel: the run ends as `cancelled`. A removals run's people keep their
+ * records (see cancelledRemovalsStatements), in the same batch.
+ */
+export async function cancelRun(db: Db, run: RunRow): Promise<void> {
+  const settle: BatchItem<"sqlite">[] = run.removals ? [...cancelledRemovalsStatements(db, run)] : [];
+  await db.batch([failRunStatement(db, run.id, "Cancelled by an admin.", "cancelled"), ...settle]);
 }

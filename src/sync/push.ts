@@ -4,8 +4,9 @@ import type { ConnectorContext } from "../connectors/zoho/client";
 import { deleteRecords, fetchOrgId, findByKeys, recordUrl, updateRecords, upsertRecords, WRITE_BATCH, type RecordOutcome, type RemoteRecord } from "../connectors/zoho/records";
 import type { Db } from "../db/client";
 import { saveOrgId, type Integration } from "../db/integrations.repo";
-import type { LinkRow, syncLogs } from "../db/schema";
-import { forgetHashesStatement, holdersOfRecords, linksByUsers, saveOutcomes, usersByIds } from "../db/sync.repo";
+import type { LinkRow, RunRow, syncLogs } from "../db/schema";
+import { heldRemovalsRun, holdRemovals } from "../db/runs.repo";
+import { forgetHashesStatement, holdersOfRecords, linkedCount, linksByUsers, removalsSince, saveOutcomes, usersByIds } from "../db/sync.repo";
 import { userView } from "../directory/user";
 import type { Env } from "../env";
 import { settings } from "../settings";
@@ -44,6 +45,52 @@ export interface PushOptions {
    * next page. `finished` is false when a provider failure leaves people to a retry.
    */
   alongside?: (counts: RunCounts, finished: boolean) => BatchItem<"sqlite">[];
+  /**
+   * How the mass-change guard treats removals (records deleted under `onDelete: delete`).
+   * `hourly` (jobs from webhooks and imports): up to the hourly allowance, the rest held
+   * behind the integration's removals run. `held` (a run's page, which the run's own guard
+   * checked): only people already held wait. `approved` (an approved run): none wait.
+   */
+  removals?: "hourly" | "held" | "approved";
+}
+
+/** Removals by webhook or import an integration may always make in an hour, whatever its size. */
+export const FREE_REMOVALS_PER_HOUR = 5;
+const HOUR_MS = 3_600_000;
+
+/**
+ * The mass-change guard for removals outside approved runs. People already held wait for
+ * their run. Jobs may remove up to maxDisablePercent of the linked people (at least
+ * FREE_REMOVALS_PER_HOUR) within a rolling hour, counting the removals already made in it;
+ * the rest are held behind the removals run, for an admin to approve or cancel.
+ */
+async function guardRemovals<T extends { userId: string }>(
+  db: Db,
+  integration: Integration,
+  toDelete: T[],
+  mode: "hourly" | "held",
+): Promise<{ go: T[]; held: { run: RunRow; items: T[] } | null }> {
+  const heldRun = await heldRemovalsRun(db, integration.id);
+  const already = new Set(heldRun?.userIds ? (JSON.parse(heldRun.userIds) as string[]) : []);
+  const waiting = toDelete.filter((d) => already.has(d.userId));
+  let go = toDelete.filter((d) => !already.has(d.userId));
+  let newlyHeld: T[] = [];
+  let detail = heldRun?.detail ?? "";
+  if (mode === "hourly" && go.length) {
+    const [linked, recent] = await Promise.all([linkedCount(db, integration.id), removalsSince(db, integration.id, Date.now() - HOUR_MS)]);
+    const { maxDisablePercent } = integration.config;
+    const allowance = Math.max(FREE_REMOVALS_PER_HOUR, Math.floor((linked * maxDisablePercent) / 100));
+    const left = Math.max(0, allowance - recent);
+    if (go.length > left) {
+      newlyHeld = go.slice(left);
+      go = go.slice(0, left);
+      detail = `Holds removals by webhook or import past the mass-change guard: more than ${allowance} records within an hour (maxDisablePercent ${maxDisablePercent}% of ${linked} linked people, at least ${FREE_REMOVALS_PER_HOUR}). Approve the run to delete these people's records, or cancel it to leave them as they are.`;
+    }
+  }
+  if (!waiting.length && !newlyHeld.length) return { go, held: null };
+  const run = newlyHeld.length ? await holdRemovals(db, integration, newlyHeld.map((d) => d.userId), detail) : heldRun;
+  if (!run) throw new ProviderError("retry", "An approved removals run is still deleting records; these removals wait for it to end.", 30_000);
+  return { go, held: { run, items: [...waiting, ...newlyHeld] } };
 }
 
 interface Pending {
@@ -132,7 +179,9 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
       }
       // Disabled and deleted are different events: `delete` removes the records of deleted
       // people only; a disabled person's record is left as it is (records cannot be deactivated).
-      if (config.onDelete === "delete" && row.status === "deleted") toDelete.push({ userId: row.id, remoteId: link.remoteId });
+      // A removal settled for this version (left by an admin who cancelled it) stays settled.
+      const settled = !opts.force && link.status === "synced" && link.pushedVersion === row.version;
+      if (config.onDelete === "delete" && row.status === "deleted" && !settled) toDelete.push({ userId: row.id, remoteId: link.remoteId });
       else {
         counts.unchanged++;
         if (link.pushedVersion !== row.version) {
@@ -273,6 +322,18 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
       log(row.id, "link", "ok", `${row.status}; ${note}; onDelete is ${config.onDelete}, which leaves the record of a ${row.status} person as it is`, record.id);
     }
 
+    const removals = opts.removals ?? "hourly";
+    if (toDelete.length && removals !== "approved") {
+      const { go, held } = await guardRemovals(db, integration, toDelete, removals);
+      toDelete.splice(0, toDelete.length, ...go);
+      for (const d of held?.items ?? []) {
+        const l = linkOf.get(d.userId);
+        if (l?.status === "pending" && l.lastError?.includes(held!.run.id)) continue;
+        const message = `The removal of this record is held by the mass-change guard: approve or cancel run ${held!.run.id}.`;
+        linkRows.push(linkRow(d.userId, { remoteId: d.remoteId, status: "pending", lastError: message, pushedVersion: users.find((u) => u.id === d.userId)!.version }));
+        log(d.userId, "delete", "skipped", message, d.remoteId);
+      }
+    }
     for (let i = 0; i < updates.length; i += WRITE_BATCH) {
       const part = updates.slice(i, i + WRITE_BATCH);
       const results = await updateRecords(ctx, module, part.map((p) => ({ ...p.payload, id: p.remoteId })));

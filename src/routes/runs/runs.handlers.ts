@@ -14,7 +14,7 @@ import { requireRecentAuth } from "../../http/middleware";
 import { decodeCursor, page } from "../../http/pagination";
 import { validate } from "../../http/validate";
 import { iso } from "../../lib/time";
-import { approveRun, startRun } from "../../runs/start";
+import { approveRun, cancelRun, startRun } from "../../runs/start";
 import type { PushJob } from "../../sync/jobs";
 import { canPush, recordUrlMaker } from "../../sync/push";
 import { load, triggerOf } from "../integrations/integrations.handlers";
@@ -241,6 +241,6 @@ export const approveHandlers = factory.createHandlers(contracts.approve, require
 export const cancelHandlers = factory.createHandlers(contracts.cancel, validate("param", RunParams), async (c) => {
   const run = await loadRun(c, c.req.valid("param").id);
   if (run.status !== "running" && run.status !== "held") throw AppError.conflict(`The run is ${run.status} already.`);
-  await failRun(c.get("db"), run.id, "Cancelled by an admin.", "cancelled");
+  await cancelRun(c.get("db"), run);
   return c.json(runView((await getRun(c.get("db"), run.tenantId, run.id))!));
 });
