@@ -10,6 +10,8 @@ export interface ConnectedNote {
   tenantId: string;
   integrationId: string;
   runId: string | null;
+  /** The connection version the connect stored: "This wasn't me" disowns that connection only. */
+  connectionVersion: number;
 }
 
 /**
@@ -17,7 +19,7 @@ export interface ConnectedNote {
  * so that a browser without a dashboard session can be told what was connected.
  */
 export async function connectedNote(env: Env, note: ConnectedNote): Promise<string> {
-  return new SignJWT({ tid: note.tenantId, iid: note.integrationId, run: note.runId })
+  return new SignJWT({ tid: note.tenantId, iid: note.integrationId, run: note.runId, cv: note.connectionVersion })
     .setProtectedHeader({ alg: "HS256" })
     .setAudience(AUDIENCE)
     .setIssuedAt()
@@ -30,8 +32,8 @@ export async function readConnectedNote(env: Env, token: string | undefined): Pr
   if (!token) return null;
   try {
     const { payload } = await jwtVerify(token, utf8(env.SESSION_SECRET), { audience: AUDIENCE, algorithms: ["HS256"] });
-    if (typeof payload.tid !== "string" || typeof payload.iid !== "string") return null;
-    return { tenantId: payload.tid, integrationId: payload.iid, runId: typeof payload.run === "string" ? payload.run : null };
+    if (typeof payload.tid !== "string" || typeof payload.iid !== "string" || typeof payload.cv !== "number") return null;
+    return { tenantId: payload.tid, integrationId: payload.iid, runId: typeof payload.run === "string" ? payload.run : null, connectionVersion: payload.cv };
   } catch {
     return null;
   }

@@ -1,7 +1,8 @@
 import type { FieldError } from "../http/errors";
 import type { MappingEntry, ResolvedConfig } from "../integrations/config";
 import { microsoftOAuth } from "./microsoft/oauth";
-import type { OAuthProvider } from "./types";
+import type { Connection, OAuthContext, OAuthProvider } from "./types";
+import { describeZohoCrmAccount } from "./zoho/account";
 import { zohoOAuth } from "./zoho/oauth";
 
 export { ProviderError, ReauthRequired } from "./errors";
@@ -20,6 +21,14 @@ export interface ProviderDefinition {
   defaults: ResolvedConfig;
   /** The OAuth scopes an integration with this config needs. */
   scopesFor(config: ResolvedConfig): string[];
+  /**
+   * Scopes asked at connect only to name the connected account (never a reason to
+   * reconnect when an older connection lacks them), and how to name it: e-mail, org.
+   */
+  account?: {
+    scopes: string[];
+    describe(ctx: OAuthContext, input: { accessToken: string; connection: Connection }): Promise<Pick<Connection, "accountEmail" | "orgName" | "orgId">>;
+  };
   /** A setting the provider needs before it can run, or null. */
   missingConfig(config: ResolvedConfig): string | null;
   /** Config the provider cannot honour, as 422 field errors. */
@@ -92,6 +101,7 @@ export const PROVIDERS = {
     oauth: zohoOAuth,
     defaults: { ...BASE, object: "Contacts", mapping: CRM_MAPPING },
     scopesFor: (config) => [`ZohoCRM.modules.${config.object.toLowerCase()}.ALL`, "ZohoCRM.coql.READ", "ZohoCRM.org.READ", "ZohoCRM.settings.fields.READ"],
+    account: { scopes: ["ZohoCRM.users.READ"], describe: describeZohoCrmAccount },
     missingConfig: () => null,
     configProblems: (config) =>
       config.onDelete === "deactivate" ? [{ path: "config.onDelete", message: "Zoho CRM records have no inactive state: use ignore or delete." }] : [],
@@ -140,4 +150,9 @@ export const PROVIDERS = {
 export function provider(id: string): ProviderDefinition {
   if (!(PROVIDER_IDS as readonly string[]).includes(id)) throw new Error(`unknown provider ${id}`);
   return PROVIDERS[id as ProviderId];
+}
+
+/** The scopes a connect asks for: what the config needs, and what names the account. */
+export function connectScopes(def: ProviderDefinition, config: ResolvedConfig): string[] {
+  return [...def.scopesFor(config), ...(def.account?.scopes ?? [])];
 }

@@ -23,8 +23,11 @@ export interface Connection {
   directoryId: string | null;
   scopes: string[];
   connectedAt: string;
-  /** Zoho CRM: the organisation id, for record URLs; learnt on first use. */
+  /** Zoho CRM: the organisation id, for record URLs; learnt at connect or on first use. */
   orgId?: string;
+  /** Who consented: the account's e-mail, and the organisation's name, shown wherever the connection is. */
+  accountEmail?: string | null;
+  orgName?: string | null;
 }
 
 export interface OAuthContext {

@@ -16,6 +16,8 @@ const StoredConnection = v.object({
   scopes: v.array(v.string()),
   connectedAt: v.string(),
   orgId: v.optional(v.string()),
+  accountEmail: v.optional(v.nullable(v.string())),
+  orgName: v.optional(v.nullable(v.string())),
 });
 
 /** An integration row with its JSON columns parsed (never cast). */

@@ -182,3 +182,11 @@ export async function holdRemovals(
   }
   return null;
 }
+
+/** The statement that ends every open run of an integration (it lost its connection) with the reason. */
+export function failOpenRunsStatement(db: Db, integrationId: string, detail: string) {
+  return db
+    .update(runs)
+    .set({ status: "failed", detail, finishedAt: Date.now() })
+    .where(and(eq(runs.integrationId, integrationId), inArray(runs.status, ["running", "held"])));
+}

@@ -3,6 +3,7 @@ import { provider, ProviderError, ReauthRequired } from "../connectors";
 import type { TokenSet } from "../connectors/types";
 import type { Db } from "../db/client";
 import { parseConnection, updateIntegrationStatement, type Integration } from "../db/integrations.repo";
+import { failOpenRunsStatement } from "../db/runs.repo";
 import { integrationCredentials, integrations } from "../db/schema";
 import type { Env } from "../env";
 import { decrypt, encrypt } from "../lib/crypto";
@@ -195,4 +196,35 @@ export async function markReconnect(db: Db, integration: Integration, reason: st
   if (!forgotten.length) return false;
   console.log(JSON.stringify({ level: "warn", msg: "integration needs reconnecting", tenantId: integration.tenantId, integrationId: integration.id, reason }));
   return true;
+}
+
+/**
+ * "This wasn't me": the person who consented says the connect was not theirs. The
+ * connection of that connect (and only it: a later connect is another version) is
+ * forgotten at once, its open runs end, and the integration waits for a connect; then the
+ * grant is revoked at the provider. Answers false when a later connect replaced it, and
+ * whether the provider confirmed the revoke.
+ */
+export async function disownConnection(db: Db, env: Env, integration: Integration, connectionVersion: number, reason: string): Promise<{ disowned: boolean; revoked: boolean }> {
+  if (integration.connectionVersion !== connectionVersion || !integration.connection) return { disowned: false, revoked: false };
+  const refreshToken = await refreshTokenOf(db, env, integration);
+  const actions = ["connect", ...integration.pendingActions.filter((a) => a !== "connect" && a !== "reconnect")];
+  const [forgotten] = await db.batch([
+    db
+      .delete(integrationCredentials)
+      .where(and(eq(integrationCredentials.integrationId, integration.id), eq(integrationCredentials.connectionVersion, connectionVersion)))
+      .returning({ id: integrationCredentials.integrationId }),
+    updateIntegrationStatement(db, integration.tenantId, integration.id, { status: "pending", pendingActions: actions, connection: null, lastError: reason }, connectionVersion),
+    failOpenRunsStatement(db, integration.id, reason),
+  ]);
+  if (!forgotten.length) return { disowned: false, revoked: false };
+  console.log(JSON.stringify({ level: "warn", msg: "connection disowned", tenantId: integration.tenantId, integrationId: integration.id }));
+  if (!refreshToken) return { disowned: true, revoked: true };
+  try {
+    await provider(integration.provider).oauth.revoke({ env, settings: settings(env), redirectUri: "" }, { connection: integration.connection, refreshToken });
+    return { disowned: true, revoked: true };
+  } catch (err) {
+    if (err instanceof ProviderError) return { disowned: true, revoked: false };
+    throw err;
+  }
 }

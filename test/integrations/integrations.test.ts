@@ -102,7 +102,7 @@ describe("OAuth connect", () => {
       redirect_uri: "http://hub.test/oauth/callback",
       access_type: "offline",
       prompt: "consent",
-      scope: "ZohoCRM.modules.contacts.ALL,ZohoCRM.coql.READ,ZohoCRM.org.READ,ZohoCRM.settings.fields.READ",
+      scope: "ZohoCRM.modules.contacts.ALL,ZohoCRM.coql.READ,ZohoCRM.org.READ,ZohoCRM.settings.fields.READ,ZohoCRM.users.READ",
     });
     expect(callback.searchParams.get("location")).toBe("us");
     expect(result.status).toBe(302);

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { createFactory } from "hono/factory";
-import { provider, ProviderError, PROVIDERS } from "../../connectors";
+import { connectScopes, provider, ProviderError, PROVIDERS } from "../../connectors";
 import {
   deleteIntegration,
   getIntegration,
@@ -109,7 +109,7 @@ export async function authorizeUrlFor(db: Db, env: Env, integration: Integration
   const def = provider(integration.provider);
   const { state, codeChallenge } = await createState(db, env, { tenantId: integration.tenantId, integrationId: integration.id, pkce: def.oauth.usesPkce, via, boundTo });
   const s = settings(env);
-  return def.oauth.authorizeUrl({ env, settings: s, redirectUri: `${s.publicUrl}/oauth/callback` }, { state, scopes: def.scopesFor(integration.config), codeChallenge });
+  return def.oauth.authorizeUrl({ env, settings: s, redirectUri: `${s.publicUrl}/oauth/callback` }, { state, scopes: connectScopes(def, integration.config), codeChallenge });
 }
 
 export const connectHandlers = factory.createHandlers(contracts.connect, validate("param", IntegrationParams), async (c) => {

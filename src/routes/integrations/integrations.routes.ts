@@ -27,7 +27,20 @@ export const IntegrationOut = v.object({
   name: v.string(),
   status: v.picklist(["pending", "active", "deactivated"]),
   pendingActions: v.array(v.string()),
-  connection: v.nullable(v.object({ accountsServer: Nullable, apiDomain: v.string(), dataCenter: Nullable, directoryId: Nullable, scopes: v.array(v.string()), connectedAt: v.string() })),
+  connection: v.nullable(
+    v.object({
+      accountsServer: Nullable,
+      apiDomain: v.string(),
+      dataCenter: Nullable,
+      directoryId: Nullable,
+      scopes: v.array(v.string()),
+      connectedAt: v.string(),
+      orgId: v.optional(v.string()),
+      /** Who consented, where the provider says (Zoho CRM): shown wherever the connection is. */
+      accountEmail: v.optional(Nullable),
+      orgName: v.optional(Nullable),
+    }),
+  ),
   config: IntegrationConfig,
   stats: v.object({ synced: v.number(), pending: v.number(), failed: v.number(), excluded: v.number(), unmatched: v.number() }),
   lastError: Nullable,
