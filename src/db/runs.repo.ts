@@ -1,9 +1,8 @@
 import { and, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
 import { iso } from "../lib/time";
-import { COUNT_KEYS, noCounts, type RunCounts } from "../sync/push";
 import { newId } from "../lib/ids";
 import type { Db } from "./client";
-import { runs, type RunRow } from "./schema";
+import { COUNT_KEYS, noCounts, runs, type RunCounts, type RunRow } from "./schema";
 
 export type RunKind = "resync" | "reconcile";
 

@@ -243,6 +243,14 @@ export const syncLogs = sqliteTable(
  * it starts, so a redelivered page message is recognised and not counted twice.
  */
 export const RUN_TRIGGERS = ["schedule", "api", "dashboard", "pickup"] as const;
+/** What a run counts, person by person (a column each): API.md's six `counts`, plus `linked` and `unmatched`. */
+export const COUNT_KEYS = ["created", "updated", "unchanged", "disabled", "excluded", "failed", "linked", "unmatched"] as const;
+export type RunCounts = Record<(typeof COUNT_KEYS)[number], number>;
+
+export function noCounts(): RunCounts {
+  return Object.fromEntries(COUNT_KEYS.map((k) => [k, 0])) as RunCounts;
+}
+
 export const RUN_STATUSES = ["running", "held", "done", "failed", "cancelled"] as const;
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 

@@ -5,12 +5,12 @@ import { listPage, type RemoteRecord } from "../connectors/zoho/records";
 import type { Db } from "../db/client";
 import type { Integration } from "../db/integrations.repo";
 import { advanceRunStatement } from "../db/runs.repo";
-import { directoryUsers, links, remoteUnmatched, syncLogs, type DirectoryUserRow, type LinkRow, type RunRow } from "../db/schema";
+import { COUNT_KEYS, directoryUsers, links, noCounts, remoteUnmatched, syncLogs, type DirectoryUserRow, type LinkRow, type RunRow } from "../db/schema";
 import { linksByUsers, usersByIds } from "../db/sync.repo";
 import { userView } from "../directory/user";
 import type { Env } from "../env";
 import { outOfScope, payloadHash, type SourceUser } from "../sync/mapping";
-import { COUNT_KEYS, noCounts, pushGroup, recordUrlMaker, type GroupOutcome } from "../sync/push";
+import { pushGroup, recordUrlMaker, type GroupOutcome } from "../sync/push";
 
 /**
  * Links of the integration whose remote id is in (after, upTo]. Zoho lists records in

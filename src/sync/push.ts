@@ -4,7 +4,7 @@ import type { ConnectorContext } from "../connectors/zoho/client";
 import { deleteRecords, fetchOrgId, findByKeys, recordUrl, updateRecords, upsertRecords, WRITE_BATCH, type RecordOutcome, type RemoteRecord } from "../connectors/zoho/records";
 import type { Db } from "../db/client";
 import { saveOrgId, type Integration } from "../db/integrations.repo";
-import type { LinkRow, RunRow, syncLogs } from "../db/schema";
+import { noCounts, type LinkRow, type RunCounts, type RunRow, type syncLogs } from "../db/schema";
 import { heldRemovalsRun, holdRemovals } from "../db/runs.repo";
 import { forgetHashesStatement, holdersOfRecords, linkedCount, linksByUsers, removalsSince, saveOutcomes, usersByIds } from "../db/sync.repo";
 import { userView } from "../directory/user";
@@ -15,13 +15,6 @@ import { mapUser, outOfScope, type SourceUser } from "./mapping";
 
 type LogRow = typeof syncLogs.$inferInsert;
 
-/** What a run counts, person by person: API.md's six `counts`, plus `linked` and `unmatched`. */
-export const COUNT_KEYS = ["created", "updated", "unchanged", "disabled", "excluded", "failed", "linked", "unmatched"] as const;
-export type RunCounts = Record<(typeof COUNT_KEYS)[number], number>;
-
-export function noCounts(): RunCounts {
-  return Object.fromEntries(COUNT_KEYS.map((k) => [k, 0])) as RunCounts;
-}
 
 /** What became of a group of jobs: done, or to be tried again after `delayMs`. */
 export type GroupOutcome = (
