@@ -13,7 +13,7 @@ export async function providerFetch(url: string, init: RequestInit = {}): Promis
     return await fetch(url, { ...init, redirect: "manual", signal: init.signal ?? AbortSignal.timeout(PROVIDER_TIMEOUT_MS) });
   } catch (err) {
     const where = new URL(url);
-    throw new ProviderError("retry", `network error calling ${where.origin}${where.pathname}: ${err instanceof Error ? err.name : "error"}`);
+    throw new ProviderError("transient", `network error calling ${where.origin}${where.pathname}: ${err instanceof Error ? err.name : "error"}`);
   }
 }
 

@@ -5,7 +5,7 @@ import type { Connection, OAuthContext, OAuthProvider } from "./types";
 import { describeZohoCrmAccount } from "./zoho/account";
 import { zohoOAuth } from "./zoho/oauth";
 
-export { ProviderError, ReauthRequired } from "./errors";
+export { handlingOf, ProviderError, ReauthRequired, type ProviderErrorKind } from "./errors";
 export type { Connection, OAuthProvider, TokenSet } from "./types";
 
 export const PROVIDER_IDS = ["zoho-crm", "zoho-connect", "zoho-people", "microsoft-365"] as const;

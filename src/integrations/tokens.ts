@@ -96,7 +96,7 @@ export async function getAccessToken(db: Db, env: Env, integration: Integration,
     // A refresh held back (the provider throttles, or refused the hub's settings): no caller
     // waits for it or asks again before the time it names.
     if (row.leaseId === HELD && row.leaseUntil && row.leaseUntil > now) {
-      throw new ProviderError("retry", "Token refresh is held back after the provider refused or throttled it.", row.leaseUntil - now);
+      throw new ProviderError("retryAfter", "Token refresh is held back after the provider throttled it.", row.leaseUntil - now);
     }
     const stale = opts.rejectedVersion !== undefined && row.tokenVersion <= opts.rejectedVersion;
     if (!stale && row.accessExpiresAt > now + EARLY_REFRESH_MS) {
@@ -116,7 +116,7 @@ export async function getAccessToken(db: Db, env: Env, integration: Integration,
       )
       .returning({ version: integrationCredentials.tokenVersion });
     if (won) return refreshWithLease(db, env, integration, row, leaseId);
-    if (Date.now() > deadline) throw new ProviderError("retry", "Another refresh of this integration's token is taking long.", 5_000);
+    if (Date.now() > deadline) throw new ProviderError("transient", "Another refresh of this integration's token is taking long.", 5_000);
     // Someone else is refreshing: wait for their token.
     await new Promise((r) => setTimeout(r, 100 + Math.min(attempt, 10) * 20 + Math.random() * 50));
   }
@@ -132,7 +132,7 @@ async function refreshWithLease(db: Db, env: Env, integration: Integration, row:
   const ofThisConnection = { ...integration, connectionVersion: row.connectionVersion };
   const reconnectNeeded = async (reason: string) => {
     if (await markReconnect(db, ofThisConnection, reason)) return new ReauthRequired(reason);
-    return new ProviderError("retry", "The integration was reconnected while its old token was refused; the new one is used.", 0);
+    return new ProviderError("transient", "The integration was reconnected while its old token was refused; the new one is used.", 0);
   };
   if (!row.refreshTokenEnc || !row.connection) throw await reconnectNeeded("No refresh token is stored; reconnect the integration.");
   const def = provider(integration.provider);
@@ -142,7 +142,7 @@ async function refreshWithLease(db: Db, env: Env, integration: Integration, row:
     tokens = await def.oauth.refresh({ env, settings: settings(env), redirectUri: "" }, { connection: row.connection, refreshToken });
   } catch (err) {
     if (err instanceof ProviderError && err.kind === "reauth") throw await reconnectNeeded(err.detail);
-    if (err instanceof ProviderError && err.retryAfterMs && (err.kind === "config" || err.kind === "retry")) {
+    if (err instanceof ProviderError && err.retryAfterMs && (err.kind === "config" || err.kind === "retryAfter")) {
       // The credentials stay and the integration pauses with the reason. Throttled: the
       // lease is held until the time the provider named, so that no caller asks again in
       // the window. The hub's own settings refused: released, so that a fixed secret
@@ -153,7 +153,7 @@ async function refreshWithLease(db: Db, env: Env, integration: Integration, row:
         db.update(integrationCredentials).set(lease).where(and(eq(integrationCredentials.integrationId, integration.id), eq(integrationCredentials.leaseId, leaseId))),
         updateIntegrationStatement(db, integration.tenantId, integration.id, { pausedUntil: until, lastError: err.detail }),
       ]);
-      throw new ProviderError("retry", err.detail, err.retryAfterMs);
+      throw new ProviderError(err.kind, err.detail, err.retryAfterMs);
     }
     await release();
     throw err;
@@ -172,7 +172,7 @@ async function refreshWithLease(db: Db, env: Env, integration: Integration, row:
     })
     .where(and(eq(integrationCredentials.integrationId, integration.id), eq(integrationCredentials.leaseId, leaseId)))
     .returning({ version: integrationCredentials.tokenVersion });
-  if (!saved) throw new ProviderError("retry", "The refresh lease expired before the new token was stored.", 1_000);
+  if (!saved) throw new ProviderError("transient", "The refresh lease expired before the new token was stored.", 1_000);
   return { token: tokens.accessToken, version: saved.version };
 }
 

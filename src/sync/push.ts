@@ -1,5 +1,5 @@
 import type { BatchItem } from "drizzle-orm/batch";
-import { ProviderError } from "../connectors";
+import { handlingOf, ProviderError } from "../connectors";
 import type { ConnectorContext } from "../connectors/zoho/client";
 import { deleteRecords, fetchOrgId, findByKeys, recordUrl, updateRecords, upsertRecords, WRITE_BATCH, type RecordOutcome, type RemoteRecord } from "../connectors/zoho/records";
 import type { Db } from "../db/client";
@@ -82,7 +82,7 @@ async function guardRemovals<T extends { userId: string }>(
   }
   if (!waiting.length && !newlyHeld.length) return { go, held: null };
   const run = newlyHeld.length ? await holdRemovals(db, integration, newlyHeld.map((d) => d.userId), detail) : heldRun;
-  if (!run) throw new ProviderError("retry", "An approved removals run is still deleting records; these removals wait for it to end.", 30_000);
+  if (!run) throw new ProviderError("transient", "An approved removals run is still deleting records; these removals wait for it to end.", 30_000);
   return { go, held: { run, items: [...waiting, ...newlyHeld] } };
 }
 
@@ -386,8 +386,8 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
     const settled = new Set(linkRows.map((l) => l.userId));
     const waiting = toWrite.filter((p) => !settled.has(p.user.id)).map((p) => linkRow(p.user.id, { status: "pending", lastError: err.detail, failureKind: "retry" }));
     await saveOutcomes(db, [...linkRows, ...waiting], logRows, null, opts.alongside?.(counts, false) ?? []);
-    if (err.kind === "reauth") return { kind: "stopped", reason: err.detail, counts };
-    const pause = err.kind === "request" || (err.retryAfterMs !== undefined && /TOO_MANY_REQUESTS|429/i.test(err.detail));
+    const { stop, pause } = handlingOf(err);
+    if (stop) return { kind: "stopped", reason: err.detail, counts };
     return { kind: "retry", delayMs: err.retryAfterMs, reason: err.detail, pause, counts };
   }
   // A newer version arrived while this push was writing an older one: its push may have

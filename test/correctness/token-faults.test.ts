@@ -29,7 +29,7 @@ describe("14.2 a wrong client secret", () => {
     const wrongSecret = { ...env, ZOHO_CLIENT_SECRET: "rotated-in-zoho-not-yet-here" };
     const failure = await getAccessToken(db, wrongSecret, integration).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ProviderError);
-    expect((failure as ProviderError).kind).toBe("retry");
+    expect((failure as ProviderError).kind).toBe("config");
     expect(await credentialRow(integration.id)).not.toBeNull();
     const after = (await getIntegration(db, integration.tenantId, integration.id))!;
     expect(after.status).toBe("active");
@@ -49,7 +49,7 @@ describe("14.6 Zoho Accounts throttles refreshes", () => {
     await emu("/_emulator/settings", { method: "PATCH", json: { zohoMintLimit: 1 } });
     await emu("/_emulator/calls", { method: "DELETE" });
     const results = await Promise.all(Array.from({ length: 25 }, () => getAccessToken(db, env, integration).catch((e: unknown) => e)));
-    expect(results.every((r) => r instanceof ProviderError && r.kind === "retry")).toBe(true);
+    expect(results.every((r) => r instanceof ProviderError && r.kind === "retryAfter")).toBe(true);
     expect(await tokenCalls()).toBe(1);
     const after = (await getIntegration(db, integration.tenantId, integration.id))!;
     expect(after.pausedUntil).toBeGreaterThan(Date.now() + 30_000);

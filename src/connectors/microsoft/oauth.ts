@@ -1,5 +1,5 @@
 import { ProviderError } from "../errors";
-import { jsonBody, providerFetch } from "../http";
+import { jsonBody, providerFetch, retryAfterMs } from "../http";
 import type { Connection, OAuthContext, OAuthProvider, TokenSet } from "../types";
 
 // Microsoft identity platform v2.0, authorization code flow with PKCE
@@ -11,7 +11,7 @@ const AUTHORITY = "organizations";
 function credentials(ctx: OAuthContext) {
   const secret = ctx.env.MICROSOFT_CLIENT_SECRET;
   if (!ctx.env.MICROSOFT_CLIENT_ID || !secret) {
-    throw new ProviderError("bad_request", "Microsoft is not configured on this hub (MICROSOFT_CLIENT_ID, MICROSOFT_CLIENT_SECRET).");
+    throw new ProviderError("fatal", "Microsoft is not configured on this hub (MICROSOFT_CLIENT_ID, MICROSOFT_CLIENT_SECRET).");
   }
   return { client_id: ctx.env.MICROSOFT_CLIENT_ID, client_secret: secret };
 }
@@ -23,12 +23,13 @@ async function tokenCall(ctx: OAuthContext, params: Record<string, string>) {
     body: new URLSearchParams({ ...credentials(ctx), ...params }),
   });
   const body = (await jsonBody(res)) as Record<string, unknown> | null;
-  if (res.status === 429 || res.status >= 500 || body === null) throw new ProviderError("retry", `Microsoft answered ${res.status}`);
+  if (res.status === 429) throw new ProviderError("retryAfter", "Microsoft answered 429", retryAfterMs(res) ?? 60_000);
+  if (res.status >= 500 || body === null) throw new ProviderError("transient", `Microsoft answered ${res.status}`);
   return { status: res.status, body };
 }
 
 function tokenSet(body: Record<string, unknown>, fallbackScopes: string[]): TokenSet {
-  if (typeof body.access_token !== "string") throw new ProviderError("retry", "Microsoft answered without an access token");
+  if (typeof body.access_token !== "string") throw new ProviderError("transient", "Microsoft answered without an access token");
   return {
     accessToken: body.access_token,
     refreshToken: typeof body.refresh_token === "string" ? body.refresh_token : null,
@@ -71,9 +72,9 @@ export const microsoftOAuth: OAuthProvider = {
       redirect_uri: ctx.redirectUri,
       code_verifier: codeVerifier ?? "",
     });
-    if (status >= 400) throw new ProviderError("bad_request", `Microsoft refused the authorization code (${String(body.error ?? status)}).`);
+    if (status >= 400) throw new ProviderError("fatal", `Microsoft refused the authorization code (${String(body.error ?? status)}).`);
     const tokens = tokenSet(body, scopes);
-    if (!tokens.refreshToken) throw new ProviderError("bad_request", "Microsoft gave no refresh token (offline_access was not granted).");
+    if (!tokens.refreshToken) throw new ProviderError("fatal", "Microsoft gave no refresh token (offline_access was not granted).");
     const connection: Connection = {
       accountsServer: null,
       apiDomain: ctx.settings.microsoftGraphUrl,
@@ -93,7 +94,7 @@ export const microsoftOAuth: OAuthProvider = {
     if (status === 401 || body.error === "invalid_client" || body.error === "unauthorized_client") {
       throw new ProviderError("config", `Microsoft refused the hub's client credentials (${String(body.error ?? status)}): check MICROSOFT_CLIENT_ID and MICROSOFT_CLIENT_SECRET. The connection is kept and tried again.`, 5 * 60_000);
     }
-    if (status >= 400) throw new ProviderError("retry", `Microsoft refused the refresh (${String(body.error ?? status)}).`);
+    if (status >= 400) throw new ProviderError("transient", `Microsoft refused the refresh (${String(body.error ?? status)}).`);
     // Microsoft rotates refresh tokens; the new one replaces the old.
     return tokenSet(body, connection.scopes);
   },

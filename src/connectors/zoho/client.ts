@@ -27,7 +27,7 @@ export async function zohoApi(ctx: ConnectorContext, method: string, path: strin
       return await zohoCall(ctx, method, path, body);
     } catch (err) {
       // Not what the provider asked to wait for (a 429, a throttled refresh): that is the queue's to wait out.
-      const passing = err instanceof ProviderError && err.kind === "retry" && err.retryAfterMs === undefined && !/refused a freshly/.test(err.detail);
+      const passing = err instanceof ProviderError && err.kind === "transient" && err.retryAfterMs === undefined;
       if (!passing || attempt >= 2) throw err;
       await new Promise((r) => setTimeout(r, 250 * 3 ** attempt));
     }
@@ -51,15 +51,15 @@ async function zohoCall(ctx: ConnectorContext, method: string, path: string, bod
         token = await getAccessToken(ctx.db, ctx.env, ctx.integration, { rejectedVersion: token.version });
         continue;
       }
-      if (json?.code === "INVALID_TOKEN") throw new ProviderError("retry", "Zoho refused a freshly refreshed token.", 5_000);
+      if (json?.code === "INVALID_TOKEN") throw new ProviderError("transient", "Zoho refused a freshly refreshed token.", 5_000);
       throw new ProviderError("reauth", `Zoho refused the credentials (${json?.code ?? 401}).`);
     }
     if (res.status === 429) {
       const seconds = json?.details?.retry_after;
-      throw new ProviderError("retry", "Zoho answered TOO_MANY_REQUESTS.", typeof seconds === "number" ? seconds * 1000 : (retryAfterMs(res) ?? 60_000));
+      throw new ProviderError("retryAfter", "Zoho answered TOO_MANY_REQUESTS.", typeof seconds === "number" ? seconds * 1000 : (retryAfterMs(res) ?? 60_000));
     }
-    if (res.status >= 500) throw new ProviderError("retry", `Zoho answered ${res.status}.`, retryAfterMs(res));
-    if (json === null) throw new ProviderError("retry", `Zoho's answer to ${method} ${path.split("?")[0]} broke off.`);
+    if (res.status >= 500) throw new ProviderError("transient", `Zoho answered ${res.status}.`, retryAfterMs(res));
+    if (json === null) throw new ProviderError("transient", `Zoho's answer to ${method} ${path.split("?")[0]} broke off.`);
     return { status: res.status, body: json };
   }
 }

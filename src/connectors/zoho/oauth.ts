@@ -20,7 +20,7 @@ export function dataCenterByAccounts(centers: readonly ZohoDataCenter[], server:
 
 function credentials(ctx: OAuthContext) {
   const secret = ctx.env.ZOHO_CLIENT_SECRET;
-  if (!ctx.env.ZOHO_CLIENT_ID || !secret) throw new ProviderError("bad_request", "Zoho is not configured on this hub (ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET).");
+  if (!ctx.env.ZOHO_CLIENT_ID || !secret) throw new ProviderError("fatal", "Zoho is not configured on this hub (ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET).");
   return { client_id: ctx.env.ZOHO_CLIENT_ID, client_secret: secret };
 }
 
@@ -31,13 +31,13 @@ async function tokenCall(accounts: string, params: Record<string, string>) {
     body: new URLSearchParams(params),
   });
   const body = (await jsonBody(res)) as Record<string, unknown> | null;
-  if (res.status >= 500 || body === null) throw new ProviderError("retry", `Zoho Accounts answered ${res.status}`);
+  if (res.status >= 500 || body === null) throw new ProviderError("transient", `Zoho Accounts answered ${res.status}`);
   const error = typeof body.error === "string" ? body.error : null;
   if (error) {
     const description = typeof body.error_description === "string" ? body.error_description : "";
     if (THROTTLED.test(description)) {
       // 10 access tokens per refresh token per 10 minutes: wait out the window.
-      throw new ProviderError("retry", "Zoho Accounts throttled token requests", 60_000);
+      throw new ProviderError("retryAfter", "Zoho Accounts throttled token requests", 60_000);
     }
     return { error, body };
   }
@@ -46,7 +46,7 @@ async function tokenCall(accounts: string, params: Record<string, string>) {
 
 function tokenSet(body: Record<string, unknown>, fallbackScopes: string[]): TokenSet {
   const accessToken = body.access_token;
-  if (typeof accessToken !== "string") throw new ProviderError("retry", "Zoho Accounts answered without an access token");
+  if (typeof accessToken !== "string") throw new ProviderError("transient", "Zoho Accounts answered without an access token");
   const expiresIn = typeof body.expires_in === "number" ? body.expires_in : 3600;
   const scope = typeof body.scope === "string" && body.scope ? body.scope.split(/[ ,]+/) : fallbackScopes;
   return {
@@ -82,18 +82,18 @@ export const zohoOAuth: OAuthProvider = {
     const server = query["accounts-server"];
     // The code must be exchanged at the accounts server Zoho names, and only one we know.
     const dc = server ? dataCenterByAccounts(centers, server) : (centers.find((d) => d.id === query.location) ?? centers[0]!);
-    if (!dc) throw new ProviderError("bad_request", "The accounts-server is not one of the configured Zoho data centres.");
+    if (!dc) throw new ProviderError("fatal", "The accounts-server is not one of the configured Zoho data centres.");
     const { error, body } = await tokenCall(dc.accounts, {
       grant_type: "authorization_code",
       ...credentials(ctx),
       redirect_uri: ctx.redirectUri,
       code,
     });
-    if (error) throw new ProviderError("bad_request", `Zoho refused the authorization code (${error}).`);
+    if (error) throw new ProviderError("fatal", `Zoho refused the authorization code (${error}).`);
     const apiDomain = typeof body.api_domain === "string" ? trim(body.api_domain) : trim(dc.api);
-    if (apiDomain !== trim(dc.api)) throw new ProviderError("bad_request", "Zoho answered an api_domain that is not the data centre's.");
+    if (apiDomain !== trim(dc.api)) throw new ProviderError("fatal", "Zoho answered an api_domain that is not the data centre's.");
     const tokens = tokenSet(body, scopes);
-    if (!tokens.refreshToken) throw new ProviderError("bad_request", "Zoho gave no refresh token (offline access was not granted).");
+    if (!tokens.refreshToken) throw new ProviderError("fatal", "Zoho gave no refresh token (offline access was not granted).");
     const connection: Connection = {
       accountsServer: trim(dc.accounts),
       apiDomain,
@@ -114,7 +114,7 @@ export const zohoOAuth: OAuthProvider = {
     if (error === "invalid_client" || error === "invalid_redirect_uri" || error === "unauthorized_client") {
       throw new ProviderError("config", `Zoho refused the hub's client credentials (${error}): check ZOHO_CLIENT_ID and ZOHO_CLIENT_SECRET. The connection is kept and tried again.`, CONFIG_RETRY_MS);
     }
-    if (error) throw new ProviderError("retry", `Zoho refused the refresh (${error}).`);
+    if (error) throw new ProviderError("transient", `Zoho refused the refresh (${error}).`);
     return tokenSet(body, connection.scopes);
   },
 
@@ -135,7 +135,7 @@ export const zohoOAuth: OAuthProvider = {
         if (!(err instanceof ProviderError)) throw err;
         status = 0;
       }
-      if (attempt >= 2) throw new ProviderError("retry", `Zoho Accounts answered ${status || "nothing"} to the revoke; try again shortly.`, wait ?? 30_000);
+      if (attempt >= 2) throw new ProviderError("transient", `Zoho Accounts answered ${status || "nothing"} to the revoke; try again shortly.`, wait ?? 30_000);
       await new Promise((r) => setTimeout(r, Math.min(wait ?? 250 * 3 ** attempt, 2_000)));
     }
   },

@@ -39,7 +39,7 @@ export async function findByKeys(ctx: ConnectorContext, module: string, field: s
     const where = lists.join(" or ");
     const { status, body } = await zohoApi(ctx, "POST", "/crm/v8/coql", { select_query: `select ${fields} from ${module} where ${where} limit ${COQL_PAGE}` });
     if (status === 204) return;
-    if (status >= 400) throw new ProviderError("retry", `Zoho refused the lookup (${String((body as { code?: string }).code ?? status)}).`);
+    if (status >= 400) throw new ProviderError("transient", `Zoho refused the lookup (${String((body as { code?: string }).code ?? status)}).`);
     const b = body as { data?: Record<string, unknown>[]; info?: { more_records?: boolean } };
     if (b.info?.more_records && part.length > 1) {
       // More than 2,000 matches: ask again in halves, so that none is missed.
@@ -62,7 +62,7 @@ export async function listPage(ctx: ConnectorContext, module: string, select: st
   const where = afterId === null ? "id is not null" : `id > ${afterId.replace(/\D/g, "")}`;
   const { status, body } = await zohoApi(ctx, "POST", "/crm/v8/coql", { select_query: `select ${fields} from ${module} where ${where} order by id asc limit ${limit}` });
   if (status === 204) return { records: [], more: false };
-  if (status >= 400) throw new ProviderError("retry", `Zoho refused the listing (${String((body as { code?: string }).code ?? status)}).`);
+  if (status >= 400) throw new ProviderError("transient", `Zoho refused the listing (${String((body as { code?: string }).code ?? status)}).`);
   const b = body as { data?: Record<string, unknown>[]; info?: { more_records?: boolean } };
   const records = (b.data ?? []).map((r) => ({ id: String(r.id), fields: r }));
   return { records, more: b.info?.more_records === true };
@@ -75,7 +75,7 @@ export async function getRecord(ctx: ConnectorContext, module: string, id: strin
   const code = (body as { code?: string } | null)?.code;
   if (status >= 400) {
     if (code === "INVALID_DATA") return null;
-    throw new ProviderError("retry", `Zoho refused the read (${String(code ?? status)}).`);
+    throw new ProviderError("transient", `Zoho refused the read (${String(code ?? status)}).`);
   }
   const r = (body as { data?: Record<string, unknown>[] } | null)?.data?.[0];
   return r ? { id: String(r.id), fields: r } : null;
@@ -130,7 +130,7 @@ export async function deleteRecords(ctx: ConnectorContext, module: string, ids: 
 export async function fetchOrgId(ctx: ConnectorContext): Promise<string> {
   const { body } = await zohoApi(ctx, "GET", "/crm/v8/org");
   const id = (body as { org?: { id?: unknown }[] }).org?.[0]?.id;
-  if (id === undefined) throw new ProviderError("retry", "Zoho's org answer has no id.");
+  if (id === undefined) throw new ProviderError("transient", "Zoho's org answer has no id.");
   return String(id);
 }
 

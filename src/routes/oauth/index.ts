@@ -103,7 +103,7 @@ export const oauthRoutes = new Hono<AppEnv>()
           { code: query.code, query, codeVerifier, scopes: connectScopes(def, integration.config) },
         );
       } catch (err) {
-        if (err instanceof ProviderError && err.kind === "bad_request") throw new AppError("bad_request", err.detail);
+        if (err instanceof ProviderError && err.kind === "fatal") throw new AppError("bad_request", err.detail);
         if (err instanceof ProviderError) throw new AppError("unavailable", `${def.name} could not be reached; try connecting again. (${err.detail})`);
         throw err;
       }
