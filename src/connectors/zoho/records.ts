@@ -6,11 +6,11 @@ import { zohoApi, type ConnectorContext } from "./client";
 /** At most 100 records per write call. */
 export const WRITE_BATCH = 100;
 /**
- * COQL (COQL-Limitations.html): `in` takes up to 50 values and WHERE up to 25 criteria,
- * so one query looks up 500 keys as ten `in` lists joined by `or`; at most 2,000 rows a
- * call (a query that matches more is asked again in halves).
+ * COQL (COQL-Limitations.html, v8): `in` takes up to 100 values (50 before v7) and WHERE
+ * up to 25 criteria, so one query looks up 500 keys as five `in` lists joined by `or`;
+ * at most 2,000 rows a call (a query that matches more is asked again in halves).
  */
-const COQL_IN = 50;
+const COQL_IN = 100;
 const KEYS_PER_QUERY = 500;
 /** Rows a COQL call can return; reconciliation lists this many records a call. */
 export const COQL_PAGE = 2000;
