@@ -1,12 +1,15 @@
 import { and, eq, gt, isNull, lt } from "drizzle-orm";
 import { jwtVerify, SignJWT } from "jose";
+import { connectScopes, provider } from "../connectors";
 import type { Db } from "../db/client";
+import type { Integration } from "../db/integrations.repo";
 import { oauthStates } from "../db/schema";
 import type { Env } from "../env";
 import { AppError } from "../http/errors";
 import { decrypt, encrypt } from "../lib/crypto";
 import { toBase64Url, utf8 } from "../lib/encoding";
 import { randomToken } from "../lib/ids";
+import { settings } from "../settings";
 
 /** Where a connect was started: the API's authorize URL, or the dashboard's `/connect/{id}`. */
 export type ConnectVia = "api" | "dashboard";
@@ -79,4 +82,12 @@ export async function consumeState(db: Db, env: Env, state: string) {
 export async function deleteExpiredStates(db: Db, now = Date.now()): Promise<number> {
   const res = await db.delete(oauthStates).where(lt(oauthStates.expiresAt, now));
   return res.meta.changes ?? 0;
+}
+
+/** The provider's authorize URL for an integration, with a fresh single-use state. */
+export async function authorizeUrlFor(db: Db, env: Env, integration: Integration, via: ConnectVia, boundTo?: string): Promise<string> {
+  const def = provider(integration.provider);
+  const { state, codeChallenge } = await createState(db, env, { tenantId: integration.tenantId, integrationId: integration.id, pkce: def.oauth.usesPkce, via, boundTo });
+  const s = settings(env);
+  return def.oauth.authorizeUrl({ env, settings: s, redirectUri: `${s.publicUrl}/oauth/callback` }, { state, scopes: connectScopes(def, integration.config), codeChallenge });
 }

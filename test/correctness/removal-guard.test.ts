@@ -1,4 +1,3 @@
-import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import { call, eventually, type TestTenant } from "../helpers";
 import { resetEmulator } from "../emulators/helpers";

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { createFactory } from "hono/factory";
-import { connectScopes, provider, ProviderError, PROVIDERS } from "../../connectors";
+import { provider, ProviderError, PROVIDERS } from "../../connectors";
 import {
   deleteIntegration,
   getIntegration,
@@ -12,7 +12,7 @@ import {
 } from "../../db/integrations.repo";
 import { checkConfig, mergeConfig } from "../../integrations/config";
 import { assertTransition, pendingActionsFor, statusFor } from "../../integrations/lifecycle";
-import { createState, type ConnectVia } from "../../integrations/oauth-state";
+import { authorizeUrlFor } from "../../integrations/oauth-state";
 import { refreshTokenOf } from "../../integrations/tokens";
 import { integrationView, providersView } from "../../integrations/view";
 import type { TenantEnv } from "../../http/context";
@@ -20,12 +20,11 @@ import { AppError } from "../../http/errors";
 import { requireRecentAuth } from "../../http/middleware";
 import { decodeCursor, page } from "../../http/pagination";
 import { validate } from "../../http/validate";
+import { IntegrationParams, loadIntegration, triggerOf } from "../../http/loaders";
 import { startInitialResync } from "../../runs/start";
 import { forgetPushedState } from "../../db/sync.repo";
 import { settings } from "../../settings";
-import type { Env } from "../../env";
-import type { Db } from "../../db/client";
-import { contracts, CreateIntegrationBody, IntegrationParams, ListQuery, PatchIntegrationBody } from "./integrations.routes";
+import { contracts, CreateIntegrationBody, ListQuery, PatchIntegrationBody } from "./integrations.routes";
 
 const factory = createFactory<TenantEnv>();
 
@@ -35,17 +34,6 @@ function missingScopesOf(needed: string[], granted: string[]): string[] {
   return needed.filter((n) => !granted.some((g) => covers(g.toLowerCase(), n.toLowerCase())));
 }
 
-/** A run's `trigger` for a request: the dashboard's session, or the API. */
-export function triggerOf(c: Context<TenantEnv>): "dashboard" | "api" {
-  return c.get("auth").kind === "session" ? "dashboard" : "api";
-}
-
-/** The integration named by the path, of the caller's tenant; 404 otherwise. */
-export async function load(c: Context<TenantEnv>, id: string): Promise<Integration> {
-  const integration = await getIntegration(c.get("db"), c.get("tenant").id, id);
-  if (!integration) throw AppError.notFound("integration");
-  return integration;
-}
 
 async function respond(c: Context<TenantEnv>, integration: Integration, status: 200 | 201 = 200) {
   return c.json(integrationView(integration, await linkStats(c.get("db"), integration.id)), status);
@@ -77,10 +65,10 @@ export const listHandlers = factory.createHandlers(contracts.list, validate("que
   return c.json({ data: await Promise.all(data.map(async (i) => integrationView(i, await linkStats(db, i.id)))), nextCursor });
 });
 
-export const getHandlers = factory.createHandlers(contracts.get, validate("param", IntegrationParams), async (c) => respond(c, await load(c, c.req.valid("param").id)));
+export const getHandlers = factory.createHandlers(contracts.get, validate("param", IntegrationParams), async (c) => respond(c, await loadIntegration(c, c.req.valid("param").id)));
 
 export const patchHandlers = factory.createHandlers(contracts.patch, validate("param", IntegrationParams), validate("json", PatchIntegrationBody), async (c) => {
-  const integration = await load(c, c.req.valid("param").id);
+  const integration = await loadIntegration(c, c.req.valid("param").id);
   const body = c.req.valid("json");
   const def = provider(integration.provider);
   const config = body.config ? mergeConfig(integration.config, body.config) : integration.config;
@@ -104,22 +92,15 @@ export const patchHandlers = factory.createHandlers(contracts.patch, validate("p
   return respond(c, updated);
 });
 
-/** The provider's authorize URL for an integration, with a fresh single-use state. */
-export async function authorizeUrlFor(db: Db, env: Env, integration: Integration, via: ConnectVia, boundTo?: string): Promise<string> {
-  const def = provider(integration.provider);
-  const { state, codeChallenge } = await createState(db, env, { tenantId: integration.tenantId, integrationId: integration.id, pkce: def.oauth.usesPkce, via, boundTo });
-  const s = settings(env);
-  return def.oauth.authorizeUrl({ env, settings: s, redirectUri: `${s.publicUrl}/oauth/callback` }, { state, scopes: connectScopes(def, integration.config), codeChallenge });
-}
 
 export const connectHandlers = factory.createHandlers(contracts.connect, validate("param", IntegrationParams), async (c) => {
-  const integration = await load(c, c.req.valid("param").id);
+  const integration = await loadIntegration(c, c.req.valid("param").id);
   return c.json({ authorizeUrl: await authorizeUrlFor(c.get("db"), c.env, integration, "api") });
 });
 
 function transitionHandlers(transition: "activate" | "deactivate") {
   return factory.createHandlers(contracts[transition], validate("param", IntegrationParams), async (c) => {
-    const integration = await load(c, c.req.valid("param").id);
+    const integration = await loadIntegration(c, c.req.valid("param").id);
     assertTransition(integration, transition);
     const db = c.get("db");
     await updateIntegration(db, integration.tenantId, integration.id, { status: transition === "activate" ? "active" : "deactivated" });
@@ -134,7 +115,7 @@ export const activateHandlers = transitionHandlers("activate");
 export const deactivateHandlers = transitionHandlers("deactivate");
 
 export const deleteHandlers = factory.createHandlers(contracts.remove, requireRecentAuth, validate("param", IntegrationParams), async (c) => {
-  const integration = await load(c, c.req.valid("param").id);
+  const integration = await loadIntegration(c, c.req.valid("param").id);
   const db = c.get("db");
   const refreshToken = await refreshTokenOf(db, c.env, integration);
   if (refreshToken && integration.connection) {

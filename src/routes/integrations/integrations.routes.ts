@@ -5,7 +5,7 @@ import { IntegrationConfig } from "../../integrations/config";
 import { jsonResponse, problems, TENANT_SECURITY } from "../../http/openapi";
 import { PageQuery } from "../../http/pagination";
 
-export const IntegrationParams = v.object({ id: v.pipe(v.string(), v.minLength(1), v.maxLength(64)) });
+export { IntegrationParams } from "../../http/loaders";
 
 export const CreateIntegrationBody = v.strictObject({
   provider: v.picklist(PROVIDER_IDS, `Expected one of ${PROVIDER_IDS.join(", ")}.`),

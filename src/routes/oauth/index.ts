@@ -21,7 +21,7 @@ import { getRun } from "../../db/runs.repo";
 import { connectedNote, readConnectedNote, type ConnectedNote } from "../../auth/connected-note";
 import type { Connection } from "../../connectors/types";
 import { disownConnection } from "../../integrations/tokens";
-import { authorizeUrlFor } from "../integrations/integrations.handlers";
+import { authorizeUrlFor } from "../../integrations/oauth-state";
 
 const tags = ["OAuth and dashboard"];
 

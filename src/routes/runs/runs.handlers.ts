@@ -5,7 +5,7 @@ import { ProviderError } from "../../connectors";
 import { getRecord } from "../../connectors/zoho/records";
 import { getUser } from "../../db/directory.repo";
 import type { Integration } from "../../db/integrations.repo";
-import { failRun, getRun, listRuns, openRun, runCursorKey, runView, type RunKind } from "../../db/runs.repo";
+import { getRun, listRuns, openRun, runCursorKey, runView, type RunKind } from "../../db/runs.repo";
 import { directoryUsers, links, remoteUnmatched, syncLogs } from "../../db/schema";
 import { usersByIds } from "../../db/sync.repo";
 import type { TenantEnv } from "../../http/context";
@@ -17,7 +17,7 @@ import { iso } from "../../lib/time";
 import { approveRun, cancelRun, startRun } from "../../runs/start";
 import type { PushJob } from "../../sync/jobs";
 import { canPush, recordUrlMaker } from "../../sync/push";
-import { load, triggerOf } from "../integrations/integrations.handlers";
+import { loadIntegration as load, triggerOf } from "../../http/loaders";
 import { contracts, IntegrationParams, LinkBody, LinkParams, LinksQuery, LogsQuery, ResyncBody, RunParams, RunsQuery, UnmatchedQuery } from "./runs.routes";
 
 const factory = createFactory<TenantEnv>();

@@ -7,7 +7,7 @@ import { LOG_ACTIONS, RUN_KINDS, RUN_STATUSES, RUN_TRIGGERS } from "../../db/sch
 const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(64));
 const UserId = v.pipe(v.string(), v.minLength(1), v.maxLength(200));
 
-export { IntegrationParams } from "../integrations/integrations.routes";
+export { IntegrationParams } from "../../http/loaders";
 export const LinkParams = v.object({ id: Id, userId: UserId });
 export const RunParams = v.object({ id: Id });
 

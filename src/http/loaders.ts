@@ -1,0 +1,20 @@
+import type { Context } from "hono";
+import * as v from "valibot";
+import { getIntegration, type Integration } from "../db/integrations.repo";
+import type { TenantEnv } from "./context";
+import { AppError } from "./errors";
+
+/** The `{id}` of an integration in a path (shared by every route folder that takes one). */
+export const IntegrationParams = v.object({ id: v.pipe(v.string(), v.minLength(1), v.maxLength(64)) });
+
+/** The integration named by the path, of the caller's tenant; 404 otherwise. */
+export async function loadIntegration(c: Context<TenantEnv>, id: string): Promise<Integration> {
+  const integration = await getIntegration(c.get("db"), c.get("tenant").id, id);
+  if (!integration) throw AppError.notFound("integration");
+  return integration;
+}
+
+/** A run's `trigger` for a request: the dashboard's session, or the API. */
+export function triggerOf(c: Context<TenantEnv>): "dashboard" | "api" {
+  return c.get("auth").kind === "session" ? "dashboard" : "api";
+}
