@@ -1,4 +1,4 @@
-import type { JobMessage } from "./sync/jobs";
+import type { JobMessage } from "./jobs/messages";
 
 /**
  * The Worker's bindings, mirroring wrangler.toml ([vars], bindings) and the secrets of
@@ -24,4 +24,6 @@ export interface Env {
   MICROSOFT_GRAPH_URL: string;
   /** Days sync logs and webhook records are kept; default 30. */
   RETENTION_DAYS?: string;
+  /** The queue whose batches are dead letters (wrangler.toml's `dead_letter_queue`). */
+  DEAD_LETTER_QUEUE: string;
 }

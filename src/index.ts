@@ -1,12 +1,12 @@
 import { createApp } from "./app";
 import type { Env } from "./env";
 import { handleScheduled } from "./schedule";
-import { handleQueue } from "./sync/consumer";
-import type { JobMessage } from "./sync/jobs";
+import { handleQueue } from "./jobs/router";
+import type { JobMessage } from "./jobs/messages";
 
 const app = createApp();
 
-// Wiring only: the behaviour lives in app.ts, sync/ and schedule/.
+// Wiring only: the behaviour lives in app.ts, jobs/ and schedule/.
 export default {
   fetch: app.fetch,
   queue: handleQueue,

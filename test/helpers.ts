@@ -1,5 +1,5 @@
 import { signWebhook } from "../src/directory/signature";
-import type { JobMessage } from "../src/sync/jobs";
+import type { JobMessage } from "../src/jobs/messages";
 import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { SignJWT } from "jose";

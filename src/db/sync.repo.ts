@@ -151,3 +151,42 @@ export function cancelledRemovalsStatements(db: Db, run: { id: string; tenantId:
     db.update(links).set({ status: "synced", lastError: detail, failureKind: null, updatedAt: now }).where(waiting),
   ] as const;
 }
+
+/**
+ * The statements that park people as `pending` links of their integrations (jobs that
+ * cannot run yet: the reconnect's resync sends them). Idempotent.
+ */
+export function parkStatements(db: Db, jobs: { tenantId: string; integrationId: string; userId: string }[]) {
+  const now = Date.now();
+  const rows = [...new Map(jobs.map((j) => [`${j.integrationId}/${j.userId}`, j])).values()].map((j) => ({
+    tenantId: j.tenantId,
+    integrationId: j.integrationId,
+    userId: j.userId,
+    status: "pending" as const,
+    updatedAt: now,
+  }));
+  // 5 columns a row: 20 rows a statement.
+  return chunks(rows, 20).map((part) =>
+    db
+      .insert(links)
+      .values(part)
+      .onConflictDoUpdate({ target: [links.integrationId, links.userId], set: { status: sql`excluded.status`, updatedAt: sql`excluded.updated_at` } }),
+  );
+}
+
+/**
+ * The statement for a push job that used up its retries: the person's link becomes
+ * `failed` with the last reason (created if the job never got as far as writing one),
+ * unless the link already pushed this version or a newer one. A resync can replay it.
+ */
+export function deadLetterStatement(db: Db, job: { tenantId: string; integrationId: string; userId: string; version: number }) {
+  const now = Date.now();
+  return db
+    .insert(links)
+    .values({ tenantId: job.tenantId, integrationId: job.integrationId, userId: job.userId, status: "failed", failureKind: "retry", lastError: "Gave up after every retry: no answer", updatedAt: now })
+    .onConflictDoUpdate({
+      target: [links.integrationId, links.userId],
+      set: { status: "failed", failureKind: "retry", lastError: sql`'Gave up after every retry: ' || coalesce(${links.lastError}, 'no answer')`, updatedAt: now },
+      setWhere: sql`${links.status} = 'pending' or coalesce(${links.pushedVersion}, 0) < ${job.version}`,
+    });
+}

@@ -4,7 +4,7 @@ import type { Db } from "../db/client";
 import { receivesJobs } from "../db/integrations.repo";
 import { directoryTombstones, directoryUsers, integrations, webhookEvents, type DirectoryUserRow } from "../db/schema";
 import { GroupCommit, type WaitUntil } from "../lib/group-commit";
-import type { PushJob } from "../sync/jobs";
+import type { PushJob } from "../jobs/messages";
 import { profileOf, type UserRef } from "./user";
 
 /** What a source asks of one person. */

@@ -1,38 +1,31 @@
 import type { Db } from "../db/client";
-import { getIntegration, updateIntegration } from "../db/integrations.repo";
+import type { Integration } from "../db/integrations.repo";
 import { failRun, getRun, holdRun } from "../db/runs.repo";
 import type { Env } from "../env";
-import type { RunPageJob } from "../sync/jobs";
-import { canPush } from "../sync/push";
-import { retryDelaySeconds } from "../sync/retry";
+import type { RunPageJob } from "../jobs/messages";
+import type { GroupOutcome } from "../sync/push";
 import { reconcilePage } from "./reconcile";
 import { resyncPage } from "./resync";
 import { guardProblem, sendPage } from "./start";
 
+/** What became of a page message: done with (ack), or to be tried again as the outcome says. */
+export type PageOutcome = { kind: "done" } | Extract<GroupOutcome, { kind: "retry" }>;
+
 /**
- * One page of a run. Pages run one after another, each queued by the one before. A
- * message for a page already done is a redelivery: if it is the page just before the
- * run's next one, the next page's message may have been lost, so it is sent again
- * (a duplicate of it is recognised in turn). A provider failure sends the page back to
- * the queue with back-off; a 429 pauses the whole integration.
+ * One page of a run, for an integration the jobs router found runnable. Pages run one
+ * after another, each queued by the one before. A message for a page already done is a
+ * redelivery: if it is the page just before the run's next one, the next page's message
+ * may have been lost, so it is sent again (a duplicate of it is recognised in turn). A
+ * provider failure answers `retry` (the router backs off, and pauses the integration
+ * when the provider asked).
  */
-export async function handleRunPage(db: Db, env: Env, message: Message<RunPageJob>): Promise<void> {
-  const job = message.body;
+export async function handleRunPage(db: Db, env: Env, job: RunPageJob, integration: Integration): Promise<PageOutcome> {
+  const done = { kind: "done" } as const;
   const run = await getRun(db, job.tenantId, job.runId);
-  if (!run || run.status !== "running" || job.page > run.page) return message.ack();
+  if (!run || run.status !== "running" || job.page > run.page) return done;
   if (job.page < run.page) {
     if (job.page === run.page - 1) await sendPage(env, run);
-    return message.ack();
-  }
-  const integration = await getIntegration(db, job.tenantId, job.integrationId);
-  if (!integration || integration.status !== "active" || !canPush(integration)) {
-    await failRun(db, run.id, integration ? `The integration is ${integration.status}; the run stopped.` : "The integration was deleted.");
-    return message.ack();
-  }
-  const now = Date.now();
-  if (integration.pausedUntil && integration.pausedUntil > now) {
-    message.retry({ delaySeconds: Math.ceil((integration.pausedUntil - now) / 1000) });
-    return;
+    return done;
   }
   // The mass-change guard on every page: removals that arrived after the run started
   // hold it here, before it touches anything more, until an admin approves it.
@@ -40,19 +33,15 @@ export async function handleRunPage(db: Db, env: Env, message: Message<RunPageJo
     const problem = await guardProblem(db, integration, run.userIds ? (JSON.parse(run.userIds) as string[]) : null);
     if (problem) {
       await holdRun(db, run, problem);
-      return message.ack();
+      return done;
     }
   }
   const outcome = run.kind === "reconcile" ? await reconcilePage(db, env, integration, run) : await resyncPage(db, env, integration, run);
-  if (outcome.kind === "retry") {
-    if (outcome.pause && outcome.delayMs) await updateIntegration(db, integration.tenantId, integration.id, { pausedUntil: Date.now() + outcome.delayMs, lastError: outcome.reason });
-    message.retry({ delaySeconds: retryDelaySeconds(message.attempts, outcome.delayMs) });
-    return;
-  }
+  if (outcome.kind === "retry") return outcome;
   if (outcome.kind === "stopped") {
     await failRun(db, run.id, `${outcome.reason} Reconnect the integration, then resync.`);
-    return message.ack();
+    return done;
   }
   if (outcome.more) await sendPage(env, { ...run, page: run.page + 1 });
-  message.ack();
+  return done;
 }

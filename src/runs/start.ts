@@ -7,7 +7,7 @@ import { directoryUsers, links, runs, type RunRow, type RunTrigger } from "../db
 import { cancelledRemovalsStatements, linksByUsers, usersByIds } from "../db/sync.repo";
 import type { Env } from "../env";
 import { newId } from "../lib/ids";
-import type { RunPageJob } from "../sync/jobs";
+import type { RunPageJob } from "../jobs/messages";
 import { canPush } from "../sync/push";
 
 /** Sends the message for the run's next page. */

@@ -3,7 +3,7 @@ import type { Db } from "../db/client";
 import { parseIntegration } from "../db/integrations.repo";
 import { directoryUsers, integrations, links } from "../db/schema";
 import type { Env } from "../env";
-import type { PushJob } from "../sync/jobs";
+import type { PushJob } from "../jobs/messages";
 import { canPush } from "../sync/push";
 
 /** A change younger than this may still have its job in flight. */

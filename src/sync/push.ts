@@ -10,7 +10,7 @@ import { forgetHashesStatement, holdersOfRecords, linkedCount, linksByUsers, rem
 import { userView } from "../directory/user";
 import type { Env } from "../env";
 import { settings } from "../settings";
-import type { PushJob } from "./jobs";
+import type { PushJob } from "../jobs/messages";
 import { mapUser, outOfScope, type SourceUser } from "./mapping";
 
 type LogRow = typeof syncLogs.$inferInsert;

@@ -15,7 +15,7 @@ import { decodeCursor, page } from "../../http/pagination";
 import { validate } from "../../http/validate";
 import { iso } from "../../lib/time";
 import { approveRun, cancelRun, startRun } from "../../runs/start";
-import type { PushJob } from "../../sync/jobs";
+import type { PushJob } from "../../jobs/messages";
 import { canPush, recordUrlMaker } from "../../sync/push";
 import { loadIntegration as load, triggerOf } from "../../http/loaders";
 import { contracts, IntegrationParams, LinkBody, LinkParams, LinksQuery, LogsQuery, ResyncBody, RunParams, RunsQuery, UnmatchedQuery } from "./runs.routes";

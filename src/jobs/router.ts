@@ -1,0 +1,101 @@
+import { createDb, type Db } from "../db/client";
+import { getIntegration, updateIntegration, type Integration } from "../db/integrations.repo";
+import { failRun } from "../db/runs.repo";
+import { deadLetterStatement, parkStatements } from "../db/sync.repo";
+import type { Env } from "../env";
+import { handleRunPage } from "../runs/page";
+import { pushGroup } from "../sync/push";
+import { gateOf } from "./gate";
+import type { JobMessage, PushJob, RunPageJob } from "./messages";
+import { backoffSeconds, retryDelaySeconds } from "./retry";
+
+/**
+ * `queue()`: the one router of every queue message. The dead-letter queue (named by the
+ * `DEAD_LETTER_QUEUE` setting) marks what used up its retries. Otherwise push jobs are
+ * grouped by integration and each group is pushed in one go (re-reading the directory
+ * and the links, so duplicates and reordering are harmless), and each run page runs on
+ * its own. Whether an integration may run is decided once, by its gate.
+ */
+export async function handleQueue(batch: MessageBatch<JobMessage>, env: Env): Promise<void> {
+  const db = createDb(env.DB);
+  if (batch.queue === env.DEAD_LETTER_QUEUE) return deadLetters(db, batch);
+  const groups = new Map<string, Message<PushJob>[]>();
+  for (const m of batch.messages) {
+    if (m.body.kind === "run") {
+      await guarded([m], `run page ${m.body.runId}`, () => runPage(db, env, m as Message<RunPageJob>));
+      continue;
+    }
+    const key = `${m.body.tenantId}/${m.body.integrationId}`;
+    groups.set(key, [...(groups.get(key) ?? []), m as Message<PushJob>]);
+  }
+  for (const messages of groups.values()) await guarded(messages, `job group of ${messages[0]!.body.integrationId}`, () => pushJobs(db, env, messages));
+}
+
+/** An unexpected failure sends the messages back to the queue with back-off. */
+async function guarded(messages: Message<JobMessage>[], what: string, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (err) {
+    console.error(JSON.stringify({ level: "error", msg: `${what} failed`, error: err instanceof Error ? err.message : String(err) }));
+    for (const m of messages) m.retry({ delaySeconds: backoffSeconds(m.attempts) });
+  }
+}
+
+/** After a provider failure: the whole integration waits when the provider asked (or refused whole calls), and the messages back off. */
+async function retryAfterFailure(db: Db, integration: Integration, messages: Message<JobMessage>[], outcome: { delayMs: number | undefined; pause: boolean; reason: string }) {
+  if (outcome.pause && outcome.delayMs) {
+    await updateIntegration(db, integration.tenantId, integration.id, { pausedUntil: Date.now() + outcome.delayMs, lastError: outcome.reason });
+  }
+  for (const m of messages) m.retry({ delaySeconds: retryDelaySeconds(m.attempts, outcome.delayMs) });
+}
+
+async function pushJobs(db: Db, env: Env, messages: Message<PushJob>[]): Promise<void> {
+  const { tenantId, integrationId } = messages[0]!.body;
+  const jobs = messages.map((m) => m.body);
+  const integration = await getIntegration(db, tenantId, integrationId);
+  const gate = gateOf(integration);
+  if (gate.kind === "wait") return messages.forEach((m) => m.retry({ delaySeconds: gate.seconds }));
+  if (gate.kind === "park") {
+    const [first, ...rest] = parkStatements(db, jobs);
+    if (first) await db.batch([first, ...rest]);
+  }
+  if (gate.kind !== "run" || !integration) return messages.forEach((m) => m.ack());
+  const outcome = await pushGroup(db, env, integration, [...new Set(jobs.map((j) => j.userId))]);
+  if (outcome.kind === "retry") return retryAfterFailure(db, integration, messages, outcome);
+  messages.forEach((m) => m.ack());
+}
+
+async function runPage(db: Db, env: Env, message: Message<RunPageJob>): Promise<void> {
+  const job = message.body;
+  const integration = await getIntegration(db, job.tenantId, job.integrationId);
+  const gate = gateOf(integration);
+  if (gate.kind === "wait") return message.retry({ delaySeconds: gate.seconds });
+  if (gate.kind !== "run" || !integration) {
+    if (gate.kind !== "run") await failRun(db, job.runId, `${gate.reason} The run stopped.`);
+    return message.ack();
+  }
+  const outcome = await handleRunPage(db, env, job, integration);
+  if (outcome.kind === "retry") return retryAfterFailure(db, integration, [message], outcome);
+  message.ack();
+}
+
+/** Messages that used up their retries: a run's page fails its run; a push job leaves its person `failed` with the reason. */
+async function deadLetters(db: Db, batch: MessageBatch<JobMessage>): Promise<void> {
+  for (const m of batch.messages) {
+    if (m.body.kind === "run") await failRun(db, m.body.runId, "A page of the run failed after every retry; see the integration's logs.");
+  }
+  const failures = batch.messages
+    .map((m) => m.body)
+    .filter((job): job is PushJob => job.kind === "push")
+    .map((job) => deadLetterStatement(db, job));
+  const [first, ...rest] = failures;
+  if (first) {
+    try {
+      await db.batch([first, ...rest]);
+    } catch {
+      // One of them failed (its integration was deleted meanwhile, so the insert finds no parent): write the others alone.
+      await Promise.allSettled(failures.map(async (statement) => await statement));
+    }
+  }
+  batch.ackAll();
+}
