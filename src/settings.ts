@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { ZOHO_DEFAULT_DATA_CENTERS, ZohoDataCenter } from "./connectors/zoho/datacenters";
 import type { Env } from "./env";
-import { AppError } from "./http/errors";
+import { AppError } from "./lib/errors";
 
 /** Settings parsed from the Worker's vars and secrets (see the README's settings table). */
 export interface Settings {

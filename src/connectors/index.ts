@@ -1,4 +1,4 @@
-import type { FieldError } from "../http/errors";
+import type { FieldError } from "../lib/errors";
 import type { MappingEntry, ResolvedConfig } from "../integrations/config";
 import { microsoftOAuth } from "./microsoft/oauth";
 import type { Connection, OAuthContext, OAuthProvider } from "./types";

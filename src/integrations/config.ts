@@ -1,7 +1,7 @@
 import jsonata from "jsonata";
 import * as v from "valibot";
 import { PROFILE_FIELDS } from "../directory/user";
-import type { FieldError } from "../http/errors";
+import type { FieldError } from "../lib/errors";
 
 /** Directory fields a mapping can read with `from` (plus `attributes.<name>`). */
 export const USER_FIELDS = ["id", "email", "firstName", "lastName", "status", ...PROFILE_FIELDS] as const;

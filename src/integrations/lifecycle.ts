@@ -1,6 +1,6 @@
 import type { ProviderDefinition } from "../connectors";
 import type { Integration } from "../db/integrations.repo";
-import { AppError } from "../http/errors";
+import { AppError } from "../lib/errors";
 import type { ResolvedConfig } from "./config";
 
 // States (API.md): pending → active once connected and configured; active ⇄ deactivated;

@@ -5,7 +5,7 @@ import type { Db } from "../db/client";
 import type { Integration } from "../db/integrations.repo";
 import { oauthStates } from "../db/schema";
 import type { Env } from "../env";
-import { AppError } from "../http/errors";
+import { AppError } from "../lib/errors";
 import { decrypt, encrypt } from "../lib/crypto";
 import { toBase64Url, utf8 } from "../lib/encoding";
 import { randomToken } from "../lib/ids";

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gt, lt, ne, type SQL } from "drizzle-orm";
 import type { Context } from "hono";
 import { createFactory } from "hono/factory";
-import { ProviderError } from "../../connectors";
+import { provider } from "../../connectors";
 import { getRecord } from "../../connectors/zoho/records";
 import { getUser } from "../../db/directory.repo";
 import type { Integration } from "../../db/integrations.repo";
@@ -133,16 +133,11 @@ export const putLinkHandlers = factory.createHandlers(contracts.putLink, validat
   if (taken) throw AppError.conflict(`Record ${remoteId} is already linked to ${taken.userId}; unlink it first.`);
 
   const ctx = { db, env: c.env, integration };
-  let url: (id: string) => string | null;
-  try {
-    if (!(await getRecord(ctx, integration.config.object, remoteId))) {
-      throw AppError.validation([{ path: "remoteId", message: `No ${integration.config.object} record ${remoteId} in Zoho.` }]);
-    }
-    url = await recordUrlMaker(ctx, integration.config.object);
-  } catch (err) {
-    if (err instanceof ProviderError) throw new AppError("unavailable", `Zoho could not be asked about the record: ${err.detail}`, undefined, { "retry-after": "30" });
-    throw err;
+  // A provider that cannot be asked now answers 503 with Retry-After (the one error handler).
+  if (!(await getRecord(ctx, integration.config.object, remoteId))) {
+    throw AppError.validation([{ path: "remoteId", message: `No ${integration.config.object} record ${remoteId} at ${provider(integration.provider).name}.` }]);
   }
+  const url = await recordUrlMaker(ctx, integration.config.object);
   const now = Date.now();
   const fields = { remoteId, remoteUrl: url(remoteId), status: "pending" as const, payloadHash: null, pushedVersion: null, lastError: null, failureKind: null, manual: "linked" as const, updatedAt: now };
   try {
