@@ -9,7 +9,7 @@ import { COUNT_KEYS, directoryUsers, links, noCounts, remoteUnmatched, syncLogs,
 import { linksByUsers, usersByIds } from "../db/sync.repo";
 import { userView } from "../directory/user";
 import type { Env } from "../env";
-import { outOfScope, payloadHash, type SourceUser } from "../sync/mapping";
+import { outOfScope, payloadHash } from "../sync/mapping";
 import { pushGroup, recordUrlMaker, type GroupOutcome } from "../sync/push";
 
 /**
@@ -63,7 +63,7 @@ async function matchRecords(db: Db, integration: Integration, keyField: string, 
   for (const p of people) {
     const link = linkOf.get(p.id);
     if (link?.remoteId || link?.manual === "unlinked") continue;
-    if (outOfScope(userView(p) as unknown as SourceUser, integration.config.scope)) continue;
+    if (outOfScope(userView(p), integration.config.scope)) continue;
     const key = keyOf(by === "email" ? p.email : p.id);
     if (key !== null && (p.status === "active" || !byKey.has(key))) byKey.set(key, p);
   }

@@ -149,7 +149,7 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
   /** Inactive people and a record found for them that is not linked yet. */
   const inactiveFound: { row: (typeof users)[number]; record: RemoteRecord; note: string }[] = [];
   for (const row of users) {
-    const user = userView(row) as unknown as SourceUser;
+    const user: SourceUser = userView(row);
     let link = linkOf.get(row.id);
     const seen = opts.seen?.get(row.id);
     if (seen === null && link?.remoteId) {
@@ -235,7 +235,7 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
     const urlOf = toWrite.length || inactiveUnknown.length || inactiveFound.length ? await recordUrlMaker(ctx, module) : () => null;
     const keyField = config.mapping.find((m) => "from" in m && m.from === config.matching.by)?.to ?? "Email";
     const inactiveKey = (u: SourceUser) => {
-      const value = (u as unknown as Record<string, unknown>)[config.matching.by];
+      const value = u[config.matching.by];
       return typeof value === "string" ? value : null;
     };
 
