@@ -30,6 +30,30 @@ export interface Connection {
   orgName?: string | null;
 }
 
+/** An access token, with the version to report when the provider refuses it. */
+export interface AccessToken {
+  token: string;
+  version: number;
+}
+
+/** Where a connector gets its access token: the hub's shared refresh, one per integration. */
+export interface TokenSource {
+  /** A valid token; `rejectedVersion` forces a refresh of a token the provider refused, unless someone replaced it already. */
+  get(opts?: { rejectedVersion?: number }): Promise<AccessToken>;
+}
+
+/**
+ * What every call of a connector receives: the connection it works on, the settings, a
+ * token source and a way to keep connection facts it learns (such as Zoho's org id). A
+ * connector touches neither tables nor other layers: this is all it has.
+ */
+export interface ConnectorContext {
+  connection: Connection;
+  settings: Settings;
+  tokens: TokenSource;
+  saveFacts(facts: { orgId: string }): Promise<void>;
+}
+
 export interface OAuthContext {
   env: Env;
   settings: Settings;

@@ -1,6 +1,6 @@
 import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
 import { provider, ProviderError, ReauthRequired } from "../connectors";
-import type { TokenSet } from "../connectors/types";
+import type { AccessToken, TokenSet } from "../connectors/types";
 import type { Db } from "../db/client";
 import { parseConnection, updateIntegrationStatement, type Integration } from "../db/integrations.repo";
 import { failOpenRunsStatement } from "../db/runs.repo";
@@ -71,11 +71,6 @@ export async function refreshTokenOf(db: Db, env: Env, integration: Integration)
 /** The lease id that holds token refreshes back until `lease_until`. */
 const HELD = "held";
 
-export interface AccessToken {
-  token: string;
-  /** Pass back as `rejectedVersion` when the provider refuses this token (401). */
-  version: number;
-}
 
 /**
  * A valid access token for a connector. Refreshing is shared per integration: the caller

@@ -1,7 +1,7 @@
 import { and, eq, gt, inArray, isNotNull, lte, ne, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import type { ConnectorContext } from "../connectors/zoho/client";
-import { listPage, type RemoteRecord } from "../connectors/zoho/records";
+import { listPage, recordUrlMaker, type RemoteRecord } from "../connectors/zoho/records";
+import { connectorContext } from "../integrations/connector-context";
 import type { Db } from "../db/client";
 import type { Integration } from "../db/integrations.repo";
 import { advanceRunStatement } from "../db/runs.repo";
@@ -10,7 +10,7 @@ import { linksByUsers, usersByIds } from "../db/sync.repo";
 import { userView } from "../directory/user";
 import type { Env } from "../env";
 import { outOfScope, payloadHash } from "../sync/mapping";
-import { pushGroup, recordUrlMaker, type GroupOutcome } from "../sync/push";
+import { pushGroup, type GroupOutcome } from "../sync/push";
 
 /**
  * Links of the integration whose remote id is in (after, upTo]. Zoho lists records in
@@ -93,7 +93,7 @@ function nameOf(fields: Record<string, unknown>): string | null {
  * The run's counts and next page go in the same batch as the links and logs.
  */
 export async function reconcilePage(db: Db, env: Env, integration: Integration, run: RunRow): Promise<GroupOutcome & { more: boolean }> {
-  const ctx: ConnectorContext = { db, env, integration };
+  const ctx = connectorContext(db, env, integration);
   const config = integration.config;
   const now = Date.now();
   const targets = config.mapping.map((m) => m.to);

@@ -1,15 +1,14 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import { handlingOf, ProviderError } from "../connectors";
-import type { ConnectorContext } from "../connectors/zoho/client";
-import { deleteRecords, fetchOrgId, findByKeys, recordUrl, updateRecords, upsertRecords, WRITE_BATCH, type RecordOutcome, type RemoteRecord } from "../connectors/zoho/records";
+import { deleteRecords, findByKeys, recordUrlMaker, updateRecords, upsertRecords, WRITE_BATCH, type RecordOutcome, type RemoteRecord } from "../connectors/zoho/records";
 import type { Db } from "../db/client";
-import { saveOrgId, type Integration } from "../db/integrations.repo";
+import type { Integration } from "../db/integrations.repo";
 import { noCounts, type LinkRow, type RunCounts, type RunRow, type syncLogs } from "../db/schema";
 import { heldRemovalsRun, holdRemovals } from "../db/runs.repo";
 import { forgetHashesStatement, holdersOfRecords, linkedCount, linksByUsers, removalsSince, saveOutcomes, usersByIds } from "../db/sync.repo";
 import { userView } from "../directory/user";
 import type { Env } from "../env";
-import { settings } from "../settings";
+import { connectorContext } from "../integrations/connector-context";
 import type { PushJob } from "../jobs/messages";
 import { mapUser, outOfScope, type SourceUser } from "./mapping";
 
@@ -114,7 +113,6 @@ function driftedFields(payload: Record<string, unknown>, remote: Record<string, 
  * A request-level failure (429, 5xx, network, token) leaves everything to a retry.
  */
 export async function pushGroup(db: Db, env: Env, integration: Integration, userIds: string[], opts: PushOptions = {}): Promise<GroupOutcome> {
-  const ctx: ConnectorContext = { db, env, integration };
   const config = integration.config;
   const module = config.object;
   const now = Date.now();
@@ -231,6 +229,7 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
   }
 
   try {
+    const ctx = connectorContext(db, env, integration);
     // Only a write needs a record URL (and the org id behind it).
     const urlOf = toWrite.length || inactiveUnknown.length || inactiveFound.length ? await recordUrlMaker(ctx, module) : () => null;
     const keyField = config.mapping.find((m) => "from" in m && m.from === config.matching.by)?.to ?? "Email";
@@ -402,21 +401,6 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
     );
   }
   return { kind: "done", counts };
-}
-
-/** Record URLs need the org id (fetched once, kept on the connection) and the data centre's CRM host. */
-export async function recordUrlMaker(ctx: ConnectorContext, module: string): Promise<(id: string) => string | null> {
-  const connection = ctx.integration.connection!;
-  const dc = settings(ctx.env).zohoDataCenters.find((d) => d.id === connection.dataCenter);
-  if (!dc?.crm) return () => null;
-  let orgId = connection.orgId;
-  if (!orgId) {
-    orgId = await fetchOrgId(ctx);
-    await saveOrgId(ctx.db, ctx.integration, orgId);
-  }
-  const crm = dc.crm;
-  const org = orgId;
-  return (id) => recordUrl(crm, org, module, id);
 }
 
 /** Only Zoho CRM records are pushed so far. */

@@ -1,16 +1,8 @@
-import type { Db } from "../../db/client";
-import type { Integration } from "../../db/integrations.repo";
-import type { Env } from "../../env";
-import { getAccessToken } from "../../integrations/tokens";
 import { ProviderError } from "../errors";
 import { jsonBody, providerFetch, retryAfterMs } from "../http";
+import type { ConnectorContext } from "../types";
 
-/** What a connector needs to call its provider for one integration. */
-export interface ConnectorContext {
-  db: Db;
-  env: Env;
-  integration: Integration;
-}
+export type { ConnectorContext } from "../types";
 
 /**
  * One call to the Zoho API domain of the integration's data centre, with
@@ -35,9 +27,8 @@ export async function zohoApi(ctx: ConnectorContext, method: string, path: strin
 }
 
 async function zohoCall(ctx: ConnectorContext, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-  const connection = ctx.integration.connection;
-  if (!connection) throw new ProviderError("reauth", "The integration is not connected.");
-  let token = await getAccessToken(ctx.db, ctx.env, ctx.integration);
+  const connection = ctx.connection;
+  let token = await ctx.tokens.get();
   for (let attempt = 0; ; attempt++) {
     const res = await providerFetch(`${connection.apiDomain}${path}`, {
       method,
@@ -48,7 +39,7 @@ async function zohoCall(ctx: ConnectorContext, method: string, path: string, bod
     const json = (await jsonBody(res)) as { code?: string; message?: string; details?: { retry_after?: number } } | null;
     if (res.status === 401) {
       if (json?.code === "INVALID_TOKEN" && attempt === 0) {
-        token = await getAccessToken(ctx.db, ctx.env, ctx.integration, { rejectedVersion: token.version });
+        token = await ctx.tokens.get({ rejectedVersion: token.version });
         continue;
       }
       if (json?.code === "INVALID_TOKEN") throw new ProviderError("transient", "Zoho refused a freshly refreshed token.", 5_000);

@@ -138,3 +138,20 @@ export async function fetchOrgId(ctx: ConnectorContext): Promise<string> {
 export function recordUrl(crmHost: string, orgId: string, module: string, id: string): string {
   return `${crmHost.replace(/\/+$/, "")}/crm/org${orgId}/tab/${module}/${id}`;
 }
+
+/**
+ * Record URLs need the org id (learnt at connect, or fetched once and kept on the
+ * connection) and the data centre's CRM host.
+ */
+export async function recordUrlMaker(ctx: ConnectorContext, module: string): Promise<(id: string) => string | null> {
+  const dc = ctx.settings.zohoDataCenters.find((d) => d.id === ctx.connection.dataCenter);
+  if (!dc?.crm) return () => null;
+  let orgId = ctx.connection.orgId;
+  if (!orgId) {
+    orgId = await fetchOrgId(ctx);
+    await ctx.saveFacts({ orgId });
+  }
+  const crm = dc.crm;
+  const org = orgId;
+  return (id) => recordUrl(crm, org, module, id);
+}

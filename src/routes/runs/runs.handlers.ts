@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gt, lt, ne, type SQL } from "drizzle-orm";
 import type { Context } from "hono";
 import { createFactory } from "hono/factory";
 import { provider } from "../../connectors";
-import { getRecord } from "../../connectors/zoho/records";
+import { getRecord, recordUrlMaker } from "../../connectors/zoho/records";
 import { getUser } from "../../db/directory.repo";
 import type { Integration } from "../../db/integrations.repo";
 import { getRun, listRuns, openRun, runCursorKey, runView, type RunKind } from "../../db/runs.repo";
@@ -16,7 +16,8 @@ import { validate } from "../../http/validate";
 import { iso } from "../../lib/time";
 import { approveRun, cancelRun, startRun } from "../../runs/start";
 import type { PushJob } from "../../jobs/messages";
-import { canPush, recordUrlMaker } from "../../sync/push";
+import { canPush } from "../../sync/push";
+import { connectorContext } from "../../integrations/connector-context";
 import { loadIntegration as load, triggerOf } from "../../http/loaders";
 import { contracts, IntegrationParams, LinkBody, LinkParams, LinksQuery, LogsQuery, ResyncBody, RunParams, RunsQuery, UnmatchedQuery } from "./runs.routes";
 
@@ -132,7 +133,7 @@ export const putLinkHandlers = factory.createHandlers(contracts.putLink, validat
     .where(and(eq(links.integrationId, integration.id), eq(links.remoteId, remoteId), ne(links.userId, userId)));
   if (taken) throw AppError.conflict(`Record ${remoteId} is already linked to ${taken.userId}; unlink it first.`);
 
-  const ctx = { db, env: c.env, integration };
+  const ctx = connectorContext(db, c.env, integration);
   // A provider that cannot be asked now answers 503 with Retry-After (the one error handler).
   if (!(await getRecord(ctx, integration.config.object, remoteId))) {
     throw AppError.validation([{ path: "remoteId", message: `No ${integration.config.object} record ${remoteId} at ${provider(integration.provider).name}.` }]);
