@@ -11,24 +11,8 @@ export interface TokenSet {
   scopes: string[];
 }
 
-/** Facts of an OAuth connection, shown in the API; nothing secret. */
-export interface Connection {
-  /** Zoho: the accounts server of the account's data centre. */
-  accountsServer: string | null;
-  /** Where API calls go: Zoho's `api_domain`, Graph's base URL. */
-  apiDomain: string;
-  /** Zoho: the data centre id (`us`, `eu`, …). */
-  dataCenter: string | null;
-  /** Microsoft: the directory (tenant) id. */
-  directoryId: string | null;
-  scopes: string[];
-  connectedAt: string;
-  /** Zoho CRM: the organisation id, for record URLs; learnt at connect or on first use. */
-  orgId?: string;
-  /** Who consented: the account's e-mail, and the organisation's name, shown wherever the connection is. */
-  accountEmail?: string | null;
-  orgName?: string | null;
-}
+export type { Connection } from "../lib/connection";
+import type { Connection } from "../lib/connection";
 
 /** An access token, with the version to report when the provider refuses it. */
 export interface AccessToken {

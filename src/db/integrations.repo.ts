@@ -1,38 +1,26 @@
 import { and, asc, eq, gt, like, or, sql } from "drizzle-orm";
 import * as v from "valibot";
-import { provider } from "../connectors";
-import type { Connection } from "../connectors/types";
-import { IntegrationConfig, mergeConfig, type ResolvedConfig } from "../integrations/config";
+import { ConnectionShape, type Connection } from "../lib/connection";
 import { newId } from "../lib/ids";
 import type { Db } from "./client";
 import { directoryUsers, integrationCredentials, integrations, links, type IntegrationRow } from "./schema";
 
 const Actions = v.array(v.string());
-const StoredConnection = v.object({
-  accountsServer: v.nullable(v.string()),
-  apiDomain: v.string(),
-  dataCenter: v.nullable(v.string()),
-  directoryId: v.nullable(v.string()),
-  scopes: v.array(v.string()),
-  connectedAt: v.string(),
-  orgId: v.optional(v.string()),
-  accountEmail: v.optional(v.nullable(v.string())),
-  orgName: v.optional(v.nullable(v.string())),
-});
+/** The stored config: the tenant's changes over the provider's defaults, checked and merged by integrations/. */
+const StoredConfig = v.record(v.string(), v.unknown());
 
-/** An integration row with its JSON columns parsed (never cast). */
-export interface Integration extends Omit<IntegrationRow, "config" | "pendingActions" | "connection"> {
-  config: ResolvedConfig;
+/** An integration row with its JSON columns parsed and checked (never cast). */
+export interface IntegrationRecord extends Omit<IntegrationRow, "config" | "pendingActions" | "connection"> {
+  config: Record<string, unknown>;
   pendingActions: string[];
   connection: Connection | null;
 }
 
-/** Parses a row: the stored config goes over the provider's current defaults. */
-export function parseIntegration(row: IntegrationRow): Integration {
-  const def = provider(row.provider);
+/** Parses a row's JSON columns. */
+export function parseIntegrationRow(row: IntegrationRow): IntegrationRecord {
   return {
     ...row,
-    config: mergeConfig(def.defaults, v.parse(IntegrationConfig, JSON.parse(row.config))),
+    config: v.parse(StoredConfig, JSON.parse(row.config)),
     pendingActions: v.parse(Actions, JSON.parse(row.pendingActions)),
     connection: row.connection ? parseConnection(row.connection) : null,
   };
@@ -40,10 +28,10 @@ export function parseIntegration(row: IntegrationRow): Integration {
 
 /** A stored `connection` column, parsed. */
 export function parseConnection(json: string): Connection {
-  return v.parse(StoredConnection, JSON.parse(json));
+  return v.parse(ConnectionShape, JSON.parse(json));
 }
 
-export async function insertIntegration(db: Db, input: { tenantId: string; provider: string; name: string; config: ResolvedConfig; pendingActions: string[] }): Promise<Integration> {
+export async function insertIntegration(db: Db, input: { tenantId: string; provider: string; name: string; config: object; pendingActions: string[] }): Promise<IntegrationRecord> {
   const now = Date.now();
   const row: IntegrationRow = {
     id: newId("int"),
@@ -63,34 +51,34 @@ export async function insertIntegration(db: Db, input: { tenantId: string; provi
     updatedAt: now,
   };
   await db.insert(integrations).values(row);
-  return parseIntegration(row);
+  return parseIntegrationRow(row);
 }
 
 /** One integration of a tenant, or null (another tenant's id is simply not found). */
-export async function getIntegration(db: Db, tenantId: string, id: string): Promise<Integration | null> {
+export async function getIntegrationRecord(db: Db, tenantId: string, id: string): Promise<IntegrationRecord | null> {
   const [row] = await db
     .select()
     .from(integrations)
     .where(and(eq(integrations.tenantId, tenantId), eq(integrations.id, id)))
     .limit(1);
-  return row ? parseIntegration(row) : null;
+  return row ? parseIntegrationRow(row) : null;
 }
 
-export async function listIntegrations(db: Db, tenantId: string, after: string | null, limit: number): Promise<Integration[]> {
+export async function listIntegrationRecords(db: Db, tenantId: string, after: string | null, limit: number): Promise<IntegrationRecord[]> {
   const rows = await db
     .select()
     .from(integrations)
     .where(after ? and(eq(integrations.tenantId, tenantId), gt(integrations.id, after)) : eq(integrations.tenantId, tenantId))
     .orderBy(asc(integrations.id))
     .limit(limit + 1);
-  return rows.map(parseIntegration);
+  return rows.map(parseIntegrationRow);
 }
 
 export type IntegrationChanges = Partial<{
   name: string;
   status: IntegrationRow["status"];
   pendingActions: string[];
-  config: ResolvedConfig;
+  config: object;
   connection: Connection | null;
   lastError: string | null;
   pausedUntil: number | null;
@@ -135,7 +123,7 @@ export function updateIntegrationStatement(db: Db, tenantId: string, id: string,
  * key is written, and only while that connection is still the stored one: a job's older
  * copy of the integration never writes its connection back over a newer connect.
  */
-export async function saveOrgId(db: Db, integration: Pick<Integration, "tenantId" | "id" | "connectionVersion">, orgId: string): Promise<void> {
+export async function saveOrgId(db: Db, integration: Pick<IntegrationRecord, "tenantId" | "id" | "connectionVersion">, orgId: string): Promise<void> {
   await db
     .update(integrations)
     .set({ connection: sql`json_set(${integrations.connection}, '$.orgId', ${orgId})` })

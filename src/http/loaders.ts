@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import * as v from "valibot";
-import { getIntegration, type Integration } from "../db/integrations.repo";
+import { getIntegration, type Integration } from "../integrations/store";
 import type { TenantEnv } from "./context";
 import { AppError } from "./errors";
 

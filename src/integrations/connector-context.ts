@@ -1,7 +1,8 @@
 import { ProviderError } from "../connectors";
 import type { ConnectorContext } from "../connectors/types";
 import type { Db } from "../db/client";
-import { saveOrgId, type Integration } from "../db/integrations.repo";
+import { saveOrgId } from "../db/integrations.repo";
+import { type Integration } from "./store";
 import type { Env } from "../env";
 import { settings } from "../settings";
 import { getAccessToken } from "./tokens";

@@ -1,5 +1,5 @@
 import type { ProviderDefinition } from "../connectors";
-import type { Integration } from "../db/integrations.repo";
+import type { Integration } from "./store";
 import { AppError } from "../lib/errors";
 import type { ResolvedConfig } from "./config";
 

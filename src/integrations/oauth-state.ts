@@ -2,7 +2,7 @@ import { and, eq, gt, isNull, lt } from "drizzle-orm";
 import { jwtVerify, SignJWT } from "jose";
 import { connectScopes, provider } from "../connectors";
 import type { Db } from "../db/client";
-import type { Integration } from "../db/integrations.repo";
+import type { Integration } from "./store";
 import { oauthStates } from "../db/schema";
 import type { Env } from "../env";
 import { AppError } from "../lib/errors";

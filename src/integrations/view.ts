@@ -1,6 +1,6 @@
 import { toJsonSchema } from "@valibot/to-json-schema";
 import { PROVIDER_IDS, PROVIDERS } from "../connectors";
-import type { Integration } from "../db/integrations.repo";
+import type { Integration } from "./store";
 import { iso } from "../lib/time";
 import { IntegrationConfig } from "./config";
 

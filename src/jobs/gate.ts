@@ -1,4 +1,4 @@
-import type { Integration } from "../db/integrations.repo";
+import type { Integration } from "../integrations/store";
 import { canPush } from "../sync/push";
 
 /**

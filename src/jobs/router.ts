@@ -1,5 +1,6 @@
 import { createDb, type Db } from "../db/client";
-import { getIntegration, updateIntegration, type Integration } from "../db/integrations.repo";
+import { updateIntegration } from "../db/integrations.repo";
+import { getIntegration, type Integration } from "../integrations/store";
 import { failRun } from "../db/runs.repo";
 import { deadLetterStatement, parkStatements } from "../db/sync.repo";
 import type { Env } from "../env";

@@ -1,5 +1,5 @@
 import type { Db } from "../db/client";
-import type { Integration } from "../db/integrations.repo";
+import type { Integration } from "../integrations/store";
 import { failRun, getRun, holdRun } from "../db/runs.repo";
 import type { Env } from "../env";
 import type { RunPageJob } from "../jobs/messages";

@@ -3,7 +3,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import { listPage, recordUrlMaker, type RemoteRecord } from "../connectors/zoho/records";
 import { connectorContext } from "../integrations/connector-context";
 import type { Db } from "../db/client";
-import type { Integration } from "../db/integrations.repo";
+import type { Integration } from "../integrations/store";
 import { advanceRunStatement } from "../db/runs.repo";
 import { COUNT_KEYS, directoryUsers, links, noCounts, remoteUnmatched, syncLogs, type DirectoryUserRow, type LinkRow, type RunRow } from "../db/schema";
 import { linksByUsers, usersByIds } from "../db/sync.repo";

@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, isNull, lt, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import type { Integration } from "../db/integrations.repo";
+import type { Integration } from "../integrations/store";
 import { addRunCountsStatement, advanceRunStatement } from "../db/runs.repo";
 import { directoryUsers, links, type RunRow } from "../db/schema";
 import type { Env } from "../env";

@@ -1,7 +1,7 @@
 import { and, count, eq, isNotNull, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
-import type { Integration } from "../db/integrations.repo";
+import type { Integration } from "../integrations/store";
 import { failRun, failRunStatement, heldRemovalsRun, type RunKind } from "../db/runs.repo";
 import { directoryUsers, links, runs, type RunRow, type RunTrigger } from "../db/schema";
 import { cancelledRemovalsStatements, linksByUsers, usersByIds } from "../db/sync.repo";

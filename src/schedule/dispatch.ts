@@ -1,6 +1,6 @@
 import { and, eq, isNull, lte, or } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { parseIntegration, type Integration } from "../db/integrations.repo";
+import { parseIntegration, type Integration } from "../integrations/store";
 import type { RunKind } from "../db/runs.repo";
 import { integrations } from "../db/schema";
 import type { Env } from "../env";

@@ -1,6 +1,6 @@
 import { and, eq, gte, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { parseIntegration } from "../db/integrations.repo";
+import { parseIntegration } from "../integrations/store";
 import { directoryUsers, integrations, links } from "../db/schema";
 import type { Env } from "../env";
 import type { PushJob } from "../jobs/messages";

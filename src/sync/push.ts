@@ -2,7 +2,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import { handlingOf, ProviderError } from "../connectors";
 import { deleteRecords, findByKeys, recordUrlMaker, updateRecords, upsertRecords, WRITE_BATCH, type RecordOutcome, type RemoteRecord } from "../connectors/zoho/records";
 import type { Db } from "../db/client";
-import type { Integration } from "../db/integrations.repo";
+import type { Integration } from "../integrations/store";
 import { noCounts, type LinkRow, type RunCounts, type RunRow, type syncLogs } from "../db/schema";
 import { heldRemovalsRun, holdRemovals } from "../db/runs.repo";
 import { forgetHashesStatement, holdersOfRecords, linkedCount, linksByUsers, removalsSince, saveOutcomes, usersByIds } from "../db/sync.repo";

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
-import { getIntegration } from "../../src/db/integrations.repo";
+import { getIntegration } from "../../src/integrations/store";
 import { pushGroup } from "../../src/sync/push";
 import { eventually } from "../helpers";
 import { emu, resetEmulator, setFaults } from "../emulators/helpers";

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
-import { getIntegration, type Integration } from "../../src/db/integrations.repo";
+import { getIntegration, type Integration } from "../../src/integrations/store";
 import { getAccessToken, markReconnect } from "../../src/integrations/tokens";
 import { recordUrlMaker } from "../../src/connectors/zoho/records";
 import { connectorContext } from "../../src/integrations/connector-context";

@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import { ProviderError } from "../../src/connectors";
 import { createDb } from "../../src/db/client";
-import { getIntegration } from "../../src/db/integrations.repo";
+import { getIntegration } from "../../src/integrations/store";
 import { getAccessToken } from "../../src/integrations/tokens";
 import { createTenant } from "../helpers";
 import { calls, emu, resetEmulator } from "../emulators/helpers";

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { SignJWT } from "jose";
 import { beforeEach, describe, expect, it } from "vitest";
-import { getIntegration } from "../../src/db/integrations.repo";
+import { getIntegration } from "../../src/integrations/store";
 import { createDb } from "../../src/db/client";
 import { getAccessToken } from "../../src/integrations/tokens";
 import { ReauthRequired } from "../../src/connectors";

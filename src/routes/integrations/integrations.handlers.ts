@@ -1,15 +1,8 @@
 import type { Context } from "hono";
 import { createFactory } from "hono/factory";
 import { provider, ProviderError, PROVIDERS } from "../../connectors";
-import {
-  deleteIntegration,
-  getIntegration,
-  insertIntegration,
-  linkStats,
-  listIntegrations,
-  updateIntegration,
-  type Integration,
-} from "../../db/integrations.repo";
+import { deleteIntegration, linkStats, updateIntegration } from "../../db/integrations.repo";
+import { getIntegration, insertIntegration, listIntegrations, type Integration } from "../../integrations/store";
 import { checkConfig, mergeConfig } from "../../integrations/config";
 import { assertTransition, pendingActionsFor, statusFor } from "../../integrations/lifecycle";
 import { authorizeUrlFor } from "../../integrations/oauth-state";

@@ -4,7 +4,7 @@ import { createFactory } from "hono/factory";
 import { provider } from "../../connectors";
 import { getRecord, recordUrlMaker } from "../../connectors/zoho/records";
 import { getUser } from "../../db/directory.repo";
-import type { Integration } from "../../db/integrations.repo";
+import type { Integration } from "../../integrations/store";
 import { getRun, listRuns, openRun, runCursorKey, runView, type RunKind } from "../../db/runs.repo";
 import { directoryUsers, links, remoteUnmatched, syncLogs } from "../../db/schema";
 import { usersByIds } from "../../db/sync.repo";
