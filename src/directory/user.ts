@@ -1,3 +1,4 @@
+import { PROFILE_FIELDS } from "../lib/user-fields";
 import * as v from "valibot";
 import type { DirectoryUserRow } from "../db/schema";
 import { iso } from "../lib/time";
@@ -43,22 +44,6 @@ function realDay(s: string): boolean {
  */
 export const EMAIL_PATTERN = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
-/** The profile fields of API.md besides id, e-mail, names and status. */
-export const PROFILE_FIELDS = [
-  "role",
-  "department",
-  "designation",
-  "phone",
-  "mobile",
-  "workPhone",
-  "extension",
-  "workLocation",
-  "seatingLocation",
-  "dateOfBirth",
-  "nickname",
-  "gender",
-  "reportingTo",
-] as const;
 
 const profileEntries = {
   role: optionalText(),

@@ -1,6 +1,6 @@
 import jsonata from "jsonata";
 import * as v from "valibot";
-import { PROFILE_FIELDS } from "../directory/user";
+import { PROFILE_FIELDS } from "../lib/user-fields";
 import type { FieldError } from "../lib/errors";
 
 /** Directory fields a mapping can read with `from` (plus `attributes.<name>`). */
