@@ -32,9 +32,16 @@ module.exports = {
     {
       name: "connectors-import-only-lib",
       severity: "error",
-      comment: "A connector imports only lib/, the contract and its provider family's shared folder; it gets tokens, a logger and settings in its context.",
+      comment: "A connector imports only lib/, the contract and its provider family's shared folder; it gets tokens, the env and settings in its context.",
       from: { path: "^src/connectors/" },
-      to: { path: "^src/", pathNot: "^src/(connectors/|lib/)" },
+      to: { path: "^src/", pathNot: "^src/(connectors/|lib/|env\\.ts$|settings\\.ts$)" },
+    },
+    {
+      name: "connectors-name-env-as-types-only",
+      severity: "error",
+      comment: "The Env and Settings a connector's context carries are named as types only: nothing of env.ts or settings.ts runs in a connector.",
+      from: { path: "^src/connectors/" },
+      to: { path: "^src/(env|settings)\\.ts$", dependencyTypesNot: ["type-only"] },
     },
     {
       name: "db-imports-only-schema-and-lib",

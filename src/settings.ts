@@ -1,19 +1,15 @@
-import * as v from "valibot";
-import { ZOHO_DEFAULT_DATA_CENTERS, ZohoDataCenter } from "./connectors/zoho/datacenters";
 import type { Env } from "./env";
 import { AppError } from "./lib/errors";
 
 /** Settings parsed from the Worker's vars and secrets (see the README's settings table). */
 export interface Settings {
   publicUrl: string;
-  zohoDataCenters: readonly ZohoDataCenter[];
   microsoftLoginUrl: string;
   microsoftGraphUrl: string;
   /** Days sync logs and webhook records are kept (RETENTION_DAYS, default 30). */
   retentionDays: number;
 }
 
-const DataCenters = v.pipe(v.array(ZohoDataCenter), v.minLength(1));
 const cache = new WeakMap<object, Settings>();
 
 /** Parses the settings once per Env object; a malformed value is a configuration error (500). */
@@ -22,7 +18,6 @@ export function settings(env: Env): Settings {
   if (hit) return hit;
   const parsed: Settings = {
     publicUrl: trimSlash(env.PUBLIC_URL || "http://localhost:8787"),
-    zohoDataCenters: parseDataCenters(env.ZOHO_DATA_CENTERS),
     microsoftLoginUrl: trimSlash(env.MICROSOFT_LOGIN_URL || "https://login.microsoftonline.com"),
     microsoftGraphUrl: trimSlash(env.MICROSOFT_GRAPH_URL || "https://graph.microsoft.com"),
     retentionDays: parseRetention(env.RETENTION_DAYS),
@@ -32,9 +27,10 @@ export function settings(env: Env): Settings {
 }
 
 /**
- * Every setting that would make a request fail, named with what is wrong (never its
- * value), for `/healthz` and `npm start`: a bad setting is found at start, not by the
- * first request that needs it.
+ * Every setting of the hub's own that would make a request fail, named with what is wrong
+ * (never its value), for `/healthz` and `npm start`: a bad setting is found at start, not
+ * by the first request that needs it. Each provider checks its own settings (the registry's
+ * `settingsProblems`).
  */
 export function settingsProblems(env: Env): string[] {
   const problems: string[] = [];
@@ -46,7 +42,6 @@ export function settingsProblems(env: Env): string[] {
       problems.push(cause);
     }
   };
-  check(() => parseDataCenters(env.ZOHO_DATA_CENTERS));
   check(() => parseRetention(env.RETENTION_DAYS));
   check(() => new URL(env.PUBLIC_URL || "http://localhost:8787"));
   for (const name of ["OPERATOR_TOKEN", "SESSION_SECRET", "ENCRYPTION_KEY"] as const) {
@@ -62,23 +57,6 @@ function base64Length(value: string): number {
   } catch {
     return -1;
   }
-}
-
-function parseDataCenters(raw: string | undefined): readonly ZohoDataCenter[] {
-  if (!raw || raw.trim() === "") return ZOHO_DEFAULT_DATA_CENTERS;
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    throw AppError.config("ZOHO_DATA_CENTERS is not valid JSON");
-  }
-  const result = v.safeParse(DataCenters, json);
-  if (!result.success) throw AppError.config("ZOHO_DATA_CENTERS does not match the documented shape");
-  return result.output.map((d) => ({
-    ...d,
-    accounts: trimSlash(d.accounts),
-    api: trimSlash(d.api),
-  }));
 }
 
 function parseRetention(raw: string | undefined): number {

@@ -2,7 +2,9 @@ import type { FieldError } from "../lib/errors";
 import type { MappingEntry, ResolvedConfig } from "../integrations/config";
 import { microsoftOAuth } from "./microsoft/oauth";
 import type { Connection, OAuthContext, OAuthProvider } from "./types";
+import type { Env } from "../env";
 import { describeZohoCrmAccount } from "./zoho/account";
+import { zohoSettingsProblems } from "./zoho/datacenters";
 import { zohoOAuth } from "./zoho/oauth";
 
 export { handlingOf, ProviderError, ReauthRequired, type ProviderErrorKind } from "./errors";
@@ -33,6 +35,8 @@ export interface ProviderDefinition {
   missingConfig(config: ResolvedConfig): string | null;
   /** Config the provider cannot honour, as 422 field errors. */
   configProblems(config: ResolvedConfig): FieldError[];
+  /** What is wrong with this provider's settings (for `/healthz` and `npm start`). */
+  settingsProblems?(env: Env): string[];
 }
 
 const none = () => [];
@@ -99,6 +103,7 @@ export const PROVIDERS = {
     direction: "push",
     objects: ["Contacts", "Leads"],
     oauth: zohoOAuth,
+    settingsProblems: zohoSettingsProblems,
     defaults: { ...BASE, object: "Contacts", mapping: CRM_MAPPING },
     scopesFor: (config) => [`ZohoCRM.modules.${config.object.toLowerCase()}.ALL`, "ZohoCRM.coql.READ", "ZohoCRM.org.READ", "ZohoCRM.settings.fields.READ"],
     account: { scopes: ["ZohoCRM.users.READ"], describe: describeZohoCrmAccount },
@@ -112,6 +117,7 @@ export const PROVIDERS = {
     direction: "push",
     objects: ["members"],
     oauth: zohoOAuth,
+    settingsProblems: zohoSettingsProblems,
     defaults: { ...BASE, object: "members", mapping: CONNECT_MAPPING, groupRules: [{ field: "department" }, { field: "designation" }] },
     scopesFor: () => ["zohopulse.networklist.READ", "zohopulse.networkAdmin.CREATE", "zohopulse.networkAdmin.DELETE", "zohopulse.grouplist.CREATE", "zohopulse.grouplist.DELETE"],
     missingConfig: (config) => (config.networkId ? null : "configure"),
@@ -123,6 +129,7 @@ export const PROVIDERS = {
     direction: "pull",
     objects: ["employee"],
     oauth: zohoOAuth,
+    settingsProblems: zohoSettingsProblems,
     defaults: { ...BASE, object: "employee", mapping: PEOPLE_MAPPING, scope: { exclude: [] } },
     scopesFor: () => ["ZOHOPEOPLE.forms.READ"],
     missingConfig: () => null,
@@ -155,4 +162,9 @@ export function provider(id: string): ProviderDefinition {
 /** The scopes a connect asks for: what the config needs, and what names the account. */
 export function connectScopes(def: ProviderDefinition, config: ResolvedConfig): string[] {
   return [...def.scopesFor(config), ...(def.account?.scopes ?? [])];
+}
+
+/** Every provider's settings problems, each named once. */
+export function providerSettingsProblems(env: Env): string[] {
+  return [...new Set(PROVIDER_IDS.flatMap((id) => (PROVIDERS[id] as ProviderDefinition).settingsProblems?.(env) ?? []))];
 }

@@ -33,6 +33,7 @@ export interface TokenSource {
  */
 export interface ConnectorContext {
   connection: Connection;
+  env: Env;
   settings: Settings;
   tokens: TokenSource;
   saveFacts(facts: { orgId: string }): Promise<void>;

@@ -16,6 +16,7 @@ export function connectorContext(db: Db, env: Env, integration: Integration): Co
   if (!integration.connection) throw new ProviderError("reauth", "The integration is not connected.");
   return {
     connection: integration.connection,
+    env,
     settings: settings(env),
     tokens: { get: (opts) => getAccessToken(db, env, integration, opts) },
     saveFacts: ({ orgId }) => saveOrgId(db, integration, orgId),

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { AppError } from "../../lib/errors";
 
 /** One Zoho data centre: its accounts server and the hosts of the products we call. */
 export const ZohoDataCenter = v.object({
@@ -35,4 +36,43 @@ function dc(id: string, accounts: string, api: string, web: string): ZohoDataCen
     connect: `https://connect.${web}`,
     people: `https://people.${web}`,
   };
+}
+
+const DataCenters = v.pipe(v.array(ZohoDataCenter), v.minLength(1));
+const cache = new WeakMap<object, readonly ZohoDataCenter[]>();
+
+/**
+ * The data centres the hub may reach (ZOHO_DATA_CENTERS, else Zoho's own), parsed once
+ * per Env object; a malformed value is a configuration error (500).
+ */
+export function zohoDataCenters(env: { ZOHO_DATA_CENTERS?: string }): readonly ZohoDataCenter[] {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const parsed = parseDataCenters(env.ZOHO_DATA_CENTERS);
+  cache.set(env, parsed);
+  return parsed;
+}
+
+/** What is wrong with Zoho's settings (for `/healthz` and `npm start`), never their values. */
+export function zohoSettingsProblems(env: { ZOHO_DATA_CENTERS?: string }): string[] {
+  try {
+    parseDataCenters(env.ZOHO_DATA_CENTERS);
+    return [];
+  } catch (err) {
+    return [err instanceof AppError && err.cause instanceof Error ? err.cause.message : String(err)];
+  }
+}
+
+function parseDataCenters(raw: string | undefined): readonly ZohoDataCenter[] {
+  if (!raw || raw.trim() === "") return ZOHO_DEFAULT_DATA_CENTERS;
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw AppError.config("ZOHO_DATA_CENTERS is not valid JSON");
+  }
+  const result = v.safeParse(DataCenters, json);
+  if (!result.success) throw AppError.config("ZOHO_DATA_CENTERS does not match the documented shape");
+  const trim = (url: string) => url.replace(/\/+$/, "");
+  return result.output.map((d) => ({ ...d, accounts: trim(d.accounts), api: trim(d.api) }));
 }

@@ -1,7 +1,7 @@
 import { ProviderError } from "../errors";
 import { jsonBody, providerFetch, retryAfterMs } from "../http";
 import type { Connection, OAuthContext, OAuthProvider, TokenSet } from "../types";
-import type { ZohoDataCenter } from "./datacenters";
+import { zohoDataCenters, type ZohoDataCenter } from "./datacenters";
 
 // Zoho Accounts OAuth 2.0 for server-based clients with multi-DC
 // (zoho.com/accounts/protocol/oauth/web-apps/authorization.html, multi-dc/client-authorization.html).
@@ -65,7 +65,7 @@ export const zohoOAuth: OAuthProvider = {
 
   authorizeUrl(ctx, { state, scopes }) {
     // Connect links point at the first configured data centre; Zoho sends the user on to theirs.
-    const url = new URL(`${trim(ctx.settings.zohoDataCenters[0]!.accounts)}/oauth/v2/auth`);
+    const url = new URL(`${trim(zohoDataCenters(ctx.env)[0]!.accounts)}/oauth/v2/auth`);
     url.searchParams.set("client_id", ctx.env.ZOHO_CLIENT_ID);
     url.searchParams.set("response_type", "code");
     url.searchParams.set("redirect_uri", ctx.redirectUri);
@@ -78,7 +78,7 @@ export const zohoOAuth: OAuthProvider = {
   },
 
   async exchange(ctx, { code, query, scopes }) {
-    const centers = ctx.settings.zohoDataCenters;
+    const centers = zohoDataCenters(ctx.env);
     const server = query["accounts-server"];
     // The code must be exchanged at the accounts server Zoho names, and only one we know.
     const dc = server ? dataCenterByAccounts(centers, server) : (centers.find((d) => d.id === query.location) ?? centers[0]!);

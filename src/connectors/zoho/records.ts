@@ -1,5 +1,6 @@
 import { ProviderError } from "../errors";
 import { zohoApi, type ConnectorContext } from "./client";
+import { zohoDataCenters } from "./datacenters";
 
 // Zoho CRM v8 records (OAS `v8.0/record.json`, insert-records.html, COQL-Limitations.html).
 
@@ -144,7 +145,7 @@ export function recordUrl(crmHost: string, orgId: string, module: string, id: st
  * connection) and the data centre's CRM host.
  */
 export async function recordUrlMaker(ctx: ConnectorContext, module: string): Promise<(id: string) => string | null> {
-  const dc = ctx.settings.zohoDataCenters.find((d) => d.id === ctx.connection.dataCenter);
+  const dc = zohoDataCenters(ctx.env).find((d) => d.id === ctx.connection.dataCenter);
   if (!dc?.crm) return () => null;
   let orgId = ctx.connection.orgId;
   if (!orgId) {

@@ -4,6 +4,7 @@ import * as v from "valibot";
 import type { AppEnv } from "../../http/context";
 import { jsonResponse } from "../../http/openapi";
 import { settingsProblems } from "../../settings";
+import { providerSettingsProblems } from "../../connectors";
 
 const Health = v.object({
   ok: v.boolean(),
@@ -32,7 +33,7 @@ export const systemRoutes = new Hono<AppEnv>()
       .first<{ ok: number }>()
       .then((r) => r?.ok === 1)
       .catch(() => false);
-    const problems = settingsProblems(c.env);
+    const problems = [...providerSettingsProblems(c.env), ...settingsProblems(c.env)];
     const ok = database && problems.length === 0;
     return c.json({ ok, database, settings: { ok: problems.length === 0, problems } }, ok ? 200 : 503);
   },
