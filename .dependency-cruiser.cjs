@@ -77,6 +77,13 @@ module.exports = {
       to: { path: above("routes", "app", "jobs", "schedule", "index") },
     },
     {
+      name: "auth-below-http",
+      severity: "error",
+      comment: "auth/ (sessions, sign-in) is used by http/'s middlewares and never imports http/.",
+      from: { path: "^src/auth/" },
+      to: { path: "^src/http/" },
+    },
+    {
       name: "route-folders-apart",
       severity: "error",
       comment: "Route folders do not import each other: what they share lives in http/.",

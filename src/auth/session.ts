@@ -5,10 +5,14 @@ import type { Db } from "../db/client";
 import { ssoTokenUses } from "../db/schema";
 import { findTenant, validSecrets } from "../db/tenants.repo";
 import type { Env } from "../env";
-import type { Auth } from "../http/context";
-import { AppError } from "../http/errors";
+import { AppError } from "../lib/errors";
 import { hmacBase64Url, safeEqual } from "../lib/crypto";
 import { utf8 } from "../lib/encoding";
+
+/** How the caller proved who they are; `authTime` decides what counts as a recent sign-in. */
+export type Auth =
+  | { kind: "apiKey"; keyId: string; authTime: number }
+  | { kind: "session"; sub: string; email: string; permissions: string[]; authTime: number };
 
 export const SESSION_COOKIE = "usersync_session";
 /** How long a dashboard session lasts; sensitive actions still need authTime ≤ 10 minutes old. */

@@ -2,10 +2,8 @@ import type { Db } from "../db/client";
 import type { Tenant } from "../db/schema";
 import type { Env } from "../env";
 
-/** How the caller proved who they are; `authTime` decides what counts as a recent sign-in. */
-export type Auth =
-  | { kind: "apiKey"; keyId: string; authTime: number }
-  | { kind: "session"; sub: string; email: string; permissions: string[]; authTime: number };
+export type { Auth } from "../auth/session";
+import type { Auth } from "../auth/session";
 
 /** Bindings and per-request variables shared by every router. */
 export interface AppEnv {
