@@ -9,6 +9,7 @@ import { routePermissions } from "./http/permissions";
 import { directoryRoutes } from "./routes/directory";
 import { integrationRoutes } from "./routes/integrations";
 import { oauthRoutes } from "./routes/oauth";
+import { sessionRoutes } from "./routes/session";
 import { runRoutes } from "./routes/runs";
 import { systemRoutes } from "./routes/system";
 import { operatorRoutes, tenantRoutes } from "./routes/tenants";
@@ -32,6 +33,7 @@ export function createApp() {
   app.route("/", systemRoutes);
   app.route("/", webhookRoutes);
   app.route("/", oauthRoutes);
+  app.route("/", sessionRoutes);
 
   app.use("/v1/*", limitBody(), requireJsonBody);
   app.route("/v1", operatorRoutes);

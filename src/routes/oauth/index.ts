@@ -3,7 +3,7 @@ import { html } from "hono/html";
 import { describeRoute } from "hono-openapi";
 import * as v from "valibot";
 import { getCookie } from "hono/cookie";
-import { openSession, readSession, SESSION_COOKIE, verifySsoToken } from "../../auth/session";
+import { readSession, SESSION_COOKIE } from "../../auth/session";
 import { sha256Hex } from "../../lib/crypto";
 import { connectScopes, provider, ProviderError } from "../../connectors";
 import { linkStats, updateIntegrationStatement } from "../../db/integrations.repo";
@@ -138,22 +138,6 @@ export const oauthRoutes = new Hono<AppEnv>()
       if (!integration) throw AppError.notFound("integration");
       // The state is bound to this browser's session: its callback is refused anywhere else.
       return c.redirect(await authorizeUrlFor(c.get("db"), c.env, integration, "dashboard", await sessionBinding(c)), 302);
-    },
-  )
-  .get(
-    "/auth/sso",
-    describeRoute({
-      tags,
-      summary: "Sign in to the dashboard from the host app",
-      security: PUBLIC,
-      description:
-        "`token` is a JWT signed with the tenant's SSO secret (HS256) carrying `tenant`, `sub`, `email`, `name`, `permissions`, `jti` (single use), `iat` (not in the future), `exp` (≤ 5 minutes after `iat`) and optionally `redirect` (a `/dashboard…` path on this hub). Sets the session cookie.",
-      responses: { 302: { description: "To the token's `redirect` when it is one of the hub's /dashboard pages, else /dashboard" }, ...problems(401) },
-    }),
-    async (c) => {
-      const verified = await verifySsoToken(c.get("db"), c.env, c.req.query("token") ?? "");
-      await openSession(c, c.env, { tenantId: verified.tenant.id, sub: verified.sub, email: verified.email, name: verified.name, permissions: verified.permissions });
-      return c.redirect(verified.redirect ?? "/dashboard", 302);
     },
   )
   .post(
