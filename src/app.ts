@@ -11,6 +11,8 @@ import { integrationRoutes } from "./routes/integrations";
 import { oauthRoutes } from "./routes/oauth";
 import { sessionRoutes } from "./routes/session";
 import { runRoutes } from "./routes/runs";
+import { linkRoutes } from "./routes/links";
+import { logRoutes } from "./routes/logs";
 import { systemRoutes } from "./routes/system";
 import { operatorRoutes, tenantRoutes } from "./routes/tenants";
 import { webhookRoutes } from "./routes/webhooks";
@@ -44,6 +46,8 @@ export function createApp() {
   tenantApi.route("/", directoryRoutes);
   tenantApi.route("/", integrationRoutes);
   tenantApi.route("/", runRoutes);
+  tenantApi.route("/", linkRoutes);
+  tenantApi.route("/", logRoutes);
   app.route("/v1", tenantApi);
 
   app.get(

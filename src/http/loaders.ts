@@ -1,8 +1,12 @@
 import type { Context } from "hono";
 import * as v from "valibot";
 import { getIntegration, type Integration } from "../integrations/store";
+import { canPush } from "../sync/push";
 import type { TenantEnv } from "./context";
 import { AppError } from "./errors";
+
+/** A directory user's id in a path or a body. */
+export const UserIdParam = v.pipe(v.string(), v.minLength(1), v.maxLength(200));
 
 /** The `{id}` of an integration in a path (shared by every route folder that takes one). */
 export const IntegrationParams = v.object({ id: v.pipe(v.string(), v.minLength(1), v.maxLength(64)) });
@@ -17,4 +21,10 @@ export async function loadIntegration(c: Context<TenantEnv>, id: string): Promis
 /** A run's `trigger` for a request: the dashboard's session, or the API. */
 export function triggerOf(c: Context<TenantEnv>): "dashboard" | "api" {
   return c.get("auth").kind === "session" ? "dashboard" : "api";
+}
+
+/** Runs and manual links need an active integration whose provider pushes people. */
+export function assertRunnable(integration: Integration): void {
+  if (integration.status !== "active") throw AppError.conflict(`The integration is ${integration.status}; activate or reconnect it first.`);
+  if (!canPush(integration)) throw AppError.conflict(`${integration.provider} does not push people yet; its integrations do not run resyncs, reconciliations or manual links.`);
 }
