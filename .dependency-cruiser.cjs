@@ -51,6 +51,13 @@ module.exports = {
       to: { path: "^src/", pathNot: "^src/(db/|lib/)" },
     },
     {
+      name: "only-db-touches-tables",
+      severity: "error",
+      comment: "Tables are read and written in db/ only: elsewhere db/schema.ts may be named for its types, never for its tables.",
+      from: { path: "^src/", pathNot: "^src/db/" },
+      to: { path: "^src/db/schema\\.ts$", dependencyTypesNot: ["type-only"] },
+    },
+    {
       name: "integrations-below-the-engine",
       severity: "error",
       from: { path: "^src/integrations/" },

@@ -2,7 +2,8 @@ import { and, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
 import { iso } from "../lib/time";
 import { newId } from "../lib/ids";
 import type { Db } from "./client";
-import { COUNT_KEYS, noCounts, runs, type RunCounts, type RunRow } from "./schema";
+import { runs, type RunRow } from "./schema";
+import { COUNT_KEYS, noCounts, type RunCounts } from "./vocabulary";
 
 export type RunKind = "resync" | "reconcile";
 

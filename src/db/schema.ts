@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { LOG_ACTIONS, RUN_KINDS, RUN_STATUSES, RUN_TRIGGERS } from "./vocabulary";
 
 // Every tenant-owned row carries tenant_id, and every query filters by it, so that
 // tenants can later be spread over several D1 databases (DESIGN.md, "Scale").
@@ -216,9 +217,6 @@ export const links = sqliteTable(
   ],
 );
 
-export const LOG_ACTIONS = ["create", "update", "disable", "delete", "link", "skip", "invite", "group.add", "group.remove"] as const;
-export const RUN_KINDS = ["resync", "reconcile", "import", "pull"] as const;
-
 /** One line per action taken (or skipped) on a remote system, with its outcome. */
 export const syncLogs = sqliteTable(
   "sync_logs",
@@ -242,18 +240,6 @@ export const syncLogs = sqliteTable(
  * messages) handled one after another: `page` is the next page to run, `cursor` where
  * it starts, so a redelivered page message is recognised and not counted twice.
  */
-export const RUN_TRIGGERS = ["schedule", "api", "dashboard", "pickup"] as const;
-/** What a run counts, person by person (a column each): API.md's six `counts`, plus `linked` and `unmatched`. */
-export const COUNT_KEYS = ["created", "updated", "unchanged", "disabled", "excluded", "failed", "linked", "unmatched"] as const;
-export type RunCounts = Record<(typeof COUNT_KEYS)[number], number>;
-
-export function noCounts(): RunCounts {
-  return Object.fromEntries(COUNT_KEYS.map((k) => [k, 0])) as RunCounts;
-}
-
-export const RUN_STATUSES = ["running", "held", "done", "failed", "cancelled"] as const;
-export type RunTrigger = (typeof RUN_TRIGGERS)[number];
-
 export const runs = sqliteTable(
   "runs",
   {

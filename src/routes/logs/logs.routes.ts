@@ -3,7 +3,7 @@ import * as v from "valibot";
 import { jsonResponse, problems, TENANT_SECURITY } from "../../http/openapi";
 import { PageQuery } from "../../http/pagination";
 import { UserIdParam as UserId } from "../../http/loaders";
-import { LOG_ACTIONS } from "../../db/schema";
+import { LOG_ACTIONS } from "../../db/vocabulary";
 export { IntegrationParams } from "../../http/loaders";
 
 const Nullable = v.nullable(v.string());

@@ -2,7 +2,7 @@ import { describeRoute } from "hono-openapi";
 import * as v from "valibot";
 import { jsonResponse, problems, TENANT_SECURITY } from "../../http/openapi";
 import { PageQuery } from "../../http/pagination";
-import { RUN_KINDS, RUN_STATUSES, RUN_TRIGGERS } from "../../db/schema";
+import { RUN_KINDS, RUN_STATUSES, RUN_TRIGGERS } from "../../db/vocabulary";
 
 const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(64));
 import { UserIdParam as UserId } from "../../http/loaders";
