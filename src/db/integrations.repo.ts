@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, like, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, isNull, like, lte, or, sql } from "drizzle-orm";
 import * as v from "valibot";
 import { ConnectionShape, type Connection } from "../lib/connection";
 import { newId } from "../lib/ids";
@@ -167,4 +167,33 @@ export async function deleteIntegration(db: Db, tenantId: string, id: string): P
     db.delete(links).where(and(eq(links.tenantId, tenantId), eq(links.integrationId, id))),
     db.delete(integrations).where(and(eq(integrations.tenantId, tenantId), eq(integrations.id, id))),
   ]);
+}
+
+/** Active integrations (the schedule's scans), at most `limit`. */
+export async function activeIntegrationRecords(db: Db, limit: number): Promise<IntegrationRecord[]> {
+  return (await db.select().from(integrations).where(eq(integrations.status, "active")).limit(limit)).map(parseIntegrationRow);
+}
+
+/** Active integrations whose resync or reconciliation is due at `now` (or never scheduled), at most `limit`. */
+export async function dueIntegrationRecords(db: Db, now: number, limit: number): Promise<IntegrationRecord[]> {
+  const rows = await db
+    .select()
+    .from(integrations)
+    .where(
+      and(
+        eq(integrations.status, "active"),
+        or(isNull(integrations.resyncDueAt), lte(integrations.resyncDueAt, now), isNull(integrations.reconcileDueAt), lte(integrations.reconcileDueAt, now)),
+      ),
+    )
+    .limit(limit);
+  return rows.map(parseIntegrationRow);
+}
+
+/** Moves a due time forward only if no one else did first (a compare-and-set): true when this caller did. */
+export async function claimDueTime(db: Db, id: string, column: "resyncDueAt" | "reconcileDueAt", seen: number | null, next: number): Promise<boolean> {
+  const res = await db
+    .update(integrations)
+    .set({ [column]: next })
+    .where(and(eq(integrations.id, id), seen === null ? isNull(integrations[column]) : eq(integrations[column], seen)));
+  return (res.meta.changes ?? 0) === 1;
 }

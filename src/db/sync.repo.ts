@@ -1,4 +1,4 @@
-import { and, count, eq, gt, inArray, isNotNull, sql } from "drizzle-orm";
+import { and, count, eq, gt, gte, inArray, isNotNull, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "./client";
 import { directoryUsers, links, syncLogs, type DirectoryUserRow, type LinkRow } from "./schema";
@@ -189,4 +189,34 @@ export function deadLetterStatement(db: Db, job: { tenantId: string; integration
       set: { status: "failed", failureKind: "retry", lastError: sql`'Gave up after every retry: ' || coalesce(${links.lastError}, 'no answer')`, updatedAt: now },
       setWhere: sql`${links.status} = 'pending' or coalesce(${links.pushedVersion}, 0) < ${job.version}`,
     });
+}
+
+/**
+ * The people of an integration left behind, changed between `from` and `to`: marked
+ * `needs_push`, or active with no link, or a link (not failed: the resync replays those)
+ * whose pushed version is older than the directory's and that has not moved since `to`.
+ */
+export function peopleBehind(db: Db, integration: { tenantId: string; id: string }, window: { from: number; to: number }, limit: number) {
+  return db
+    .select({ id: directoryUsers.id, version: directoryUsers.version })
+    .from(directoryUsers)
+    .leftJoin(links, and(eq(links.integrationId, integration.id), eq(links.userId, directoryUsers.id)))
+    .where(
+      and(
+        eq(directoryUsers.tenantId, integration.tenantId),
+        gte(directoryUsers.updatedAt, window.from),
+        lte(directoryUsers.updatedAt, window.to),
+        or(
+          eq(directoryUsers.needsPush, 1),
+          and(isNull(links.userId), eq(directoryUsers.status, "active")),
+          and(sql`${links.status} != 'failed'`, lt(sql`coalesce(${links.pushedVersion}, 0)`, directoryUsers.version), lte(links.updatedAt, window.to)),
+        ),
+      ),
+    )
+    .limit(limit);
+}
+
+/** Clears `needs_push` of people last changed before `before` (their jobs were sent again). */
+export async function clearNeedsPush(db: Db, before: number): Promise<void> {
+  await db.update(directoryUsers).set({ needsPush: 0 }).where(and(eq(directoryUsers.needsPush, 1), lte(directoryUsers.updatedAt, before)));
 }

@@ -1,8 +1,7 @@
 import * as v from "valibot";
 import { provider } from "../connectors";
 import type { Db } from "../db/client";
-import { getIntegrationRecord, insertIntegration as insertRecord, listIntegrationRecords, parseIntegrationRow, type IntegrationRecord } from "../db/integrations.repo";
-import type { IntegrationRow } from "../db/schema";
+import { getIntegrationRecord, insertIntegration as insertRecord, listIntegrationRecords, type IntegrationRecord } from "../db/integrations.repo";
 import { IntegrationConfig, mergeConfig, type ResolvedConfig } from "./config";
 
 /** An integration as the hub works with it: its stored config over the provider's current defaults. */
@@ -13,11 +12,6 @@ export interface Integration extends Omit<IntegrationRecord, "config"> {
 /** The stored config, checked, goes over the provider's current defaults. */
 export function fromRecord(record: IntegrationRecord): Integration {
   return { ...record, config: mergeConfig(provider(record.provider).defaults, v.parse(IntegrationConfig, record.config)) };
-}
-
-/** A row read with a query of its own (the schedule's scans), as an integration. */
-export function parseIntegration(row: IntegrationRow): Integration {
-  return fromRecord(parseIntegrationRow(row));
 }
 
 /** One integration of a tenant, or null (another tenant's id is simply not found). */

@@ -1,7 +1,7 @@
-import { and, eq, gte, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { parseIntegration } from "../integrations/store";
-import { directoryUsers, integrations, links } from "../db/schema";
+import { activeIntegrationRecords } from "../db/integrations.repo";
+import { clearNeedsPush, peopleBehind } from "../db/sync.repo";
+import { fromRecord } from "../integrations/store";
 import type { Env } from "../env";
 import type { PushJob } from "../jobs/messages";
 import { canPush } from "../sync/push";
@@ -24,28 +24,11 @@ const INTEGRATIONS_PER_TICK = 200;
  * Answers how many jobs were sent.
  */
 export async function sweepBehind(db: Db, env: Env, now: number): Promise<number> {
-  const rows = await db.select().from(integrations).where(eq(integrations.status, "active")).limit(INTEGRATIONS_PER_TICK);
   let sent = 0;
-  for (const row of rows) {
-    const integration = parseIntegration(row);
+  for (const record of await activeIntegrationRecords(db, INTEGRATIONS_PER_TICK)) {
+    const integration = fromRecord(record);
     if (!canPush(integration)) continue;
-    const behind = await db
-      .select({ id: directoryUsers.id, version: directoryUsers.version })
-      .from(directoryUsers)
-      .leftJoin(links, and(eq(links.integrationId, integration.id), eq(links.userId, directoryUsers.id)))
-      .where(
-        and(
-          eq(directoryUsers.tenantId, integration.tenantId),
-          gte(directoryUsers.updatedAt, now - SWEEP_WINDOW_MS),
-          lte(directoryUsers.updatedAt, now - SWEEP_GRACE_MS),
-          or(
-            eq(directoryUsers.needsPush, 1),
-            and(isNull(links.userId), eq(directoryUsers.status, "active")),
-            and(sql`${links.status} != 'failed'`, lt(sql`coalesce(${links.pushedVersion}, 0)`, directoryUsers.version), lte(links.updatedAt, now - SWEEP_GRACE_MS)),
-          ),
-        ),
-      )
-      .limit(SWEEP_LIMIT);
+    const behind = await peopleBehind(db, integration, { from: now - SWEEP_WINDOW_MS, to: now - SWEEP_GRACE_MS }, SWEEP_LIMIT);
     for (let i = 0; i < behind.length; i += 100) {
       await env.JOBS.sendBatch(
         behind.slice(i, i + 100).map((u) => ({
@@ -57,6 +40,6 @@ export async function sweepBehind(db: Db, env: Env, now: number): Promise<number
     sent += behind.length;
   }
   // Their jobs are on the queue again: the mark has done its work (unless a newer change came).
-  if (sent) await db.update(directoryUsers).set({ needsPush: 0 }).where(and(eq(directoryUsers.needsPush, 1), lte(directoryUsers.updatedAt, now - SWEEP_GRACE_MS)));
+  if (sent) await clearNeedsPush(db, now - SWEEP_GRACE_MS);
   return sent;
 }
