@@ -190,3 +190,26 @@ export function failOpenRunsStatement(db: Db, integrationId: string, detail: str
     .set({ status: "failed", detail, finishedAt: Date.now() })
     .where(and(eq(runs.integrationId, integrationId), inArray(runs.status, ["running", "held"])));
 }
+
+/** Opens a run; null when one of its kind is open already (the unique index is the check). */
+export async function insertRun(
+  db: Db,
+  input: Pick<RunRow, "tenantId" | "integrationId" | "kind" | "status" | "trigger" | "userIds" | "detail">,
+): Promise<RunRow | null> {
+  const [run] = await db
+    .insert(runs)
+    .values({ id: newId("run"), ...input, startedAt: Date.now() })
+    .onConflictDoNothing()
+    .returning();
+  return run ?? null;
+}
+
+/** A held run goes on past the guard; null when it was not held. */
+export async function approveHeldRun(db: Db, runId: string): Promise<RunRow | null> {
+  const [updated] = await db
+    .update(runs)
+    .set({ status: "running", approved: 1, detail: null })
+    .where(and(eq(runs.id, runId), eq(runs.status, "held")))
+    .returning();
+  return updated ?? null;
+}

@@ -1,4 +1,4 @@
-import { and, count, eq, gt, gte, inArray, isNotNull, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { and, asc, count, eq, gt, gte, inArray, isNotNull, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "./client";
 import { directoryUsers, links, syncLogs, type DirectoryUserRow, type LinkRow } from "./schema";
@@ -219,4 +219,49 @@ export function peopleBehind(db: Db, integration: { tenantId: string; id: string
 /** Clears `needs_push` of people last changed before `before` (their jobs were sent again). */
 export async function clearNeedsPush(db: Db, before: number): Promise<void> {
   await db.update(directoryUsers).set({ needsPush: 0 }).where(and(eq(directoryUsers.needsPush, 1), lte(directoryUsers.updatedAt, before)));
+}
+
+/**
+ * The next people after `after` that a resync pushes: no link yet (active people), a
+ * link `pending` or `failed` for a passing reason, or a directory version newer than the
+ * last one pushed (a webhook whose job never ran, a disable not yet applied).
+ */
+export async function duePeople(db: Db, integration: { tenantId: string; id: string }, after: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .select({ id: directoryUsers.id })
+    .from(directoryUsers)
+    .leftJoin(links, and(eq(links.integrationId, integration.id), eq(links.userId, directoryUsers.id)))
+    .where(
+      and(
+        eq(directoryUsers.tenantId, integration.tenantId),
+        gt(directoryUsers.id, after),
+        or(
+          and(isNull(links.userId), eq(directoryUsers.status, "active")),
+          eq(links.status, "pending"),
+          and(eq(links.status, "failed"), eq(links.failureKind, "retry")),
+          lt(sql`coalesce(${links.pushedVersion}, 0)`, directoryUsers.version),
+        ),
+      ),
+    )
+    .orderBy(asc(directoryUsers.id))
+    .limit(limit);
+  return rows.map((r) => r.id);
+}
+
+/**
+ * How many people of an integration are linked to a remote record, and how many of them
+ * a run would remove under `policy`: deleted people (`delete`), or every inactive one.
+ * A removal settled for the person's current version (an admin cancelled it) is not made again.
+ */
+export async function removalCounts(db: Db, integrationId: string, policy: "delete" | "deactivate"): Promise<{ linked: number; leaving: number }> {
+  const leavingNow = policy === "delete" ? sql`${directoryUsers.status} = 'deleted'` : sql`${directoryUsers.status} != 'active'`;
+  const [all] = await db
+    .select({
+      linked: count(),
+      leaving: sql<number>`coalesce(sum((${leavingNow}) and not (${links.status} = 'synced' and ${links.pushedVersion} is ${directoryUsers.version})), 0)`,
+    })
+    .from(links)
+    .innerJoin(directoryUsers, and(eq(directoryUsers.tenantId, links.tenantId), eq(directoryUsers.id, links.userId)))
+    .where(and(eq(links.integrationId, integrationId), isNotNull(links.remoteId)));
+  return { linked: all?.linked ?? 0, leaving: Number(all?.leaving ?? 0) };
 }

@@ -1,13 +1,11 @@
-import { and, count, eq, isNotNull, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
 import type { Integration } from "../integrations/store";
-import { failRun, failRunStatement, heldRemovalsRun, type RunKind } from "../db/runs.repo";
-import { directoryUsers, links, runs, type RunRow } from "../db/schema";
-import { type RunTrigger } from "../db/vocabulary";
-import { cancelledRemovalsStatements, linksByUsers, usersByIds } from "../db/sync.repo";
+import { approveHeldRun, failRun, failRunStatement, heldRemovalsRun, insertRun, type RunKind } from "../db/runs.repo";
+import type { RunRow } from "../db/schema";
+import type { RunTrigger } from "../db/vocabulary";
+import { cancelledRemovalsStatements, linksByUsers, removalCounts, usersByIds } from "../db/sync.repo";
 import type { Env } from "../env";
-import { newId } from "../lib/ids";
 import type { RunPageJob } from "../jobs/messages";
 import { canPush } from "../sync/push";
 
@@ -26,18 +24,9 @@ export async function sendPage(env: Env, run: Pick<RunRow, "id" | "tenantId" | "
 export async function guardProblem(db: Db, integration: Integration, userIds: string[] | null): Promise<string | null> {
   const { onDelete, maxDisablePercent } = integration.config;
   if (onDelete === "ignore") return null;
-  const joined = and(eq(directoryUsers.tenantId, links.tenantId), eq(directoryUsers.id, links.userId));
-  const [all] = await db
-    .select({
-      linked: count(),
-      // A removal settled for the person's current version (an admin cancelled it) is not made again.
-      leaving: sql<number>`coalesce(sum((${onDelete === "delete" ? sql`${directoryUsers.status} = 'deleted'` : sql`${directoryUsers.status} != 'active'`}) and not (${links.status} = 'synced' and ${links.pushedVersion} is ${directoryUsers.version})), 0)`,
-    })
-    .from(links)
-    .innerJoin(directoryUsers, joined)
-    .where(and(eq(links.integrationId, integration.id), isNotNull(links.remoteId)));
-  const linked = all?.linked ?? 0;
-  let leaving = Number(all?.leaving ?? 0);
+  const counts = await removalCounts(db, integration.id, onDelete);
+  const linked = counts.linked;
+  let leaving = counts.leaving;
   const isLeaving = (u: { status: string }) => (onDelete === "delete" ? u.status === "deleted" : u.status !== "active");
   // People whose removal waits for the removals run are left to it: this run does not remove them.
   const heldRun = await heldRemovalsRun(db, integration.id);
@@ -64,21 +53,15 @@ export async function guardProblem(db: Db, integration: Integration, userIds: st
  */
 export async function startRun(db: Db, env: Env, integration: Integration, kind: RunKind, trigger: RunTrigger, userIds: string[] | null = null): Promise<RunRow | null> {
   const held = await guardProblem(db, integration, userIds);
-  const [run] = await db
-    .insert(runs)
-    .values({
-      id: newId("run"),
-      tenantId: integration.tenantId,
-      integrationId: integration.id,
-      kind,
-      status: held ? "held" : "running",
-      trigger,
-      userIds: userIds ? JSON.stringify([...new Set(userIds)].sort()) : null,
-      detail: held,
-      startedAt: Date.now(),
-    })
-    .onConflictDoNothing()
-    .returning();
+  const run = await insertRun(db, {
+    tenantId: integration.tenantId,
+    integrationId: integration.id,
+    kind,
+    status: held ? "held" : "running",
+    trigger,
+    userIds: userIds ? JSON.stringify([...new Set(userIds)].sort()) : null,
+    detail: held,
+  });
   if (!run) return null;
   if (!held) {
     try {
@@ -93,11 +76,7 @@ export async function startRun(db: Db, env: Env, integration: Integration, kind:
 
 /** An admin's approval of a held run: it goes on past the guard. Answers false when the run was not held. */
 export async function approveRun(db: Db, env: Env, run: RunRow): Promise<boolean> {
-  const [updated] = await db
-    .update(runs)
-    .set({ status: "running", approved: 1, detail: null })
-    .where(and(eq(runs.id, run.id), eq(runs.status, "held")))
-    .returning();
+  const updated = await approveHeldRun(db, run.id);
   if (!updated) return false;
   await sendPage(env, updated);
   return true;
