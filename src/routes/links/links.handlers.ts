@@ -1,11 +1,9 @@
-import { and, asc, eq, gt, ne, type SQL } from "drizzle-orm";
-import type { Context } from "hono";
 import { createFactory } from "hono/factory";
 import { provider } from "../../connectors";
 import { getRecord, recordUrlMaker } from "../../connectors/zoho/records";
 import { getUser } from "../../db/directory.repo";
-import type { Integration } from "../../integrations/store";
-import { directoryUsers, links, remoteUnmatched, syncLogs } from "../../db/schema";
+import { getLink, linkByHand, linksWithEmail, otherHolder, unlinkByHand, unmatchedPeople, unmatchedRecords } from "../../db/links.repo";
+import type { LinkRow } from "../../db/schema";
 import type { TenantEnv } from "../../http/context";
 import { AppError } from "../../http/errors";
 import { decodeCursor, page } from "../../http/pagination";
@@ -19,7 +17,7 @@ import { contracts, IntegrationParams, LinkBody, LinkParams, LinksQuery, Unmatch
 
 const factory = createFactory<TenantEnv>();
 
-function linkView(row: typeof links.$inferSelect & { email: string }, provider: string) {
+function linkView(row: LinkRow & { email: string }, provider: string) {
   return {
     userId: row.userId,
     email: row.email,
@@ -34,22 +32,11 @@ function linkView(row: typeof links.$inferSelect & { email: string }, provider: 
   };
 }
 
-function linksWithEmail(c: Context<TenantEnv>, integration: Integration, where: SQL | undefined, limit: number) {
-  return c
-    .get("db")
-    .select({ link: links, email: directoryUsers.email })
-    .from(links)
-    .innerJoin(directoryUsers, and(eq(directoryUsers.tenantId, links.tenantId), eq(directoryUsers.id, links.userId)))
-    .where(and(eq(links.tenantId, integration.tenantId), eq(links.integrationId, integration.id), where))
-    .orderBy(asc(links.userId))
-    .limit(limit);
-}
-
 export const linksHandlers = factory.createHandlers(contracts.links, validate("param", IntegrationParams), validate("query", LinksQuery), async (c) => {
   const integration = await load(c, c.req.valid("param").id);
   const { limit, cursor, status } = c.req.valid("query");
   const after = decodeCursor(cursor);
-  const rows = await linksWithEmail(c, integration, and(status ? eq(links.status, status) : undefined, after !== null ? gt(links.userId, after) : undefined), limit + 1);
+  const rows = await linksWithEmail(c.get("db"), integration, { status, afterUserId: after }, limit + 1);
   const { data, nextCursor } = page(rows, limit, (r) => r.link.userId);
   return c.json({ data: data.map((r) => linkView({ ...r.link, email: r.email }, integration.provider)), nextCursor });
 });
@@ -58,19 +45,7 @@ export const unmatchedHandlers = factory.createHandlers(contracts.unmatched, val
   const integration = await load(c, c.req.valid("param").id);
   const { limit } = c.req.valid("query");
   const db = c.get("db");
-  const local = await db
-    .select({ user: directoryUsers, lastError: links.lastError })
-    .from(links)
-    .innerJoin(directoryUsers, and(eq(directoryUsers.tenantId, links.tenantId), eq(directoryUsers.id, links.userId)))
-    .where(and(eq(links.tenantId, integration.tenantId), eq(links.integrationId, integration.id), eq(links.status, "unmatched")))
-    .orderBy(asc(links.userId))
-    .limit(limit);
-  const remote = await db
-    .select()
-    .from(remoteUnmatched)
-    .where(and(eq(remoteUnmatched.tenantId, integration.tenantId), eq(remoteUnmatched.integrationId, integration.id)))
-    .orderBy(asc(remoteUnmatched.remoteId))
-    .limit(limit);
+  const [local, remote] = await Promise.all([unmatchedPeople(db, integration, limit), unmatchedRecords(db, integration, limit)]);
   return c.json({
     local: local.map(({ user, lastError }) => ({
       id: user.id,
@@ -91,11 +66,8 @@ export const putLinkHandlers = factory.createHandlers(contracts.putLink, validat
   const db = c.get("db");
   const user = await getUser(db, integration.tenantId, userId);
   if (!user) throw AppError.notFound("user");
-  const [taken] = await db
-    .select({ userId: links.userId })
-    .from(links)
-    .where(and(eq(links.integrationId, integration.id), eq(links.remoteId, remoteId), ne(links.userId, userId)));
-  if (taken) throw AppError.conflict(`Record ${remoteId} is already linked to ${taken.userId}; unlink it first.`);
+  const taken = await otherHolder(db, integration.id, remoteId, userId);
+  if (taken) throw AppError.conflict(`Record ${remoteId} is already linked to ${taken}; unlink it first.`);
 
   const ctx = connectorContext(db, c.env, integration);
   // A provider that cannot be asked now answers 503 with Retry-After (the one error handler).
@@ -103,17 +75,8 @@ export const putLinkHandlers = factory.createHandlers(contracts.putLink, validat
     throw AppError.validation([{ path: "remoteId", message: `No ${integration.config.object} record ${remoteId} at ${provider(integration.provider).name}.` }]);
   }
   const url = await recordUrlMaker(ctx, integration.config.object);
-  const now = Date.now();
-  const fields = { remoteId, remoteUrl: url(remoteId), status: "pending" as const, payloadHash: null, pushedVersion: null, lastError: null, failureKind: null, manual: "linked" as const, updatedAt: now };
   try {
-    await db.batch([
-      db
-        .insert(links)
-        .values({ tenantId: integration.tenantId, integrationId: integration.id, userId, ...fields })
-        .onConflictDoUpdate({ target: [links.integrationId, links.userId], set: fields }),
-      db.insert(syncLogs).values({ tenantId: integration.tenantId, integrationId: integration.id, userId, action: "link", status: "ok", remoteId, detail: "linked by hand", at: now }),
-      db.delete(remoteUnmatched).where(and(eq(remoteUnmatched.integrationId, integration.id), eq(remoteUnmatched.remoteId, remoteId))),
-    ]);
+    await linkByHand(db, integration, userId, remoteId, url(remoteId));
   } catch (err) {
     if (/UNIQUE constraint failed/i.test(String(err instanceof Error ? `${err.message} ${String(err.cause ?? "")}` : err))) {
       throw AppError.conflict(`Record ${remoteId} was just linked to someone else.`);
@@ -123,7 +86,7 @@ export const putLinkHandlers = factory.createHandlers(contracts.putLink, validat
   // The directory wins: its values go to the record.
   const job: PushJob = { kind: "push", tenantId: integration.tenantId, integrationId: integration.id, userId, version: user.version, reason: "rest" };
   await c.env.JOBS.send(job, { contentType: "json" });
-  const [row] = await linksWithEmail(c, integration, eq(links.userId, userId), 1);
+  const [row] = await linksWithEmail(db, integration, { userId }, 1);
   return c.json(linkView({ ...row!.link, email: row!.email }, integration.provider));
 });
 
@@ -132,24 +95,9 @@ export const deleteLinkHandlers = factory.createHandlers(contracts.deleteLink, v
   const integration = await load(c, id);
   const db = c.get("db");
   const user = await getUser(db, integration.tenantId, userId);
-  const [link] = await db.select().from(links).where(and(eq(links.integrationId, integration.id), eq(links.userId, userId)));
+  const link = await getLink(db, integration.id, userId);
   if (!user || !link) throw AppError.notFound("link");
-  const now = Date.now();
-  await db.batch([
-    db
-      .update(links)
-      .set({ remoteId: null, remoteUrl: null, payloadHash: null, status: "unmatched", manual: "unlinked", lastError: "Unlinked by hand.", failureKind: null, pushedVersion: user.version, updatedAt: now })
-      .where(and(eq(links.integrationId, integration.id), eq(links.userId, userId))),
-    db.insert(syncLogs).values({ tenantId: integration.tenantId, integrationId: integration.id, userId, action: "link", status: "ok", remoteId: link.remoteId, detail: "unlinked by hand; the remote record stays", at: now }),
-    ...(link.remoteId
-      ? [
-          db
-            .insert(remoteUnmatched)
-            .values({ tenantId: integration.tenantId, integrationId: integration.id, remoteId: link.remoteId, email: user.email, name: null, remoteUrl: link.remoteUrl, runId: "unlinked" })
-            .onConflictDoNothing(),
-        ]
-      : []),
-  ]);
+  await unlinkByHand(db, integration, user, link);
   return c.body(null, 204);
 });
 
