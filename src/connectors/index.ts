@@ -166,5 +166,5 @@ export function connectScopes(def: ProviderDefinition, config: ResolvedConfig): 
 
 /** Every provider's settings problems, each named once. */
 export function providerSettingsProblems(env: Env): string[] {
-  return [...new Set(PROVIDER_IDS.flatMap((id) => (PROVIDERS[id] as ProviderDefinition).settingsProblems?.(env) ?? []))];
+  return [...new Set(PROVIDER_IDS.flatMap((id) => provider(id).settingsProblems?.(env) ?? []))];
 }

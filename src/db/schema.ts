@@ -232,7 +232,12 @@ export const syncLogs = sqliteTable(
     detail: text("detail"),
     at: integer("at").notNull(),
   },
-  (t) => [index("sync_logs_integration").on(t.integrationId, t.id), index("sync_logs_user").on(t.integrationId, t.userId)],
+  (t) => [
+    index("sync_logs_integration").on(t.integrationId, t.id),
+    index("sync_logs_user").on(t.integrationId, t.userId),
+    // The hourly removal allowance counts an integration's recent deletions without reading its other log lines.
+    index("sync_logs_removals").on(t.integrationId, t.at).where(sql`action = 'delete' and status = 'ok'`),
+  ],
 );
 
 /**

@@ -110,7 +110,8 @@ export async function removalsSince(db: Db, integrationId: string, since: number
   const [row] = await db
     .select({ n: count() })
     .from(syncLogs)
-    .where(and(eq(syncLogs.integrationId, integrationId), eq(syncLogs.action, "delete"), eq(syncLogs.status, "ok"), gt(syncLogs.at, since)));
+    // The literals match the partial index sync_logs_removals (bound values would not).
+    .where(and(eq(syncLogs.integrationId, integrationId), sql`${syncLogs.action} = 'delete' and ${syncLogs.status} = 'ok'`, gt(syncLogs.at, since)));
   return row?.n ?? 0;
 }
 

@@ -1,8 +1,9 @@
+import type { BatchItem } from "drizzle-orm/batch";
 import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
 import { provider, ProviderError, ReauthRequired } from "../connectors";
 import type { AccessToken, TokenSet } from "../connectors/types";
 import type { Db } from "../db/client";
-import { parseConnection, updateIntegrationStatement } from "../db/integrations.repo";
+import { parseConnection, updateIntegrationStatement, type IntegrationChanges } from "../db/integrations.repo";
 import { type Integration } from "./store";
 import { failOpenRunsStatement } from "../db/runs.repo";
 import { integrationCredentials, integrations } from "../db/schema";
@@ -179,17 +180,7 @@ async function refreshWithLease(db: Db, env: Env, integration: Integration, row:
  * links stay `pending`) and run once it is reconnected.
  */
 export async function markReconnect(db: Db, integration: Integration, reason: string): Promise<boolean> {
-  const actions = ["reconnect", ...integration.pendingActions.filter((a) => a !== "connect" && a !== "reconnect")];
-  // Only the connection that was refused is forgotten: a reconnect stored since (a newer
-  // connection version) keeps its credentials and its status.
-  const [forgotten] = await db.batch([
-    db
-      .delete(integrationCredentials)
-      .where(and(eq(integrationCredentials.integrationId, integration.id), eq(integrationCredentials.connectionVersion, integration.connectionVersion)))
-      .returning({ id: integrationCredentials.integrationId }),
-    updateIntegrationStatement(db, integration.tenantId, integration.id, { status: "pending", pendingActions: actions, lastError: reason }, integration.connectionVersion),
-  ]);
-  if (!forgotten.length) return false;
+  if (!(await forgetConnection(db, integration, integration.connectionVersion, "reconnect", { lastError: reason }))) return false;
   console.log(JSON.stringify({ level: "warn", msg: "integration needs reconnecting", tenantId: integration.tenantId, integrationId: integration.id, reason }));
   return true;
 }
@@ -204,16 +195,8 @@ export async function markReconnect(db: Db, integration: Integration, reason: st
 export async function disownConnection(db: Db, env: Env, integration: Integration, connectionVersion: number, reason: string): Promise<{ disowned: boolean; revoked: boolean }> {
   if (integration.connectionVersion !== connectionVersion || !integration.connection) return { disowned: false, revoked: false };
   const refreshToken = await refreshTokenOf(db, env, integration);
-  const actions = ["connect", ...integration.pendingActions.filter((a) => a !== "connect" && a !== "reconnect")];
-  const [forgotten] = await db.batch([
-    db
-      .delete(integrationCredentials)
-      .where(and(eq(integrationCredentials.integrationId, integration.id), eq(integrationCredentials.connectionVersion, connectionVersion)))
-      .returning({ id: integrationCredentials.integrationId }),
-    updateIntegrationStatement(db, integration.tenantId, integration.id, { status: "pending", pendingActions: actions, connection: null, lastError: reason }, connectionVersion),
-    failOpenRunsStatement(db, integration.id, reason),
-  ]);
-  if (!forgotten.length) return { disowned: false, revoked: false };
+  const forgotten = await forgetConnection(db, integration, connectionVersion, "connect", { connection: null, lastError: reason }, [failOpenRunsStatement(db, integration.id, reason)]);
+  if (!forgotten) return { disowned: false, revoked: false };
   console.log(JSON.stringify({ level: "warn", msg: "connection disowned", tenantId: integration.tenantId, integrationId: integration.id }));
   if (!refreshToken) return { disowned: true, revoked: true };
   try {
@@ -223,4 +206,30 @@ export async function disownConnection(db: Db, env: Env, integration: Integratio
     if (err instanceof ProviderError) return { disowned: true, revoked: false };
     throw err;
   }
+}
+
+/**
+ * Forgets one connection of an integration, in one batch: its credentials go and the
+ * integration waits in `pending` for `action`, with `changes` (and `alongside`). Only that
+ * connection version is touched: a connect stored since keeps its credentials and its
+ * status. Answers whether anything was forgotten.
+ */
+async function forgetConnection(
+  db: Db,
+  integration: Integration,
+  connectionVersion: number,
+  action: "connect" | "reconnect",
+  changes: IntegrationChanges,
+  alongside: BatchItem<"sqlite">[] = [],
+): Promise<boolean> {
+  const pendingActions = [action, ...integration.pendingActions.filter((a) => a !== "connect" && a !== "reconnect")];
+  const [forgotten] = await db.batch([
+    db
+      .delete(integrationCredentials)
+      .where(and(eq(integrationCredentials.integrationId, integration.id), eq(integrationCredentials.connectionVersion, connectionVersion)))
+      .returning({ id: integrationCredentials.integrationId }),
+    updateIntegrationStatement(db, integration.tenantId, integration.id, { ...changes, status: "pending", pendingActions }, connectionVersion),
+    ...alongside,
+  ]);
+  return forgotten.length > 0;
 }

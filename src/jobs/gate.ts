@@ -7,7 +7,7 @@ import { canPush } from "../sync/push";
  * wait as pending links: waiting for a reconnect, or a provider that does not push yet);
  * `drop` (deleted, deactivated or never connected: nothing to do).
  */
-export type Gate = { kind: "run" } | { kind: "wait"; seconds: number } | { kind: "park"; reason: string } | { kind: "drop"; reason: string };
+export type Gate = { kind: "run"; integration: Integration } | { kind: "wait"; seconds: number } | { kind: "park"; reason: string } | { kind: "drop"; reason: string };
 
 export function gateOf(integration: Integration | null, now = Date.now()): Gate {
   if (!integration) return { kind: "drop", reason: "The integration was deleted." };
@@ -19,5 +19,5 @@ export function gateOf(integration: Integration | null, now = Date.now()): Gate 
   }
   if (integration.pausedUntil && integration.pausedUntil > now) return { kind: "wait", seconds: Math.ceil((integration.pausedUntil - now) / 1000) };
   if (!canPush(integration)) return { kind: "park", reason: "This provider's connector does not push yet." };
-  return { kind: "run" };
+  return { kind: "run", integration };
 }

@@ -53,30 +53,28 @@ async function retryAfterFailure(db: Db, integration: Integration, messages: Mes
 async function pushJobs(db: Db, env: Env, messages: Message<PushJob>[]): Promise<void> {
   const { tenantId, integrationId } = messages[0]!.body;
   const jobs = messages.map((m) => m.body);
-  const integration = await getIntegration(db, tenantId, integrationId);
-  const gate = gateOf(integration);
+  const gate = gateOf(await getIntegration(db, tenantId, integrationId));
   if (gate.kind === "wait") return messages.forEach((m) => m.retry({ delaySeconds: gate.seconds }));
   if (gate.kind === "park") {
     const [first, ...rest] = parkStatements(db, jobs);
     if (first) await db.batch([first, ...rest]);
   }
-  if (gate.kind !== "run" || !integration) return messages.forEach((m) => m.ack());
-  const outcome = await pushGroup(db, env, integration, [...new Set(jobs.map((j) => j.userId))]);
-  if (outcome.kind === "retry") return retryAfterFailure(db, integration, messages, outcome);
+  if (gate.kind !== "run") return messages.forEach((m) => m.ack());
+  const outcome = await pushGroup(db, env, gate.integration, [...new Set(jobs.map((j) => j.userId))]);
+  if (outcome.kind === "retry") return retryAfterFailure(db, gate.integration, messages, outcome);
   messages.forEach((m) => m.ack());
 }
 
 async function runPage(db: Db, env: Env, message: Message<RunPageJob>): Promise<void> {
   const job = message.body;
-  const integration = await getIntegration(db, job.tenantId, job.integrationId);
-  const gate = gateOf(integration);
+  const gate = gateOf(await getIntegration(db, job.tenantId, job.integrationId));
   if (gate.kind === "wait") return message.retry({ delaySeconds: gate.seconds });
-  if (gate.kind !== "run" || !integration) {
-    if (gate.kind !== "run") await failRun(db, job.runId, `${gate.reason} The run stopped.`);
+  if (gate.kind !== "run") {
+    await failRun(db, job.runId, `${gate.reason} The run stopped.`);
     return message.ack();
   }
-  const outcome = await handleRunPage(db, env, job, integration);
-  if (outcome.kind === "retry") return retryAfterFailure(db, integration, [message], outcome);
+  const outcome = await handleRunPage(db, env, job, gate.integration);
+  if (outcome.kind === "retry") return retryAfterFailure(db, gate.integration, [message], outcome);
   message.ack();
 }
 

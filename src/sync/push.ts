@@ -143,7 +143,7 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
   });
 
   const toWrite: Pending[] = [];
-  const toDelete: { userId: string; remoteId: string }[] = [];
+  const toDelete: { userId: string; remoteId: string; version: number }[] = [];
   const inactiveUnknown: { row: (typeof users)[number]; user: SourceUser }[] = [];
   /** Inactive people and a record found for them that is not linked yet. */
   const inactiveFound: { row: (typeof users)[number]; record: RemoteRecord; note: string }[] = [];
@@ -173,7 +173,7 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
       // people only; a disabled person's record is left as it is (records cannot be deactivated).
       // A removal settled for this version (left by an admin who cancelled it) stays settled.
       const settled = !opts.force && link.status === "synced" && link.pushedVersion === row.version;
-      if (config.onDelete === "delete" && row.status === "deleted" && !settled) toDelete.push({ userId: row.id, remoteId: link.remoteId });
+      if (config.onDelete === "delete" && row.status === "deleted" && !settled) toDelete.push({ userId: row.id, remoteId: link.remoteId, version: row.version });
       else {
         counts.unchanged++;
         if (link.pushedVersion !== row.version) {
@@ -307,7 +307,7 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
     // A record found for an inactive person gets the deletion policy like any linked record.
     for (const { row, record, note } of inactiveFound) {
       if (config.onDelete === "delete" && row.status === "deleted") {
-        toDelete.push({ userId: row.id, remoteId: record.id });
+        toDelete.push({ userId: row.id, remoteId: record.id, version: row.version });
         continue;
       }
       counts.unchanged++;
@@ -323,7 +323,7 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
         const l = linkOf.get(d.userId);
         if (l?.status === "pending" && l.lastError?.includes(held!.run.id)) continue;
         const message = `The removal of this record is held by the mass-change guard: approve or cancel run ${held!.run.id}.`;
-        linkRows.push(linkRow(d.userId, { remoteId: d.remoteId, status: "pending", lastError: message, pushedVersion: users.find((u) => u.id === d.userId)!.version }));
+        linkRows.push(linkRow(d.userId, { remoteId: d.remoteId, status: "pending", lastError: message, pushedVersion: d.version }));
         log(d.userId, "delete", "skipped", message, d.remoteId);
       }
     }

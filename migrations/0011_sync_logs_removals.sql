@@ -1,0 +1,1 @@
+CREATE INDEX `sync_logs_removals` ON `sync_logs` (`integration_id`,`at`) WHERE action = 'delete' and status = 'ok';
