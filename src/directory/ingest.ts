@@ -5,25 +5,10 @@ import { receivesJobs } from "../db/integrations.repo";
 import { directoryTombstones, directoryUsers, integrations, webhookEvents, type DirectoryUserRow } from "../db/schema";
 import { GroupCommit, type WaitUntil } from "../lib/group-commit";
 import type { PushJob } from "../jobs/messages";
-import { profileOf, type UserRef } from "./user";
+import type { Change } from "../lib/change";
+import { profileOf } from "./user";
 
-/** What a source asks of one person. */
-export type ChangeKind = "upsert" | "disable" | "delete";
-
-export interface Change {
-  kind: ChangeKind;
-  /** The full user for `upsert`; for `disable`/`delete` at least the id. */
-  user: UserRef;
-  /**
-   * The source's time of the change (epoch ms): `data.updatedAt`, else the event's
-   * timestamp; null when the source gave none (a REST PUT without `updatedAt`), which
-   * then keeps the stored time rather than claim the hub's clock.
-   */
-  at: number | null;
-  reason: PushJob["reason"];
-  /** Set for webhooks: recorded in the same batch, keyed by `webhook-id`. */
-  webhook?: { id: string; type: string; body: string };
-}
+export type { Change, ChangeKind } from "../lib/change";
 
 export type IngestResult =
   | { outcome: "applied"; created: boolean; user: DirectoryUserRow }

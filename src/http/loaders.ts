@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import * as v from "valibot";
 import { getIntegration, type Integration } from "../integrations/store";
-import { canPush } from "../sync/push";
+import { targetOf, type Target } from "../sync/target";
 import type { TenantEnv } from "./context";
 import { AppError } from "./errors";
 
@@ -23,8 +23,10 @@ export function triggerOf(c: Context<TenantEnv>): "dashboard" | "api" {
   return c.get("auth").kind === "session" ? "dashboard" : "api";
 }
 
-/** Runs and manual links need an active integration whose provider pushes people. */
-export function assertRunnable(integration: Integration): void {
+/** Runs and manual links need an active integration whose provider pushes people: its target. */
+export function assertRunnable(integration: Integration): Target {
   if (integration.status !== "active") throw AppError.conflict(`The integration is ${integration.status}; activate or reconnect it first.`);
-  if (!canPush(integration)) throw AppError.conflict(`${integration.provider} does not push people yet; its integrations do not run resyncs, reconciliations or manual links.`);
+  const target = targetOf(integration);
+  if (!target) throw AppError.conflict(`${integration.provider} does not push people yet; its integrations do not run resyncs, reconciliations or manual links.`);
+  return target;
 }

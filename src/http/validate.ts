@@ -1,22 +1,9 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { ValidationTargets } from "hono";
 import { validator } from "hono-openapi";
-import { AppError, type FieldError } from "./errors";
+import { AppError, fieldErrors } from "../lib/errors";
 
-/** An issue as Standard Schema and valibot both report it. */
-interface Issue {
-  message: string;
-  path?: readonly (PropertyKey | { key: unknown })[] | undefined;
-}
-
-/** Turns validation issues into API.md's `errors: [{ path, message }]`. */
-export function fieldErrors(issues: readonly Issue[], prefix = ""): FieldError[] {
-  return issues.map((issue) => {
-    const parts = (issue.path ?? []).map((p) => String(typeof p === "object" ? p.key : p));
-    const path = [prefix, ...parts].filter(Boolean).join(".");
-    return { path: path || "(root)", message: issue.message };
-  });
-}
+export { fieldErrors } from "../lib/errors";
 
 /**
  * valibot validation of one request part that also documents it in the OpenAPI

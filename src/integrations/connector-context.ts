@@ -1,5 +1,6 @@
 import { ProviderError } from "../connectors";
-import type { ConnectorContext } from "../connectors/types";
+import type { ConnectorContext } from "../connectors/contract";
+import { logger } from "../lib/log";
 import type { Db } from "../db/client";
 import { saveOrgId } from "../db/integrations.repo";
 import { type Integration } from "./store";
@@ -15,10 +16,13 @@ import { getAccessToken } from "./tokens";
 export function connectorContext(db: Db, env: Env, integration: Integration): ConnectorContext {
   if (!integration.connection) throw new ProviderError("reauth", "The integration is not connected.");
   return {
+    tenantId: integration.tenantId,
+    integrationId: integration.id,
     connection: integration.connection,
     env,
     settings: settings(env),
     tokens: { get: (opts) => getAccessToken(db, env, integration, opts) },
+    log: logger({ tenantId: integration.tenantId, integrationId: integration.id, provider: integration.provider }),
     saveFacts: ({ orgId }) => saveOrgId(db, integration, orgId),
   };
 }

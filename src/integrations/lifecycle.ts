@@ -1,17 +1,17 @@
-import type { ProviderDefinition } from "../connectors";
+import type { Connector } from "../connectors";
 import type { Integration } from "./store";
 import { AppError } from "../lib/errors";
-import type { ResolvedConfig } from "./config";
+import type { ProviderConfig } from "../lib/config";
 
 // States (API.md): pending → active once connected and configured; active ⇄ deactivated;
 // delete is final. A rejected refresh token sends an integration back to pending with
 // the action `reconnect`.
 
 /** What still has to happen before the integration can run. */
-export function pendingActionsFor(def: ProviderDefinition, config: ResolvedConfig, connected: boolean, reconnect: boolean): string[] {
+export function pendingActionsFor(def: Connector, config: ProviderConfig, connected: boolean, reconnect: boolean): string[] {
   const actions: string[] = [];
   if (!connected) actions.push(reconnect ? "reconnect" : "connect");
-  const missing = def.missingConfig(config);
+  const missing = def.config.missing(config);
   if (missing) actions.push(missing);
   return actions;
 }

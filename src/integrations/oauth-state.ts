@@ -1,6 +1,6 @@
 import { and, eq, gt, isNull, lt } from "drizzle-orm";
 import { jwtVerify, SignJWT } from "jose";
-import { connectScopes, provider } from "../connectors";
+import { connectScopes, connector } from "../connectors";
 import type { Db } from "../db/client";
 import type { Integration } from "./store";
 import { oauthStates } from "../db/schema";
@@ -86,7 +86,7 @@ export async function deleteExpiredStates(db: Db, now = Date.now()): Promise<num
 
 /** The provider's authorize URL for an integration, with a fresh single-use state. */
 export async function authorizeUrlFor(db: Db, env: Env, integration: Integration, via: ConnectVia, boundTo?: string): Promise<string> {
-  const def = provider(integration.provider);
+  const def = connector(integration.provider);
   const { state, codeChallenge } = await createState(db, env, { tenantId: integration.tenantId, integrationId: integration.id, pkce: def.oauth.usesPkce, via, boundTo });
   const s = settings(env);
   return def.oauth.authorizeUrl({ env, settings: s, redirectUri: `${s.publicUrl}/oauth/callback` }, { state, scopes: connectScopes(def, integration.config), codeChallenge });

@@ -1,8 +1,9 @@
 import * as v from "valibot";
-import { provider } from "../connectors";
+import { connector } from "../connectors";
 import type { Db } from "../db/client";
 import { getIntegrationRecord, insertIntegration as insertRecord, listIntegrationRecords, type IntegrationRecord } from "../db/integrations.repo";
-import { IntegrationConfig, mergeConfig, type ResolvedConfig } from "./config";
+import { mergeConfig, type ResolvedConfig } from "../lib/config";
+import { configSchemaOf, defaultConfig } from "./config";
 
 /** An integration as the hub works with it: its stored config over the provider's current defaults. */
 export interface Integration extends Omit<IntegrationRecord, "config"> {
@@ -11,7 +12,8 @@ export interface Integration extends Omit<IntegrationRecord, "config"> {
 
 /** The stored config, checked, goes over the provider's current defaults. */
 export function fromRecord(record: IntegrationRecord): Integration {
-  return { ...record, config: mergeConfig(provider(record.provider).defaults, v.parse(IntegrationConfig, record.config)) };
+  const c = connector(record.provider);
+  return { ...record, config: mergeConfig(defaultConfig(c), v.parse(configSchemaOf(c), record.config)) };
 }
 
 /** One integration of a tenant, or null (another tenant's id is simply not found). */

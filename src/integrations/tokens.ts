@@ -1,7 +1,8 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
-import { provider, ProviderError, ReauthRequired } from "../connectors";
-import type { AccessToken, TokenSet } from "../connectors/types";
+import { connector, ProviderError, ReauthRequired } from "../connectors";
+import type { AccessToken, TokenSet } from "../connectors/contract";
+import { logger } from "../lib/log";
 import type { Db } from "../db/client";
 import { parseConnection, updateIntegrationStatement, type IntegrationChanges } from "../db/integrations.repo";
 import { type Integration } from "./store";
@@ -132,7 +133,7 @@ async function refreshWithLease(db: Db, env: Env, integration: Integration, row:
     return new ProviderError("transient", "The integration was reconnected while its old token was refused; the new one is used.", 0);
   };
   if (!row.refreshTokenEnc || !row.connection) throw await reconnectNeeded("No refresh token is stored; reconnect the integration.");
-  const def = provider(integration.provider);
+  const def = connector(integration.provider);
   const refreshToken = await decrypt(env.ENCRYPTION_KEY, row.refreshTokenEnc, aad(integration.id, "refresh"));
   let tokens: TokenSet;
   try {
@@ -181,7 +182,7 @@ async function refreshWithLease(db: Db, env: Env, integration: Integration, row:
  */
 export async function markReconnect(db: Db, integration: Integration, reason: string): Promise<boolean> {
   if (!(await forgetConnection(db, integration, integration.connectionVersion, "reconnect", { lastError: reason }))) return false;
-  console.log(JSON.stringify({ level: "warn", msg: "integration needs reconnecting", tenantId: integration.tenantId, integrationId: integration.id, reason }));
+  logger({ tenantId: integration.tenantId, integrationId: integration.id }).warn("integration needs reconnecting", { reason });
   return true;
 }
 
@@ -197,10 +198,10 @@ export async function disownConnection(db: Db, env: Env, integration: Integratio
   const refreshToken = await refreshTokenOf(db, env, integration);
   const forgotten = await forgetConnection(db, integration, connectionVersion, "connect", { connection: null, lastError: reason }, [failOpenRunsStatement(db, integration.id, reason)]);
   if (!forgotten) return { disowned: false, revoked: false };
-  console.log(JSON.stringify({ level: "warn", msg: "connection disowned", tenantId: integration.tenantId, integrationId: integration.id }));
+  logger({ tenantId: integration.tenantId, integrationId: integration.id }).warn("connection disowned");
   if (!refreshToken) return { disowned: true, revoked: true };
   try {
-    await provider(integration.provider).oauth.revoke({ env, settings: settings(env), redirectUri: "" }, { connection: integration.connection, refreshToken });
+    await connector(integration.provider).oauth.revoke({ env, settings: settings(env), redirectUri: "" }, { connection: integration.connection, refreshToken });
     return { disowned: true, revoked: true };
   } catch (err) {
     if (err instanceof ProviderError) return { disowned: true, revoked: false };

@@ -1,8 +1,8 @@
 import { toJsonSchema } from "@valibot/to-json-schema";
-import { PROVIDER_IDS, PROVIDERS } from "../connectors";
+import { CONNECTORS, PROVIDER_IDS } from "../connectors";
 import type { Integration } from "./store";
 import { iso } from "../lib/time";
-import { IntegrationConfig } from "./config";
+import { configSchemaOf, defaultConfig } from "./config";
 
 /** An integration as the API answers it. */
 export function integrationView(i: Integration, stats: Record<string, number>) {
@@ -21,13 +21,15 @@ export function integrationView(i: Integration, stats: Record<string, number>) {
   };
 }
 
-let schema: unknown;
+let providers: unknown[] | undefined;
 
-/** `GET /v1/providers`: each provider with its defaults and the config's JSON Schema. */
+/** `GET /v1/providers`: each provider with its defaults and the JSON Schema of its config. */
 export function providersView() {
-  schema ??= toJsonSchema(IntegrationConfig, { errorMode: "ignore" });
-  return PROVIDER_IDS.map((id) => {
-    const p = PROVIDERS[id];
-    return { id: p.id, name: p.name, direction: p.direction, objects: p.objects, defaultMapping: p.defaults.mapping, defaultConfig: p.defaults, configSchema: schema };
+  providers ??= PROVIDER_IDS.map((id) => {
+    const c = CONNECTORS[id];
+    const defaults = defaultConfig(c);
+    const { facts } = c;
+    return { id: facts.id, name: facts.name, direction: facts.direction, objects: facts.objects, defaultMapping: defaults.mapping, defaultConfig: defaults, configSchema: toJsonSchema(configSchemaOf(c), { errorMode: "ignore" }) };
   });
+  return providers;
 }

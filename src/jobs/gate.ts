@@ -1,5 +1,5 @@
 import type { Integration } from "../integrations/store";
-import { canPush } from "../sync/push";
+import { canPush } from "../sync/target";
 
 /**
  * Whether an integration's jobs may run now, decided in one place for push jobs and run

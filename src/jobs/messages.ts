@@ -1,5 +1,7 @@
+import type { ChangeReason } from "../lib/change";
+
 /** Why a person is being pushed; kept on the message for logs and runs. */
-export type JobReason = "webhook" | "rest" | "resync" | "reconcile" | "import" | "pull" | "sweep";
+export type JobReason = ChangeReason;
 
 /**
  * A queue message naming (integration, record, reason). Consumers re-read the directory

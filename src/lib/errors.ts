@@ -65,3 +65,17 @@ export class AppError extends Error {
   }
 }
 
+/** An issue as Standard Schema and valibot both report it. */
+interface Issue {
+  message: string;
+  path?: readonly (PropertyKey | { key: unknown })[] | undefined;
+}
+
+/** Turns validation issues into API.md's `errors: [{ path, message }]`. */
+export function fieldErrors(issues: readonly Issue[], prefix = ""): FieldError[] {
+  return issues.map((issue) => {
+    const parts = (issue.path ?? []).map((p) => String(typeof p === "object" ? p.key : p));
+    const path = [prefix, ...parts].filter(Boolean).join(".");
+    return { path: path || "(root)", message: issue.message };
+  });
+}

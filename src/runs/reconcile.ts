@@ -1,50 +1,19 @@
-import { and, eq, gt, inArray, isNotNull, lte, ne, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import { listPage, recordUrlMaker, type RemoteRecord } from "../connectors/zoho/records";
-import { connectorContext } from "../integrations/connector-context";
+import { ProviderError, type RemoteRecord } from "../connectors";
 import type { Db } from "../db/client";
-import type { Integration } from "../integrations/store";
+import { linksInRange, markRemoteGoneStatements, peopleByKey, rememberUnmatchedStatements } from "../db/reconcile.repo";
 import { advanceRunStatement } from "../db/runs.repo";
-import { directoryUsers, links, remoteUnmatched, syncLogs, type DirectoryUserRow, type LinkRow, type RunRow } from "../db/schema";
-import { COUNT_KEYS, noCounts } from "../db/vocabulary";
+import type { DirectoryUserRow, LinkRow, RunRow } from "../db/schema";
 import { linksByUsers, usersByIds } from "../db/sync.repo";
+import { COUNT_KEYS, noCounts } from "../db/vocabulary";
 import { userView } from "../directory/user";
 import type { Env } from "../env";
+import { connectorContext } from "../integrations/connector-context";
+import type { Integration } from "../integrations/store";
 import { outOfScope, payloadHash } from "../sync/mapping";
+import { keyFieldOf } from "../sync/match";
 import { pushGroup, type GroupOutcome } from "../sync/push";
-
-/**
- * Links of the integration whose remote id is in (after, upTo]. Zoho lists records in
- * id order, and its ids within a module have the same number of digits, so the text
- * order of `remote_id` is the listing's order: a linked record in the range that the
- * listing did not return is gone.
- */
-function linksInRange(db: Db, integrationId: string, after: string | null, upTo: string | null) {
-  return db
-    .select()
-    .from(links)
-    .where(
-      and(
-        eq(links.integrationId, integrationId),
-        isNotNull(links.remoteId),
-        after !== null ? gt(links.remoteId, after) : undefined,
-        upTo !== null ? lte(links.remoteId, upTo) : undefined,
-      ),
-    );
-}
-
-/** Directory people whose matching field equals one of `keys` (by e-mail or id; other fields are not matched here). */
-async function peopleByKey(db: Db, integration: Integration, keys: string[]): Promise<DirectoryUserRow[]> {
-  const { by, caseSensitive } = integration.config.matching;
-  const column = by === "email" ? (caseSensitive ? directoryUsers.email : directoryUsers.emailLower) : by === "id" ? directoryUsers.id : null;
-  if (!column || !keys.length) return [];
-  const values = [...new Set(by === "email" && !caseSensitive ? keys.map((k) => k.toLowerCase()) : keys)];
-  const out: DirectoryUserRow[] = [];
-  for (let i = 0; i < values.length; i += 90) {
-    out.push(...(await db.select().from(directoryUsers).where(and(eq(directoryUsers.tenantId, integration.tenantId), inArray(column, values.slice(i, i + 90))))));
-  }
-  return out;
-}
+import { targetOf } from "../sync/target";
 
 /**
  * Remote records without a link, matched to directory people by the matching key: a
@@ -57,7 +26,7 @@ async function peopleByKey(db: Db, integration: Integration, keys: string[]): Pr
 async function matchRecords(db: Db, integration: Integration, keyField: string, records: RemoteRecord[]): Promise<Map<string, RemoteRecord>> {
   const { by, caseSensitive } = integration.config.matching;
   const keyOf = (v: unknown) => (typeof v === "string" && v !== "" ? (caseSensitive ? v : v.toLowerCase()) : null);
-  const people = await peopleByKey(db, integration, records.map((r) => keyOf(r.fields[keyField])).filter((k): k is string => k !== null));
+  const people = await peopleByKey(db, integration.tenantId, integration.config.matching, records.map((r) => keyOf(r.fields[keyField])).filter((k): k is string => k !== null));
   if (!people.length) return new Map();
   const linkOf = new Map((await linksByUsers(db, integration.id, people.map((p) => p.id))).map((l) => [l.userId, l]));
   const byKey = new Map<string, DirectoryUserRow>();
@@ -77,32 +46,29 @@ async function matchRecords(db: Db, integration: Integration, keyField: string, 
   return matched;
 }
 
-function nameOf(fields: Record<string, unknown>): string | null {
-  const parts = [fields.First_Name, fields.Last_Name].filter((p): p is string => typeof p === "string" && p !== "");
-  return parts.length ? parts.join(" ") : typeof fields.Full_Name === "string" ? fields.Full_Name : null;
-}
-
 /**
- * One page of a reconciliation: up to 2,000 Zoho records in id order (one COQL call),
+ * One page of a reconciliation: one listing call of the connector (records in id order),
  * compared with the links whose remote id falls in the same range.
  * - Linked and unchanged since the last push (the hash of the mapped fields): nothing to do.
- * - Linked and different: pushed again field by field; the fields Zoho changed are logged.
- * - Linked but not listed: deleted in Zoho; created again, or the link marked `unmatched`
+ * - Linked and different: pushed again field by field; the fields changed there are logged.
+ * - Linked but not listed: deleted at the provider; created again, or the link marked `unmatched`
  *   (`onRemoteDelete`).
  * - Not linked: matched to a directory person by the matching key and linked, or kept
  *   in the unmatched list.
  * The run's counts and next page go in the same batch as the links and logs.
  */
 export async function reconcilePage(db: Db, env: Env, integration: Integration, run: RunRow): Promise<GroupOutcome & { more: boolean }> {
+  const target = targetOf(integration);
+  if (!target) throw new ProviderError("fatal", `${integration.provider} does not push people.`);
+  const { push, facts } = target;
   const ctx = connectorContext(db, env, integration);
   const config = integration.config;
   const now = Date.now();
+  // Compared through the integration's own mapping: the fields it writes, and the key.
   const targets = config.mapping.map((m) => m.to);
-  const keyField = config.mapping.find((m) => "from" in m && m.from === config.matching.by)?.to ?? "Email";
-  // Names for the unmatched list, where the module has them.
-  const naming = config.object === "Contacts" || config.object === "Leads" ? ["First_Name", "Last_Name"] : [];
-  const select = [...new Set([...targets, keyField, ...naming])];
-  const { records, more } = await listPage(ctx, config.object, select, run.cursor);
+  const keyField = keyFieldOf(config, facts);
+  const select = [...new Set([...targets, ...(keyField ? [keyField] : []), ...push.nameFields(config.object)])];
+  const { records, more } = await push.list(ctx, config.object, select, run.cursor);
   const last = records[records.length - 1]?.id ?? null;
   const linked = await linksInRange(db, integration.id, run.cursor, more ? last : null);
   const byRemote = new Map(linked.map((l) => [l.remoteId!, l]));
@@ -122,51 +88,34 @@ export async function reconcilePage(db: Db, env: Env, integration: Integration, 
     else seen.set(link.userId, r);
   }
 
-  // Linked records the listing did not return: deleted in Zoho.
+  // Linked records the listing did not return: deleted at the provider.
   const gone: LinkRow[] = [...byRemote.values()];
   const marks: BatchItem<"sqlite">[] = [];
   if (gone.length && config.onRemoteDelete === "mark") {
     const versionOf = new Map((await usersByIds(db, integration.tenantId, gone.map((l) => l.userId))).map((u) => [u.id, u.version]));
     for (const l of gone) {
       counts.unmatched++;
-      const detail = `The Zoho record ${l.remoteId} was deleted in Zoho (onRemoteDelete is mark); link the person again or resync them to create it.`;
-      marks.push(
-        db
-          .update(links)
-          .set({ remoteId: null, remoteUrl: null, payloadHash: null, status: "unmatched", lastError: detail, failureKind: null, pushedVersion: versionOf.get(l.userId) ?? null, updatedAt: now })
-          .where(and(eq(links.integrationId, integration.id), eq(links.userId, l.userId), eq(links.remoteId, l.remoteId!))),
-        db.insert(syncLogs).values({ tenantId: integration.tenantId, integrationId: integration.id, userId: l.userId, action: "link", status: "skipped", remoteId: l.remoteId, detail, at: now }),
-      );
+      const detail = `The ${facts.brand} record ${l.remoteId} was deleted in ${facts.brand} (onRemoteDelete is mark); link the person again or resync them to create it.`;
+      marks.push(...markRemoteGoneStatements(db, integration, l, versionOf.get(l.userId) ?? null, detail, now));
     }
   } else for (const l of gone) seen.set(l.userId, null);
 
-  const matched = await matchRecords(db, integration, keyField, unlinked);
+  const matched = keyField ? await matchRecords(db, integration, keyField, unlinked) : new Map<string, RemoteRecord>();
   for (const [userId, r] of matched) seen.set(userId, r);
   const matchedIds = new Set([...matched.values()].map((r) => r.id));
   const leftOver = unlinked.filter((r) => !matchedIds.has(r.id));
   counts.unmatched += leftOver.length;
-  const urlOf = leftOver.length ? await recordUrlMaker(ctx, config.object) : () => null;
-  const remember: BatchItem<"sqlite">[] = [];
-  // 7 columns a row: 14 rows a statement.
-  for (let i = 0; i < leftOver.length; i += 14) {
-    const rows = leftOver.slice(i, i + 14).map((r) => {
-      const email = r.fields[keyField];
-      return { tenantId: integration.tenantId, integrationId: integration.id, remoteId: r.id, email: typeof email === "string" ? email : null, name: nameOf(r.fields), remoteUrl: urlOf(r.id), runId: run.id };
-    });
-    remember.push(
-      db
-        .insert(remoteUnmatched)
-        .values(rows)
-        .onConflictDoUpdate({
-          target: [remoteUnmatched.integrationId, remoteUnmatched.remoteId],
-          set: { email: sql`excluded.email`, name: sql`excluded.name`, remoteUrl: sql`excluded.remote_url`, runId: sql`excluded.run_id` },
-        }),
-    );
-  }
-  if (!more) {
-    // The whole module was listed: what an earlier run found and this one did not is gone or linked.
-    remember.push(db.delete(remoteUnmatched).where(and(eq(remoteUnmatched.integrationId, integration.id), ne(remoteUnmatched.runId, run.id))));
-  }
+  const urlOf = leftOver.length ? await push.recordUrls(ctx, config.object) : () => null;
+  const remember = rememberUnmatchedStatements(
+    db,
+    integration,
+    run.id,
+    leftOver.map((r) => {
+      const email = keyField ? r.fields[keyField] : undefined;
+      return { remoteId: r.id, email: typeof email === "string" ? email : null, name: push.nameOf(r.fields), remoteUrl: urlOf(r.id) };
+    }),
+    !more,
+  );
 
   const outcome = await pushGroup(db, env, integration, [...seen.keys()], {
     seen,

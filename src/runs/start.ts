@@ -7,7 +7,7 @@ import type { RunTrigger } from "../db/vocabulary";
 import { cancelledRemovalsStatements, linksByUsers, removalCounts, usersByIds } from "../db/sync.repo";
 import type { Env } from "../env";
 import type { RunPageJob } from "../jobs/messages";
-import { canPush } from "../sync/push";
+import { canPush } from "../sync/target";
 
 /** Sends the message for the run's next page. */
 export async function sendPage(env: Env, run: Pick<RunRow, "id" | "tenantId" | "integrationId" | "page">): Promise<void> {

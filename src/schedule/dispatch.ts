@@ -4,7 +4,7 @@ import { fromRecord, type Integration } from "../integrations/store";
 import type { RunKind } from "../db/runs.repo";
 import type { Env } from "../env";
 import { startRun } from "../runs/start";
-import { canPush } from "../sync/push";
+import { canPush } from "../sync/target";
 
 /** Integrations looked at per tick; the rest are due at the next one. */
 const PER_TICK = 200;

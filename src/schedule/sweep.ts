@@ -4,7 +4,7 @@ import { clearNeedsPush, peopleBehind } from "../db/sync.repo";
 import { fromRecord } from "../integrations/store";
 import type { Env } from "../env";
 import type { PushJob } from "../jobs/messages";
-import { canPush } from "../sync/push";
+import { canPush } from "../sync/target";
 
 /** A change younger than this may still have its job in flight. */
 export const SWEEP_GRACE_MS = 2 * 60_000;

@@ -1,5 +1,5 @@
 import jsonata from "jsonata";
-import type { ResolvedConfig, ScopeRule } from "../integrations/config";
+import type { ResolvedConfig, ScopeRule } from "../lib/config";
 
 /** The directory user as mappings and expressions see it (API.md's user shape). */
 export type SourceUser = Record<string, unknown> & { id: string; email: string; attributes: Record<string, string> };

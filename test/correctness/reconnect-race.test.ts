@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import { getIntegration, type Integration } from "../../src/integrations/store";
 import { getAccessToken, markReconnect } from "../../src/integrations/tokens";
-import { recordUrlMaker } from "../../src/connectors/zoho/records";
+import { CONNECTORS } from "../../src/connectors";
 import { connectorContext } from "../../src/integrations/connector-context";
 import { createTenant, type TestTenant } from "../helpers";
 import { resetEmulator } from "../emulators/helpers";
@@ -59,7 +59,7 @@ describe("14.7 a reconnect racing an in-flight push", () => {
   it("saving the org id does not write the stale connection back", async () => {
     const { t, db, stale, fresh } = await reconnectedUnderAJob("admin@acme.example");
     expect(fresh.connection!.connectedAt).not.toBe(stale.connection!.connectedAt);
-    const url = await recordUrlMaker(connectorContext(db, env, stale), "Contacts");
+    const url = await CONNECTORS["zoho-crm"].push.recordUrls(connectorContext(db, env, stale), "Contacts");
     expect(url("1")).toMatch(/^http/);
     const now = (await getIntegration(db, t.id, fresh.id))!;
     expect(now.connection!.connectedAt).toBe(fresh.connection!.connectedAt);

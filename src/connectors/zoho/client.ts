@@ -1,8 +1,8 @@
 import { ProviderError } from "../errors";
 import { jsonBody, providerFetch, retryAfterMs } from "../http";
-import type { ConnectorContext } from "../types";
+import type { ConnectorContext } from "../contract";
 
-export type { ConnectorContext } from "../types";
+export type { ConnectorContext } from "../contract";
 
 /**
  * One call to the Zoho API domain of the integration's data centre, with

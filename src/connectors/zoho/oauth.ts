@@ -1,6 +1,6 @@
 import { ProviderError } from "../errors";
 import { jsonBody, providerFetch, retryAfterMs } from "../http";
-import type { Connection, OAuthContext, OAuthProvider, TokenSet } from "../types";
+import type { Connection, OAuthContext, OAuthProvider, TokenSet } from "../contract";
 import { zohoDataCenters, type ZohoDataCenter } from "./datacenters";
 
 // Zoho Accounts OAuth 2.0 for server-based clients with multi-DC

@@ -1,6 +1,6 @@
 import { describeRoute } from "hono-openapi";
 import * as v from "valibot";
-import { userEntries } from "../../directory/user";
+import { userEntries } from "../../lib/user-fields";
 import { jsonResponse, problems, TENANT_SECURITY } from "../../http/openapi";
 import { PageQuery } from "../../http/pagination";
 

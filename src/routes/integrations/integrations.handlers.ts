@@ -1,9 +1,9 @@
 import type { Context } from "hono";
 import { createFactory } from "hono/factory";
-import { provider, ProviderError, PROVIDERS } from "../../connectors";
+import { CONNECTORS, connector, ProviderError } from "../../connectors";
 import { deleteIntegration, linkStats, updateIntegration } from "../../db/integrations.repo";
 import { getIntegration, insertIntegration, listIntegrations, type Integration } from "../../integrations/store";
-import { checkConfig, mergeConfig } from "../../integrations/config";
+import { defaultConfig, resolveConfig } from "../../integrations/config";
 import { assertTransition, pendingActionsFor, statusFor } from "../../integrations/lifecycle";
 import { authorizeUrlFor } from "../../integrations/oauth-state";
 import { refreshTokenOf } from "../../integrations/tokens";
@@ -36,14 +36,13 @@ export const providersHandlers = factory.createHandlers(contracts.providers, (c)
 
 export const createHandlers = factory.createHandlers(contracts.create, validate("json", CreateIntegrationBody), async (c) => {
   const body = c.req.valid("json");
-  const def = PROVIDERS[body.provider];
-  const config = mergeConfig(def.defaults, body.config ?? {});
-  const errors = [...checkConfig(config, def.objects), ...def.configProblems(config)];
+  const def = CONNECTORS[body.provider];
+  const { config, errors } = resolveConfig(def, defaultConfig(def), body.config ?? {});
   if (errors.length) throw AppError.validation(errors);
   const integration = await insertIntegration(c.get("db"), {
     tenantId: c.get("tenant").id,
-    provider: def.id,
-    name: body.name ?? def.name,
+    provider: def.facts.id,
+    name: body.name ?? def.facts.name,
     config,
     pendingActions: pendingActionsFor(def, config, false, false),
   });
@@ -63,12 +62,11 @@ export const getHandlers = factory.createHandlers(contracts.get, validate("param
 export const patchHandlers = factory.createHandlers(contracts.patch, validate("param", IntegrationParams), validate("json", PatchIntegrationBody), async (c) => {
   const integration = await loadIntegration(c, c.req.valid("param").id);
   const body = c.req.valid("json");
-  const def = provider(integration.provider);
-  const config = body.config ? mergeConfig(integration.config, body.config) : integration.config;
-  const errors = [...checkConfig(config, def.objects), ...def.configProblems(config)];
+  const def = connector(integration.provider);
+  const { config, errors } = resolveConfig(def, integration.config, body.config ?? {});
   if (errors.length) throw AppError.validation(errors);
   // Scopes the new settings need that the grant lacks: say so now, rather than fail later.
-  const missingScopes = integration.connection ? missingScopesOf(def.scopesFor(config), integration.connection.scopes) : [];
+  const missingScopes = integration.connection ? missingScopesOf(def.config.scopes(config), integration.connection.scopes) : [];
   const reconnect = integration.pendingActions.includes("reconnect") || missingScopes.length > 0;
   const connected = integration.connection !== null && !reconnect;
   const pendingActions = pendingActionsFor(def, config, connected, reconnect);
@@ -112,13 +110,13 @@ export const deleteHandlers = factory.createHandlers(contracts.remove, requireRe
   const db = c.get("db");
   const refreshToken = await refreshTokenOf(db, c.env, integration);
   if (refreshToken && integration.connection) {
-    const def = provider(integration.provider);
+    const def = connector(integration.provider);
     try {
       await def.oauth.revoke({ env: c.env, settings: settings(c.env), redirectUri: "" }, { connection: integration.connection, refreshToken });
     } catch (err) {
       // Nothing is deleted until the provider confirms: the grant must not outlive the integration.
       if (err instanceof ProviderError) {
-        throw new AppError("unavailable", `${def.name} did not confirm revoking the connection (${err.detail}). Nothing was deleted; try again.`, undefined, {
+        throw new AppError("unavailable", `${def.facts.name} did not confirm revoking the connection (${err.detail}). Nothing was deleted; try again.`, undefined, {
           "retry-after": String(Math.ceil((err.retryAfterMs ?? 30_000) / 1000)),
         });
       }

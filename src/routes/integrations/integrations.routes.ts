@@ -1,7 +1,7 @@
 import { describeRoute } from "hono-openapi";
 import * as v from "valibot";
 import { PROVIDER_IDS } from "../../connectors";
-import { IntegrationConfig } from "../../integrations/config";
+import { AnyProviderConfig } from "../../integrations/config";
 import { jsonResponse, problems, TENANT_SECURITY } from "../../http/openapi";
 import { PageQuery } from "../../http/pagination";
 
@@ -10,12 +10,12 @@ export { IntegrationParams } from "../../http/loaders";
 export const CreateIntegrationBody = v.strictObject({
   provider: v.picklist(PROVIDER_IDS, `Expected one of ${PROVIDER_IDS.join(", ")}.`),
   name: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(200))),
-  config: v.optional(IntegrationConfig),
+  config: v.optional(AnyProviderConfig),
 });
 
 export const PatchIntegrationBody = v.strictObject({
   name: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(200))),
-  config: v.optional(IntegrationConfig),
+  config: v.optional(AnyProviderConfig),
 });
 
 export const ListQuery = v.object({ ...PageQuery });
@@ -36,12 +36,12 @@ export const IntegrationOut = v.object({
       scopes: v.array(v.string()),
       connectedAt: v.string(),
       orgId: v.optional(v.string()),
-      /** Who consented, where the provider says (Zoho CRM): shown wherever the connection is. */
+      /** Who consented, where the provider says: shown wherever the connection is. */
       accountEmail: v.optional(Nullable),
       orgName: v.optional(Nullable),
     }),
   ),
-  config: IntegrationConfig,
+  config: AnyProviderConfig,
   stats: v.object({ synced: v.number(), pending: v.number(), failed: v.number(), excluded: v.number(), unmatched: v.number() }),
   lastError: Nullable,
   createdAt: v.string(),

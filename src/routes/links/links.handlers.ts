@@ -1,6 +1,4 @@
 import { createFactory } from "hono/factory";
-import { provider } from "../../connectors";
-import { getRecord, recordUrlMaker } from "../../connectors/zoho/records";
 import { getUser } from "../../db/directory.repo";
 import { getLink, linkByHand, linksWithEmail, otherHolder, unlinkByHand, unmatchedPeople, unmatchedRecords } from "../../db/links.repo";
 import type { LinkRow } from "../../db/schema";
@@ -62,7 +60,8 @@ export const putLinkHandlers = factory.createHandlers(contracts.putLink, validat
   const { id, userId } = c.req.valid("param");
   const { remoteId } = c.req.valid("json");
   const integration = await load(c, id);
-  assertRunnable(integration);
+  const { facts, push } = assertRunnable(integration);
+  if (!push.isRecordId(remoteId)) throw AppError.validation([{ path: "remoteId", message: `Expected a ${facts.name} record id.` }]);
   const db = c.get("db");
   const user = await getUser(db, integration.tenantId, userId);
   if (!user) throw AppError.notFound("user");
@@ -71,10 +70,10 @@ export const putLinkHandlers = factory.createHandlers(contracts.putLink, validat
 
   const ctx = connectorContext(db, c.env, integration);
   // A provider that cannot be asked now answers 503 with Retry-After (the one error handler).
-  if (!(await getRecord(ctx, integration.config.object, remoteId))) {
-    throw AppError.validation([{ path: "remoteId", message: `No ${integration.config.object} record ${remoteId} at ${provider(integration.provider).name}.` }]);
+  if (!(await push.get(ctx, integration.config.object, remoteId))) {
+    throw AppError.validation([{ path: "remoteId", message: `No ${integration.config.object} record ${remoteId} at ${facts.name}.` }]);
   }
-  const url = await recordUrlMaker(ctx, integration.config.object);
+  const url = await push.recordUrls(ctx, integration.config.object);
   try {
     await linkByHand(db, integration, userId, remoteId, url(remoteId));
   } catch (err) {

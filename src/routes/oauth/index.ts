@@ -5,7 +5,7 @@ import * as v from "valibot";
 import { getCookie } from "hono/cookie";
 import { readSession, SESSION_COOKIE } from "../../auth/session";
 import { sha256Hex } from "../../lib/crypto";
-import { connectScopes, provider, ProviderError } from "../../connectors";
+import { connectScopes, connector, ProviderError } from "../../connectors";
 import { linkStats, updateIntegrationStatement } from "../../db/integrations.repo";
 import { getIntegration } from "../../integrations/store";
 import type { AppEnv } from "../../http/context";
@@ -20,7 +20,7 @@ import { startInitialResync } from "../../runs/start";
 import { findTenant } from "../../db/tenants.repo";
 import { getRun } from "../../db/runs.repo";
 import { connectedNote, readConnectedNote, type ConnectedNote } from "../../auth/connected-note";
-import type { Connection } from "../../connectors/types";
+import type { Connection } from "../../connectors/contract";
 import { disownConnection } from "../../integrations/tokens";
 import { authorizeUrlFor } from "../../integrations/oauth-state";
 
@@ -71,7 +71,7 @@ async function session(c: Context<AppEnv>, read?: Awaited<ReturnType<typeof read
 export const oauthRoutes = new Hono<AppEnv>()
   /**
    * The provider sends the browser back here. The state is verified and used up first;
-   * then the code is exchanged (for Zoho at the accounts server it names, if configured),
+   * then the code is exchanged (at the server the provider names in the callback, if the settings allow it),
    * the tokens stored encrypted, and the browser sent to the integration's page.
    */
   .get(
@@ -95,7 +95,7 @@ export const oauthRoutes = new Hono<AppEnv>()
       if (!query.code) throw new AppError("bad_request", "The callback carries no code.");
       const integration = await getIntegration(db, tenantId, integrationId);
       if (!integration) throw new AppError("bad_request", "The integration no longer exists.");
-      const def = provider(integration.provider);
+      const def = connector(integration.provider);
       const s = settings(c.env);
       let exchanged;
       try {
@@ -105,14 +105,14 @@ export const oauthRoutes = new Hono<AppEnv>()
         );
       } catch (err) {
         if (err instanceof ProviderError && err.kind === "fatal") throw new AppError("bad_request", err.detail);
-        if (err instanceof ProviderError) throw new AppError("unavailable", `${def.name} could not be reached; try connecting again. (${err.detail})`);
+        if (err instanceof ProviderError) throw new AppError("unavailable", `${def.facts.name} could not be reached; try connecting again. (${err.detail})`);
         throw err;
       }
       const pendingActions = pendingActionsFor(def, integration.config, true, false);
       const status = statusFor(integration.status, pendingActions);
       const sealed = await sealTokens(c.env, integration.id, exchanged.tokens);
       // Who consented, for every page that shows the connection (best effort).
-      const account = def.account ? await def.account.describe(oauthContext(c), { accessToken: exchanged.tokens.accessToken, connection: exchanged.connection }) : {};
+      const account = def.oauth.account ? await def.oauth.account.describe(oauthContext(c), { accessToken: exchanged.tokens.accessToken, connection: exchanged.connection }) : {};
       const connection = { ...exchanged.connection, ...account };
       await db.batch([
         // In this order: the connection counts a new connection version, which the credentials take.
@@ -162,7 +162,7 @@ export const oauthRoutes = new Hono<AppEnv>()
       const reason = `${who} said this connect was not theirs ("This wasn't me") at ${new Date().toISOString()}: the connection was removed and its access revoked. Connect again from your dashboard.`;
       const { disowned, revoked } = await disownConnection(db, c.env, integration, note.connectionVersion, reason);
       if (!disowned) throw AppError.conflict("The integration was connected again since; that later connection was not changed.");
-      const name = provider(integration.provider).name;
+      const name = connector(integration.provider).facts.name;
       return c.html(html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Disconnected — usersync</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}</style></head>
@@ -198,7 +198,7 @@ ${integration.connection ? accountRows(integration.connection) : ""}
 <dt>People</dt><dd>${Object.entries(stats).map(([k, n]) => `${k}: ${n}`).join(" · ")}</dd>
 ${integration.lastError ? html`<dt>Last error</dt><dd>${integration.lastError}</dd>` : ""}
 </dl>
-${integration.pendingActions.some((a) => a === "connect" || a === "reconnect") ? html`<p><a href="/connect/${integration.id}">Connect ${provider(integration.provider).name}</a></p>` : ""}
+${integration.pendingActions.some((a) => a === "connect" || a === "reconnect") ? html`<p><a href="/connect/${integration.id}">Connect ${connector(integration.provider).facts.name}</a></p>` : ""}
 ${note?.integrationId === integration.id && note.connectionVersion === integration.connectionVersion ? disownForm(noteToken!) : ""}
 </body></html>`);
   });
@@ -215,7 +215,7 @@ async function connectedPage(c: Context<AppEnv>, note: ConnectedNote, noteToken:
     note.runId ? getRun(db, note.tenantId, note.runId) : null,
   ]);
   if (!tenant || !integration) throw AppError.notFound("integration");
-  const name = provider(integration.provider).name;
+  const name = connector(integration.provider).facts.name;
   const conn = integration.connection;
   return c.html(html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${name} connected — usersync</title>

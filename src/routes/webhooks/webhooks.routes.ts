@@ -1,6 +1,6 @@
 import { describeRoute } from "hono-openapi";
 import * as v from "valibot";
-import { isoDateTime, UserInput, UserRef } from "../../directory/user";
+import { isoDateTime, UserInput, UserRef } from "../../lib/user-fields";
 import { jsonResponse, problems, PUBLIC } from "../../http/openapi";
 
 export const EVENT_TYPES = ["user.created", "user.updated", "user.disabled", "user.deleted"] as const;

@@ -1,5 +1,7 @@
-import type { Connection, OAuthContext } from "../types";
+import type { ProviderConfig } from "../../lib/config";
+import type { Connection, OAuthContext, OAuthProvider } from "../contract";
 import { jsonBody, providerFetch } from "../http";
+import { zohoOAuth } from "../zoho/oauth";
 
 async function get(connection: Connection, accessToken: string, path: string): Promise<unknown> {
   const res = await providerFetch(`${connection.apiDomain}${path}`, { headers: { authorization: `Zoho-oauthtoken ${accessToken}` } });
@@ -14,7 +16,7 @@ const text = (v: unknown) => (typeof v === "string" && v !== "" ? v : null);
  * organisation (`GET /crm/v8/org`, whose id the record URLs need too). Best effort: an
  * answer that does not come leaves the name unknown, and the connect stands.
  */
-export async function describeZohoCrmAccount(_ctx: OAuthContext, { accessToken, connection }: { accessToken: string; connection: Connection }) {
+async function describeZohoCrmAccount(_ctx: OAuthContext, { accessToken, connection }: { accessToken: string; connection: Connection }) {
   const [org, user] = await Promise.all([
     get(connection, accessToken, "/crm/v8/org").catch(() => null),
     get(connection, accessToken, "/crm/v8/users?type=CurrentUser").catch(() => null),
@@ -23,4 +25,15 @@ export async function describeZohoCrmAccount(_ctx: OAuthContext, { accessToken, 
   const u = (user as { users?: { email?: unknown }[] } | null)?.users?.[0];
   const orgId = o?.id !== undefined && o?.id !== null ? String(o.id) : undefined;
   return { accountEmail: text(u?.email), orgName: text(o?.company_name), ...(orgId ? { orgId } : {}) } satisfies Pick<Connection, "accountEmail" | "orgName" | "orgId">;
+}
+
+/** Zoho's shared OAuth (accounts servers by data centre), with what names a CRM account. */
+export const zohoCrmOAuth: OAuthProvider = {
+  ...zohoOAuth,
+  account: { scopes: ["ZohoCRM.users.READ"], describe: describeZohoCrmAccount },
+};
+
+/** The scopes a CRM integration needs: its module, COQL, the org (record URLs) and the fields. */
+export function zohoCrmScopes(config: ProviderConfig): string[] {
+  return [`ZohoCRM.modules.${config.object.toLowerCase()}.ALL`, "ZohoCRM.coql.READ", "ZohoCRM.org.READ", "ZohoCRM.settings.fields.READ"];
 }

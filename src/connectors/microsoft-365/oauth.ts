@@ -1,6 +1,6 @@
 import { ProviderError } from "../errors";
 import { jsonBody, providerFetch, retryAfterMs } from "../http";
-import type { Connection, OAuthContext, OAuthProvider, TokenSet } from "../types";
+import type { Connection, OAuthContext, OAuthProvider, TokenSet } from "../contract";
 
 // Microsoft identity platform v2.0, authorization code flow with PKCE
 // (learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow).

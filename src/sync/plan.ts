@@ -1,0 +1,147 @@
+import type { RemoteRecord } from "../connectors";
+import type { DirectoryUserRow } from "../db/schema";
+import { userView } from "../directory/user";
+import type { ResolvedConfig } from "../lib/config";
+import { mapUser, outOfScope, type SourceUser } from "./mapping";
+import type { Outcomes } from "./outcomes";
+
+/** An active person to write: update the linked record, or find-or-create one. */
+export interface Pending {
+  user: SourceUser;
+  version: number;
+  /** The record to update, or null to find-or-create. */
+  remoteId: string | null;
+  /** True when the record was matched just now (logged as `link`). */
+  matched: boolean;
+  payload: Record<string, unknown>;
+  hash: string;
+  note: string | null;
+}
+
+/** A linked record to remove under `onDelete: delete`. */
+export interface Removal {
+  userId: string;
+  remoteId: string;
+  version: number;
+}
+
+/** An inactive person with a record not linked yet: the deletion policy reaches it. */
+export interface InactiveFound {
+  row: DirectoryUserRow;
+  record: RemoteRecord;
+  note: string;
+}
+
+/** What planning leaves to matching and applying; everything else is already in the outcomes. */
+export interface Plan {
+  writes: Pending[];
+  removals: Removal[];
+  /** Inactive people whose create's answer never came: looked up before being forgotten. */
+  unknown: { row: DirectoryUserRow; user: SourceUser }[];
+  found: InactiveFound[];
+}
+
+export interface PlanInput {
+  config: ResolvedConfig;
+  /** How sentences name the provider's side (the connector's `facts.brand`). */
+  brand: string;
+  /** Reconciliation: the record seen for each person, or null when the linked one is gone. */
+  seen?: Map<string, RemoteRecord | null>;
+  /** Push even when the payload hash says nothing changed. */
+  force?: boolean;
+}
+
+/** The mapped fields whose value in the remote record differs from the payload. */
+function driftedFields(payload: Record<string, unknown>, remote: Record<string, unknown>): string[] {
+  return Object.keys(payload).filter((k) => JSON.stringify(payload[k] ?? null) !== JSON.stringify(remote[k] ?? null));
+}
+
+/**
+ * Decides, person by person and without calling anyone, what a push does: scope, the
+ * `before` transform and the mapping, the payload hash (unchanged → `skip`), the
+ * deletion policy for disabled and deleted people, and (reconciliation) the comparison
+ * with the record seen. Decisions that need no provider call go straight into `out`.
+ */
+export async function planGroup(users: DirectoryUserRow[], input: PlanInput, out: Outcomes): Promise<Plan> {
+  const { config, brand, seen: seenAll, force } = input;
+  const plan: Plan = { writes: [], removals: [], unknown: [], found: [] };
+  for (const row of users) {
+    const user: SourceUser = userView(row);
+    let link = out.current(row.id);
+    const seen = seenAll?.get(row.id);
+    // Deleted at the provider: forget the record, so that it is created again.
+    if (seen === null && link?.remoteId) link = out.forgetRecord(row.id);
+    if (row.status !== "active") {
+      if (seen && link?.remoteId !== seen.id) {
+        // Reconciliation matched a record to this inactive person: the deletion policy reaches it.
+        plan.found.push({ row, record: seen, note: `matched by ${config.matching.by} during reconciliation` });
+        continue;
+      }
+      if (!link?.remoteId) {
+        // A pending link may hide a create whose answer never came (the provider stored
+        // it, then failed): look the person up before forgetting them, so the policy reaches it.
+        if (link?.status === "pending" && !seenAll) plan.unknown.push({ row, user });
+        else if (link) out.removed.push(row.id);
+        continue;
+      }
+      // Disabled and deleted are different events: `delete` removes the records of deleted
+      // people only; a disabled person's record is left as it is.
+      // A removal settled for this version (left by an admin who cancelled it) stays settled.
+      const settled = !force && link.status === "synced" && link.pushedVersion === row.version;
+      if (config.onDelete === "delete" && row.status === "deleted" && !settled) plan.removals.push({ userId: row.id, remoteId: link.remoteId, version: row.version });
+      else {
+        out.counts.unchanged++;
+        if (link.pushedVersion !== row.version) {
+          out.link(row.id, { status: link.status, lastError: link.lastError, failureKind: link.failureKind, pushedVersion: row.version });
+          const why = config.onDelete === "delete" ? "onDelete is delete, which removes the records of deleted people only" : `onDelete is ${config.onDelete}`;
+          out.log(row.id, "skip", "skipped", `${row.status}; ${why}; the remote record is left as it is`, link.remoteId);
+        }
+      }
+      continue;
+    }
+    if (link?.manual === "unlinked" && !link.remoteId) {
+      out.counts.unmatched++;
+      if (link.pushedVersion !== row.version) {
+        out.link(row.id, { status: "unmatched", lastError: link.lastError, pushedVersion: row.version });
+        out.log(row.id, "skip", "skipped", "unlinked by hand; link the person to a record to sync them");
+      }
+      continue;
+    }
+    const excluded = outOfScope(user, config.scope);
+    if (excluded) {
+      out.counts.excluded++;
+      if (link?.status !== "excluded" || link.pushedVersion !== row.version) out.link(row.id, { status: "excluded", pushedVersion: row.version });
+      if (link?.status !== "excluded") out.log(row.id, "skip", "skipped", excluded);
+      continue;
+    }
+    const mapped = await mapUser(user, config);
+    if (!mapped.ok) {
+      out.counts.failed++;
+      out.link(row.id, { status: "failed", lastError: mapped.message, failureKind: "bad_data", pushedVersion: row.version });
+      out.log(row.id, link?.remoteId ? "update" : "create", "failed", mapped.message, link?.remoteId ?? null);
+      continue;
+    }
+    const pending: Pending = { user, version: row.version, remoteId: link?.remoteId ?? null, matched: false, payload: mapped.payload, hash: mapped.hash, note: null };
+    if (seen) {
+      // Reconciliation: compare with what the provider holds, field by mapped field.
+      const drifted = driftedFields(mapped.payload, seen.fields);
+      if (link?.remoteId !== seen.id) Object.assign(pending, { remoteId: seen.id, matched: true, note: `matched by ${config.matching.by} during reconciliation` });
+      else if (!drifted.length) {
+        out.counts.unchanged++;
+        if (link.status !== "synced" || link.payloadHash !== mapped.hash || link.pushedVersion !== row.version) {
+          out.link(row.id, { status: "synced", payloadHash: mapped.hash, pushedVersion: row.version, lastSyncedAt: out.now });
+        }
+        continue;
+      } else pending.note = `changed in ${brand}, put back: ${drifted.join(", ")}`;
+    } else if (seen === null) {
+      pending.note = `the ${brand} record was deleted in ${brand}; created again`;
+    } else if (!force && link?.status === "synced" && link.remoteId && link.payloadHash === mapped.hash) {
+      out.counts.unchanged++;
+      out.log(row.id, "skip", "skipped", "unchanged", link.remoteId);
+      if (link.pushedVersion !== row.version) out.link(row.id, { status: "synced", pushedVersion: row.version });
+      continue;
+    }
+    plan.writes.push(pending);
+  }
+  return plan;
+}
