@@ -8,9 +8,7 @@
  *   db/                                      schema and repositories: the only code that touches tables
  *   connectors/<provider>/                   one folder per provider behind the contract
  *   lib/ · env.ts · settings.ts              pure helpers and settings
- * `npm run lint:deps` checks it (in .ci/run). Violations that the code had when the rule
- * was written are listed in .dependency-cruiser-known-violations.json and shrink as the
- * engine issue moves code; any new one fails.
+ * `npm run lint:deps` checks it (in .ci/run); any violation fails.
  */
 /**
  * The folders above a layer. jobs/messages.ts declares the queue messages, types only:
@@ -35,6 +33,27 @@ module.exports = {
       comment: "A connector imports only lib/, the contract and its provider family's shared folder; it gets tokens, the env and settings in its context.",
       from: { path: "^src/connectors/" },
       to: { path: "^src/", pathNot: "^src/(connectors/|lib/|env\\.ts$|settings\\.ts$)" },
+    },
+    {
+      name: "provider-folders-apart",
+      severity: "error",
+      comment: "A provider folder imports only itself and connectors/ files (contract, errors, http); never another provider or the registry.",
+      from: { path: "^src/connectors/(?!zoho-)([^/]+)/" },
+      to: { path: "^src/connectors/", pathNot: ["^src/connectors/$1/", "^src/connectors/(contract|errors|http)\\.ts$"] },
+    },
+    {
+      name: "zoho-products-share-only-zoho",
+      severity: "error",
+      comment: "A Zoho product's folder imports only itself, what the Zoho products share (connectors/zoho/) and connectors/ files.",
+      from: { path: "^src/connectors/(zoho-[^/]+)/" },
+      to: { path: "^src/connectors/", pathNot: ["^src/connectors/$1/", "^src/connectors/zoho/", "^src/connectors/(contract|errors|http)\\.ts$"] },
+    },
+    {
+      name: "engine-reaches-providers-through-the-registry",
+      severity: "error",
+      comment: "Above connectors/, code names the registry (connectors/index.ts), the contract and the errors, never a provider folder.",
+      from: { path: "^src/", pathNot: "^src/connectors/" },
+      to: { path: "^src/connectors/[^/]+/" },
     },
     {
       name: "connectors-name-env-as-types-only",

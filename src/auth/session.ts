@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { decodeJwt, jwtVerify, SignJWT, type JWTPayload } from "jose";
 import type { Db } from "../db/client";
-import { ssoTokenUses } from "../db/schema";
+import { useSignInToken } from "../db/oauth.repo";
 import { findTenant, validSecrets } from "../db/tenants.repo";
 import type { Env } from "../env";
 import { AppError } from "../lib/errors";
@@ -51,7 +51,7 @@ export async function verifySsoToken(db: Db, env: Env, token: string) {
     }
     if (payload.exp! - payload.iat! > SSO_MAX_LIFETIME_S) throw AppError.unauthorized("The sign-in token may live at most 5 minutes.");
     if (payload.iat! > Date.now() / 1000 + IAT_SKEW_S) throw AppError.unauthorized("The sign-in token was issued in the future.");
-    if (!(await useOnce(db, tenant.id, String(payload.jti), payload.exp! * 1000))) throw AppError.unauthorized("The sign-in token was used already; ask the app for a new one.");
+    if (!(await useSignInToken(db, tenant.id, String(payload.jti), payload.exp! * 1000))) throw AppError.unauthorized("The sign-in token was used already; ask the app for a new one.");
     const permissions = Array.isArray(payload.permissions) ? payload.permissions.filter((p): p is string => (PERMISSIONS as readonly string[]).includes(String(p))) : [];
     return {
       tenant,
@@ -63,12 +63,6 @@ export async function verifySsoToken(db: Db, env: Env, token: string) {
     };
   }
   throw AppError.unauthorized("The sign-in token's signature or times are not valid.");
-}
-
-/** Records a token's `jti`; false when it was recorded before (a replay). */
-async function useOnce(db: Db, tenantId: string, jti: string, expiresAt: number): Promise<boolean> {
-  const rows = await db.insert(ssoTokenUses).values({ tenantId, jti, expiresAt }).onConflictDoNothing().returning({ jti: ssoTokenUses.jti });
-  return rows.length === 1;
 }
 
 /** A `/dashboard…` path on the hub's own origin, normalised, or null for anything else. */

@@ -186,6 +186,7 @@ export const oauthStates = sqliteTable(
   },
   (t) => [index("oauth_states_expires").on(t.expiresAt)],
 );
+export type OAuthStateRow = typeof oauthStates.$inferSelect;
 
 /** A directory person ↔ the remote record in one integration. */
 export const links = sqliteTable(

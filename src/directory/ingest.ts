@@ -1,8 +1,7 @@
-import { and, eq, getTableColumns, is, lte, SQL, sql } from "drizzle-orm";
-import { compile, rowMapper } from "../db/compiled";
 import type { Db } from "../db/client";
-import { receivesJobs } from "../db/integrations.repo";
-import { directoryTombstones, directoryUsers, integrations, webhookEvents, type DirectoryUserRow } from "../db/schema";
+import { ingestStatements, markNeedsPush, toUserRow, type IngestStatements as Statements } from "../db/ingest.repo";
+import type { DirectoryUserRow } from "../db/schema";
+import { errorText, logger } from "../lib/log";
 import { GroupCommit, type WaitUntil } from "../lib/group-commit";
 import type { PushJob } from "../jobs/messages";
 import type { Change } from "../lib/change";
@@ -88,7 +87,7 @@ interface Written {
 
 async function writeBatch(db: Db, group: Pending[]): Promise<Written[]> {
   const d1 = db.$client;
-  const stmts = statements(db);
+  const stmts = ingestStatements(db);
   const tenantIds = [...new Set(group.map((p) => p.tenantId))];
   const batch = [stmts.active.bind(d1, { tenantIds: JSON.stringify(tenantIds) })];
   for (const p of group) {
@@ -110,8 +109,6 @@ async function writeBatch(db: Db, group: Pending[]): Promise<Written[]> {
     return { result: { outcome: "applied", created: user.version === 1, user }, integrationIds };
   });
 }
-
-const toUserRow = rowMapper(directoryUsers);
 
 /** The person's write for one change: which statement, with which values. */
 function userWrite(stmts: Statements, d1: D1Database, { tenantId, change, now }: Pending): D1PreparedStatement {
@@ -156,145 +153,6 @@ function webhookRecord(stmts: Statements, d1: D1Database, { tenantId, change, no
   return stmts.record.bind(d1, { tenantId, webhookId: hook.id, type: hook.type, userId: change.user.id, body: hook.body, now });
 }
 
-type Statements = ReturnType<typeof compileStatements>;
-let compiled: Statements | undefined;
-
-/** The ingest statements, written by drizzle once per isolate (the SQL does not depend on the binding); each change only binds its values. */
-function statements(db: Db): Statements {
-  return (compiled ??= compileStatements(db));
-}
-
-function compileStatements(db: Db) {
-  const p = sql.placeholder;
-  // A replayed webhook-id changes nothing (REST changes bind a null webhook id: never recorded).
-  const fresh = sql`not exists (select 1 from ${webhookEvents} where ${webhookEvents.tenantId} = ${p("tenantId")} and ${webhookEvents.webhookId} = ${p("webhookId")})`;
-  // The guard against older changes is inside the statement, so racing deliveries cannot let the older win.
-  const newer = sql`excluded.source_updated_at >= ${directoryUsers.sourceUpdatedAt}`;
-  const bump = {
-    version: sql`${directoryUsers.version} + 1`,
-    sourceUpdatedAt: sql`excluded.source_updated_at`,
-    needsPush: 0,
-    updatedAt: sql`excluded.updated_at`,
-  };
-  const row: Record<keyof typeof userColumns, unknown> = {
-    tenantId: p("tenantId"),
-    id: p("id"),
-    email: p("email"),
-    emailLower: p("emailLower"),
-    firstName: p("firstName"),
-    lastName: p("lastName"),
-    status: p("status"),
-    profile: p("profile"),
-    version: 1,
-    // No time from the source: the stored one (or none), so that the write claims no time
-    // of its own and a later event from a clock a little behind still applies.
-    sourceUpdatedAt: sql`coalesce(${p("at")}, (select ${directoryUsers.sourceUpdatedAt} from ${directoryUsers} where ${directoryUsers.tenantId} = ${p("tenantId")} and ${directoryUsers.id} = ${p("id")}), 0)`,
-    needsPush: 0,
-    createdAt: p("now"),
-    updatedAt: p("now"),
-  };
-  // A removal remembered for a person not held yet makes an older create stale (API.md).
-  const notRemovedLater = sql`not exists (select 1 from ${directoryTombstones} where ${directoryTombstones.tenantId} = ${p("tenantId")} and ${directoryTombstones.id} = ${p("id")} and ${directoryTombstones.sourceUpdatedAt} > ${p("at")})`;
-  const insertPerson = () => db.insert(directoryUsers).select(selectValues(row, sql`${fresh} and ${notRemovedLater}`));
-  const target = [directoryUsers.tenantId, directoryUsers.id];
-  return {
-    active: compile<"tenantIds">(
-      db
-        .select({ tenantId: integrations.tenantId, id: integrations.id })
-        .from(integrations)
-        .where(and(sql`${integrations.tenantId} in (select value from json_each(${p("tenantIds")}))`, receivesJobs())),
-    ),
-    /** A full user: created, or its fields replaced. */
-    upsert: compile<PersonValue>(
-      insertPerson()
-        .onConflictDoUpdate({
-          target,
-          set: {
-            email: sql`excluded.email`,
-            emailLower: sql`excluded.email_lower`,
-            firstName: sql`excluded.first_name`,
-            lastName: sql`excluded.last_name`,
-            // A full user without a status keeps the stored one, unless the person was
-            // deleted: sending them again brings them back.
-            status: sql`coalesce(${p("givenStatus")}, case when ${directoryUsers.status} = 'deleted' then 'active' else ${directoryUsers.status} end)`,
-            profile: sql`excluded.profile`,
-            ...bump,
-          },
-          setWhere: newer,
-        })
-        .returning(),
-    ),
-    /** Disable/delete with an e-mail: a person we hold changes status only; one we don't is created so. */
-    statusOnly: compile<PersonValue>(
-      insertPerson()
-        .onConflictDoUpdate({ target, set: { status: sql`excluded.status`, ...bump }, setWhere: newer })
-        .returning(),
-    ),
-    /** Disable/delete without an e-mail: only a person we hold. */
-    statusOfHeld: compile<"tenantId" | "webhookId" | "id" | "status" | "at" | "now">(
-      db
-        .update(directoryUsers)
-        .set({ status: sql`${p("status")}`, version: sql`${directoryUsers.version} + 1`, sourceUpdatedAt: sql`${p("at")}`, needsPush: 0, updatedAt: sql`${p("now")}` })
-        .where(and(eq(directoryUsers.tenantId, sql`${p("tenantId")}`), eq(directoryUsers.id, sql`${p("id")}`), lte(directoryUsers.sourceUpdatedAt, sql`${p("at")}`), fresh))
-        .returning(),
-    ),
-    /**
-     * The delivery record: its outcome says whether the person's write just before it
-     * changed a row. A replayed `webhook-id` inserts nothing and returns no row.
-     */
-    record: compile<"tenantId" | "webhookId" | "type" | "userId" | "body" | "now">(
-      db
-        .insert(webhookEvents)
-        .values({
-          tenantId: p("tenantId"),
-          webhookId: p("webhookId"),
-          type: p("type"),
-          userId: p("userId"),
-          outcome: sql`case when changes() > 0 then 'applied'
-            when exists (select 1 from ${directoryUsers} where ${directoryUsers.tenantId} = ${p("tenantId")} and ${directoryUsers.id} = ${p("userId")}) then 'stale'
-            when exists (select 1 from ${directoryTombstones} where ${directoryTombstones.tenantId} = ${p("tenantId")} and ${directoryTombstones.id} = ${p("userId")}) then 'stale'
-            else 'ignored' end`,
-          body: p("body"),
-          receivedAt: p("now"),
-        })
-        .onConflictDoNothing()
-        .returning({ webhookId: webhookEvents.webhookId }),
-    ),
-    /**
-     * After the delivery record: a removal of a person not held (`ignored`) is remembered,
-     * or a remembered one moved forward when this one is newer.
-     */
-    tombstone: compile<"tenantId" | "webhookId" | "id" | "status" | "at" | "now">(
-      db
-        .insert(directoryTombstones)
-        .select(
-          sql`select ${p("tenantId")}, ${p("id")}, ${p("status")}, ${p("at")}, ${p("now")}
-            where exists (select 1 from ${webhookEvents} where ${webhookEvents.tenantId} = ${p("tenantId")} and ${webhookEvents.webhookId} = ${p("webhookId")} and ${webhookEvents.outcome} = 'ignored')`,
-        )
-        .onConflictDoUpdate({
-          target: [directoryTombstones.tenantId, directoryTombstones.id],
-          set: { status: sql`excluded.status`, sourceUpdatedAt: sql`excluded.source_updated_at` },
-          setWhere: sql`excluded.source_updated_at > ${directoryTombstones.sourceUpdatedAt}`,
-        }),
-    ),
-  };
-}
-
-type PersonValue = "tenantId" | "webhookId" | "id" | "email" | "emailLower" | "firstName" | "lastName" | "givenStatus" | "status" | "profile" | "at" | "now";
-
-/**
- * `select <values> where <condition>`, in the insert's column order: an insert that only
- * happens if the condition holds. (SQLite needs the WHERE for an upsert from a SELECT.)
- */
-function selectValues(values: Record<keyof typeof userColumns, unknown>, condition: SQL): SQL {
-  const list = Object.entries(userColumns).map(([key, column]) => {
-    const value = values[key as keyof typeof userColumns];
-    return is(value, SQL) ? value : sql.param(value, column);
-  });
-  return sql`select ${sql.join(list, sql`, `)} where ${condition}`;
-}
-
-const userColumns = getTableColumns(directoryUsers);
 
 /**
  * One message per person and active integration, for the whole group, in as few
@@ -319,19 +177,9 @@ async function enqueue(db: Db, toSend: { pending: Pending; user: DirectoryUserRo
         await queue.sendBatch(chunk.map(({ job }) => ({ body: job, contentType: "json" as const })));
       } catch (err) {
         const users = [...new Map(chunk.map(({ user }) => [`${user.tenantId}/${user.id}`, user])).values()];
-        console.error(JSON.stringify({ level: "error", msg: "enqueue failed; left for the resync", users: users.map((u) => u.id), error: String(err) }));
+        logger().error("enqueue failed; left for the resync", { users: users.map((u) => u.id), error: errorText(err) });
         await markNeedsPush(db, users);
       }
     }
   }
-}
-
-async function markNeedsPush(db: Db, users: DirectoryUserRow[]): Promise<void> {
-  const [first, ...rest] = users.map((u) =>
-    db
-      .update(directoryUsers)
-      .set({ needsPush: 1 })
-      .where(and(eq(directoryUsers.tenantId, u.tenantId), eq(directoryUsers.id, u.id), eq(directoryUsers.version, u.version))),
-  );
-  if (first) await db.batch([first, ...rest]);
 }

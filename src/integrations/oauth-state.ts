@@ -1,9 +1,8 @@
-import { and, eq, gt, isNull, lt } from "drizzle-orm";
 import { jwtVerify, SignJWT } from "jose";
 import { connectScopes, connector } from "../connectors";
 import type { Db } from "../db/client";
 import type { Integration } from "./store";
-import { oauthStates } from "../db/schema";
+import { insertOAuthState, useOAuthState } from "../db/oauth.repo";
 import type { Env } from "../env";
 import { AppError } from "../lib/errors";
 import { decrypt, encrypt } from "../lib/crypto";
@@ -38,13 +37,12 @@ export async function createState(db: Db, env: Env, input: { tenantId: string; i
   const nonce = randomToken(26);
   const now = Date.now();
   const pair = input.pkce ? await pkcePair() : null;
-  await db.insert(oauthStates).values({
+  await insertOAuthState(db, {
     nonce,
     tenantId: input.tenantId,
     integrationId: input.integrationId,
     codeVerifierEnc: pair ? await encrypt(env.ENCRYPTION_KEY, pair.verifier, `oauth_states:${nonce}`) : null,
     expiresAt: now + STATE_TTL_S * 1000,
-    usedAt: null,
   });
   const state = await new SignJWT({ tid: input.tenantId, iid: input.integrationId, nonce, via: input.via, ...(input.boundTo ? { bnd: input.boundTo } : {}) })
     .setProtectedHeader({ alg: "HS256" })
@@ -67,21 +65,11 @@ export async function consumeState(db: Db, env: Env, state: string) {
     throw new AppError("bad_request", "The OAuth state is invalid; start connecting again.");
   }
   const now = Date.now();
-  const [row] = await db
-    .update(oauthStates)
-    .set({ usedAt: now })
-    .where(and(eq(oauthStates.nonce, claims.nonce), eq(oauthStates.tenantId, claims.tid), isNull(oauthStates.usedAt), gt(oauthStates.expiresAt, now)))
-    .returning();
+  const row = await useOAuthState(db, claims.tid, claims.nonce, now);
   if (!row || row.integrationId !== claims.iid) throw new AppError("bad_request", "The OAuth state was already used or has expired; start connecting again.");
   const codeVerifier = row.codeVerifierEnc ? await decrypt(env.ENCRYPTION_KEY, row.codeVerifierEnc, `oauth_states:${row.nonce}`) : null;
   const via: ConnectVia = claims.via === "dashboard" ? "dashboard" : "api";
   return { tenantId: row.tenantId, integrationId: row.integrationId, codeVerifier, via, boundTo: typeof claims.bnd === "string" ? claims.bnd : null };
-}
-
-/** Housekeeping: states past their expiry. */
-export async function deleteExpiredStates(db: Db, now = Date.now()): Promise<number> {
-  const res = await db.delete(oauthStates).where(lt(oauthStates.expiresAt, now));
-  return res.meta.changes ?? 0;
 }
 
 /** The provider's authorize URL for an integration, with a fresh single-use state. */

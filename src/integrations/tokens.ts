@@ -1,13 +1,14 @@
 import type { BatchItem } from "drizzle-orm/batch";
-import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
 import { connector, ProviderError, ReauthRequired } from "../connectors";
 import type { AccessToken, TokenSet } from "../connectors/contract";
 import { logger } from "../lib/log";
 import type { Db } from "../db/client";
-import { parseConnection, updateIntegrationStatement, type IntegrationChanges } from "../db/integrations.repo";
+import { updateIntegrationStatement, type IntegrationChanges } from "../db/integrations.repo";
 import { type Integration } from "./store";
 import { failOpenRunsStatement } from "../db/runs.repo";
-import { integrationCredentials, integrations } from "../db/schema";
+import { deleteCredentialsStatement, readCredentials, saveRefreshedToken, setLeaseStatement, takeRefreshLease, type SealedTokens, type StoredCredentials } from "../db/credentials.repo";
+
+export { storeCredentialsStatement } from "../db/credentials.repo";
 import type { Env } from "../env";
 import { decrypt, encrypt } from "../lib/crypto";
 import { randomToken } from "../lib/ids";
@@ -25,44 +26,12 @@ function aad(integrationId: string, which: "access" | "refresh"): string {
 }
 
 /** Encrypts a token set into the credentials row's columns. */
-export async function sealTokens(env: Env, integrationId: string, tokens: TokenSet) {
+export async function sealTokens(env: Env, integrationId: string, tokens: TokenSet): Promise<SealedTokens> {
   return {
     accessTokenEnc: await encrypt(env.ENCRYPTION_KEY, tokens.accessToken, aad(integrationId, "access")),
     refreshTokenEnc: tokens.refreshToken ? await encrypt(env.ENCRYPTION_KEY, tokens.refreshToken, aad(integrationId, "refresh")) : null,
     accessExpiresAt: tokens.expiresAt,
   };
-}
-
-/**
- * The statement that stores fresh credentials after a (re)connect, for a batch. Not
- * async: a drizzle query is thenable, so returning it from an async function would run it.
- */
-export function storeCredentialsStatement(db: Db, integration: Pick<Integration, "id" | "tenantId">, sealed: Awaited<ReturnType<typeof sealTokens>>) {
-  const now = Date.now();
-  // Placed after the statement that stores the connection: these credentials take the
-  // connection version that statement has just counted.
-  const connectionVersion = sql<number>`(SELECT ${integrations.connectionVersion} FROM ${integrations} WHERE ${integrations.id} = ${integration.id})`;
-  return db
-    .insert(integrationCredentials)
-    .values({ integrationId: integration.id, tenantId: integration.tenantId, ...sealed, connectionVersion, tokenVersion: 1, leaseId: null, leaseUntil: null, updatedAt: now })
-    .onConflictDoUpdate({
-      target: integrationCredentials.integrationId,
-      set: { ...sealed, connectionVersion, tokenVersion: 1, leaseId: null, leaseUntil: null, updatedAt: now },
-    });
-}
-
-/**
- * The credentials with the connection they belong to, read together: a refresh goes to the
- * accounts server of the stored connection, never to that of a job's older copy.
- */
-async function readCredentials(db: Db, integration: Integration) {
-  const [row] = await db
-    .select({ credentials: integrationCredentials, connection: integrations.connection })
-    .from(integrationCredentials)
-    .innerJoin(integrations, and(eq(integrations.id, integrationCredentials.integrationId), eq(integrations.connectionVersion, integrationCredentials.connectionVersion)))
-    .where(and(eq(integrationCredentials.integrationId, integration.id), eq(integrationCredentials.tenantId, integration.tenantId)))
-    .limit(1);
-  return row ? { ...row.credentials, connection: row.connection ? parseConnection(row.connection) : null } : null;
 }
 
 /** The stored refresh token, decrypted, or null. */
@@ -101,31 +70,15 @@ export async function getAccessToken(db: Db, env: Env, integration: Integration,
       return { token: await decrypt(env.ENCRYPTION_KEY, row.accessTokenEnc, aad(integration.id, "access")), version: row.tokenVersion };
     }
     const leaseId = randomToken(16);
-    const [won] = await db
-      .update(integrationCredentials)
-      .set({ leaseId, leaseUntil: now + LEASE_MS })
-      .where(
-        and(
-          eq(integrationCredentials.integrationId, integration.id),
-          eq(integrationCredentials.tokenVersion, row.tokenVersion),
-          eq(integrationCredentials.connectionVersion, row.connectionVersion),
-          or(isNull(integrationCredentials.leaseUntil), lt(integrationCredentials.leaseUntil, now)),
-        ),
-      )
-      .returning({ version: integrationCredentials.tokenVersion });
-    if (won) return refreshWithLease(db, env, integration, row, leaseId);
+    if (await takeRefreshLease(db, integration.id, row, leaseId, now, now + LEASE_MS)) return refreshWithLease(db, env, integration, row, leaseId);
     if (Date.now() > deadline) throw new ProviderError("transient", "Another refresh of this integration's token is taking long.", 5_000);
     // Someone else is refreshing: wait for their token.
     await new Promise((r) => setTimeout(r, 100 + Math.min(attempt, 10) * 20 + Math.random() * 50));
   }
 }
 
-async function refreshWithLease(db: Db, env: Env, integration: Integration, row: NonNullable<Awaited<ReturnType<typeof readCredentials>>>, leaseId: string): Promise<AccessToken> {
-  const release = () =>
-    db
-      .update(integrationCredentials)
-      .set({ leaseId: null, leaseUntil: null })
-      .where(and(eq(integrationCredentials.integrationId, integration.id), eq(integrationCredentials.leaseId, leaseId)));
+async function refreshWithLease(db: Db, env: Env, integration: Integration, row: StoredCredentials, leaseId: string): Promise<AccessToken> {
+  const release = () => setLeaseStatement(db, integration.id, leaseId, { leaseId: null, leaseUntil: null });
   // What is refused is this connection's: a reconnect stored since keeps its credentials.
   const ofThisConnection = { ...integration, connectionVersion: row.connectionVersion };
   const reconnectNeeded = async (reason: string) => {
@@ -148,7 +101,7 @@ async function refreshWithLease(db: Db, env: Env, integration: Integration, row:
       const until = Date.now() + err.retryAfterMs;
       const lease = err.kind === "config" ? { leaseId: null, leaseUntil: null } : { leaseId: HELD, leaseUntil: until };
       await db.batch([
-        db.update(integrationCredentials).set(lease).where(and(eq(integrationCredentials.integrationId, integration.id), eq(integrationCredentials.leaseId, leaseId))),
+        setLeaseStatement(db, integration.id, leaseId, lease),
         updateIntegrationStatement(db, integration.tenantId, integration.id, { pausedUntil: until, lastError: err.detail }),
       ]);
       throw new ProviderError(err.kind, err.detail, err.retryAfterMs);
@@ -157,21 +110,9 @@ async function refreshWithLease(db: Db, env: Env, integration: Integration, row:
     throw err;
   }
   const sealed = await sealTokens(env, integration.id, { ...tokens, refreshToken: tokens.refreshToken ?? refreshToken });
-  const [saved] = await db
-    .update(integrationCredentials)
-    .set({
-      accessTokenEnc: sealed.accessTokenEnc,
-      accessExpiresAt: sealed.accessExpiresAt,
-      ...(tokens.refreshToken ? { refreshTokenEnc: sealed.refreshTokenEnc } : {}),
-      tokenVersion: sql`${integrationCredentials.tokenVersion} + 1`,
-      leaseId: null,
-      leaseUntil: null,
-      updatedAt: Date.now(),
-    })
-    .where(and(eq(integrationCredentials.integrationId, integration.id), eq(integrationCredentials.leaseId, leaseId)))
-    .returning({ version: integrationCredentials.tokenVersion });
-  if (!saved) throw new ProviderError("transient", "The refresh lease expired before the new token was stored.", 1_000);
-  return { token: tokens.accessToken, version: saved.version };
+  const saved = await saveRefreshedToken(db, integration.id, leaseId, sealed, Boolean(tokens.refreshToken));
+  if (saved === null) throw new ProviderError("transient", "The refresh lease expired before the new token was stored.", 1_000);
+  return { token: tokens.accessToken, version: saved };
 }
 
 
@@ -225,10 +166,7 @@ async function forgetConnection(
 ): Promise<boolean> {
   const pendingActions = [action, ...integration.pendingActions.filter((a) => a !== "connect" && a !== "reconnect")];
   const [forgotten] = await db.batch([
-    db
-      .delete(integrationCredentials)
-      .where(and(eq(integrationCredentials.integrationId, integration.id), eq(integrationCredentials.connectionVersion, connectionVersion)))
-      .returning({ id: integrationCredentials.integrationId }),
+    deleteCredentialsStatement(db, integration.id, connectionVersion),
     updateIntegrationStatement(db, integration.tenantId, integration.id, { ...changes, status: "pending", pendingActions }, connectionVersion),
     ...alongside,
   ]);

@@ -1,7 +1,7 @@
 import type { Db } from "../db/client";
 import { purgeExpired } from "../db/retention.repo";
 import { failStaleRuns } from "../db/runs.repo";
-import { deleteExpiredStates } from "../integrations/oauth-state";
+import { deleteExpiredStates } from "../db/oauth.repo";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** A run still `running` after this long has stopped for good (its pages failed or were lost). */
