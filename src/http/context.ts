@@ -1,6 +1,7 @@
 import type { Db } from "../db/client";
 import type { Tenant } from "../db/schema";
 import type { Env } from "../env";
+import type { Logger } from "../lib/log";
 
 export type { Auth } from "../auth/session";
 import type { Auth } from "../auth/session";
@@ -11,6 +12,8 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     db: Db;
+    /** Log lines of this request: they carry its id and path. */
+    log: Logger;
   };
 }
 

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ProviderError } from "../connectors/errors";
 import { AppError, KINDS, type FieldError, type ProblemKind } from "../lib/errors";
+import { logger, type Logger } from "../lib/log";
 
 export { AppError, type FieldError, type ProblemKind } from "../lib/errors";
 
@@ -77,5 +78,7 @@ function providerProblem(err: ProviderError): AppError {
 
 function logError(c: Context, err: unknown): void {
   const e = err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : { value: String(err) };
-  console.error(JSON.stringify({ level: "error", requestId: c.get("requestId"), path: c.req.path, error: e }));
+  // An error before the logger was set (a malformed request) still gets its line.
+  const log: Logger = c.get("log") ?? logger({ requestId: c.get("requestId"), path: c.req.path });
+  log.error("request failed", { error: e });
 }

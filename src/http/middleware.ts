@@ -1,3 +1,4 @@
+import { logger } from "../lib/log";
 import { createMiddleware } from "hono/factory";
 import { bodyLimit } from "hono/body-limit";
 import { createDb } from "../db/client";
@@ -11,8 +12,10 @@ import { AppError } from "./errors";
 export const DEFAULT_BODY_LIMIT = 256 * 1024;
 
 /** Puts the drizzle client on the context so that handlers never build their own. */
+/** Per request: the database, and a logger whose lines carry the request id and path. */
 export const withDb = createMiddleware<AppEnv>(async (c, next) => {
   c.set("db", createDb(c.env.DB));
+  c.set("log", logger({ requestId: c.get("requestId"), path: c.req.path }));
   await next();
 });
 

@@ -1,3 +1,4 @@
+import { errorText, logger } from "../lib/log";
 import { createDb, type Db } from "../db/client";
 import { updateIntegration } from "../db/integrations.repo";
 import { getIntegration, type Integration } from "../integrations/store";
@@ -37,7 +38,7 @@ async function guarded(messages: Message<JobMessage>[], what: string, work: () =
   try {
     await work();
   } catch (err) {
-    console.error(JSON.stringify({ level: "error", msg: `${what} failed`, error: err instanceof Error ? err.message : String(err) }));
+    logger().error(`${what} failed`, { error: errorText(err) });
     for (const m of messages) m.retry({ delaySeconds: backoffSeconds(m.attempts) });
   }
 }

@@ -1,4 +1,5 @@
 import { createDb } from "../db/client";
+import { logger } from "../lib/log";
 import type { Env } from "../env";
 import { settings } from "../settings";
 import { dispatchDue } from "./dispatch";
@@ -11,13 +12,14 @@ export const HOUSEKEEPING_CRON = "30 3 * * *";
 /** `scheduled()`: dispatches on the cron expression that fired. */
 export async function handleScheduled(controller: ScheduledController, env: Env, _ctx?: ExecutionContext): Promise<void> {
   const db = createDb(env.DB);
+  const log = logger({ cron: controller.cron });
   if (controller.cron === HOUSEKEEPING_CRON) {
     const removed = await housekeeping(db, controller.scheduledTime, settings(env).retentionDays);
-    console.log(JSON.stringify({ level: "info", msg: "housekeeping", removed }));
+    log.info("housekeeping", { removed });
     return;
   }
   const started = await dispatchDue(db, env, controller.scheduledTime);
-  if (started.resync || started.reconcile) console.log(JSON.stringify({ level: "info", msg: "runs started", ...started }));
+  if (started.resync || started.reconcile) log.info("runs started", started);
   const resent = await sweepBehind(db, env, controller.scheduledTime);
-  if (resent) console.log(JSON.stringify({ level: "info", msg: "jobs left behind sent again", resent }));
+  if (resent) log.info("jobs left behind sent again", { resent });
 }
