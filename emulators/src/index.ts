@@ -7,6 +7,8 @@ import { accounts } from "./zoho/accounts";
 import { connect } from "./zoho/connect";
 import { crm } from "./zoho/crm";
 import { people } from "./zoho/people";
+import { esc } from "./html";
+import { world, type ZohoDc } from "./state";
 
 /**
  * The provider emulators, one Worker, by path prefix:
@@ -27,10 +29,15 @@ app.route("/zoho/:dc/people", people);
 app.route("/microsoft/login", identity);
 app.route("/microsoft/graph", graph);
 
-/** The CRM web host: what a person opening a record URL sees. */
-app.get("/zoho/:dc/crm/crm/:org/tab/:module/:id", (c) =>
-  c.html(`<!doctype html><title>Zoho CRM (emulator)</title><h1>${c.req.param("module")} ${c.req.param("id")}</h1><p>Organisation ${c.req.param("org")}</p>`),
-);
+/** The CRM web host: what a person opening a record URL sees; 404 when the organisation or the record is not there. */
+app.get("/zoho/:dc/crm/crm/:org/tab/:module/:id", (c) => {
+  const { dc, org, module, id } = c.req.param();
+  const crmOrg = world.zoho.orgs[dc as ZohoDc];
+  const record = crmOrg && `org${crmOrg.id}` === org ? crmOrg.modules.get(module)?.get(id) : undefined;
+  if (!record) return c.html(`<!doctype html><title>Zoho CRM (emulator)</title><h1>No such record</h1><p>${esc(module)} ${esc(id)} is not in organisation ${esc(org)}.</p>`, 404);
+  const name = [record.First_Name, record.Last_Name].filter((p) => typeof p === "string" && p !== "").join(" ");
+  return c.html(`<!doctype html><title>Zoho CRM (emulator)</title><h1>${esc(module)} ${esc(id)}</h1><p>${esc(name)} ${esc(String(record.Email ?? ""))}</p><p>Organisation ${esc(org)}</p>`);
+});
 
 app.get("/", (c) =>
   c.json({

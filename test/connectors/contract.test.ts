@@ -1,0 +1,181 @@
+import { env } from "cloudflare:test";
+import { beforeEach, describe, expect, it } from "vitest";
+import { CONNECTORS, ProviderError, type Connector, type PushConnector, type RecordOutcome } from "../../src/connectors";
+import type { ConnectorContext, ProviderId } from "../../src/connectors/contract";
+import { createDb } from "../../src/db/client";
+import { connectorContext } from "../../src/integrations/connector-context";
+import { getIntegration } from "../../src/integrations/store";
+import { createTenant } from "../helpers";
+import { calls, emu, resetEmulator, setFaults } from "../emulators/helpers";
+import { connectThroughProvider, createIntegration } from "../integrations/helpers";
+import { initialResyncSettled } from "../sync/helpers";
+
+/**
+ * The same behavioural checks against every connector that can push, over real HTTP to
+ * the emulators. A new target joins by adding one entry to TARGETS.
+ */
+interface TargetFixture {
+  provider: ProviderId;
+  /** The emulator service its faults are aimed at. */
+  service: string;
+  object: string;
+  /** The field that holds the matching key. */
+  keyField: string;
+  /** The consenting account. */
+  account: string;
+  /** A record that the provider takes. */
+  valid(key: string): Record<string, unknown>;
+  /** A record it refuses, and the field it names. */
+  invalid: { record(key: string): Record<string, unknown>; field: string };
+  /** A well-formed id no record has. */
+  missingId: string;
+  /** The emulator's counter of token refreshes. */
+  tokenCall: string;
+}
+
+const TARGETS: TargetFixture[] = [
+  {
+    provider: "zoho-crm",
+    service: "zoho-crm",
+    object: "Contacts",
+    keyField: "Email",
+    account: "admin@acme.example",
+    valid: (key) => ({ Email: key, First_Name: "Ada", Last_Name: "Lovelace" }),
+    invalid: { record: (key) => ({ Email: key }), field: "Last_Name" },
+    missingId: "5725767000999999999",
+    tokenCall: "POST /zoho/us/accounts/oauth/v2/token",
+  },
+];
+
+/** Every connector with a push part has a fixture here. */
+it("every connector that can push is in the contract suite", () => {
+  const pushers = Object.values(CONNECTORS)
+    .filter((c) => "push" in c && c.push !== undefined)
+    .map((c) => c.facts.id);
+  expect(TARGETS.map((t) => t.provider).sort()).toEqual(pushers.sort());
+});
+
+beforeEach(() => resetEmulator(false));
+
+async function connected(fixture: TargetFixture): Promise<{ ctx: ConnectorContext; push: PushConnector }> {
+  const t = await createTenant();
+  const i = await createIntegration(t, { provider: fixture.provider });
+  await connectThroughProvider(t, i.id, fixture.account);
+  await initialResyncSettled(i.id);
+  const db = createDb(env.DB);
+  const integration = (await getIntegration(db, t.id, i.id))!;
+  const c: Connector = CONNECTORS[fixture.provider];
+  if (!c.push) throw new Error(`${fixture.provider} has no push part`);
+  const push = c.push;
+  return { ctx: connectorContext(db, env, integration), push };
+}
+
+/** What a call threw, as a ProviderError. */
+async function failure(work: Promise<unknown>): Promise<ProviderError> {
+  const err = await work.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ProviderError);
+  return err as ProviderError;
+}
+
+/** The id of a successful outcome; fails the test otherwise. */
+function idOf(outcome: RecordOutcome | undefined): string {
+  expect(outcome).toMatchObject({ ok: true });
+  return outcome?.ok ? outcome.id : "";
+}
+
+const unique = (name: string) => `${name}.${crypto.randomUUID().slice(0, 8)}@contract.example`;
+
+describe.each(TARGETS)("connector contract: $provider", (fixture) => {
+  it("find-or-create stays exactly once when the provider applies a create and then fails", async () => {
+    const { ctx, push } = await connected(fixture);
+    const key = unique("once");
+    await setFaults({ applyThenFail: { rate: 1, mode: "drop" }, services: [fixture.service] });
+    const err = await failure(push.create(ctx, fixture.object, [fixture.valid(key)], fixture.keyField));
+    expect(err.kind).toBe("transient");
+    await emu("/_emulator/faults", { method: "DELETE" });
+    // The retry after the unknown outcome finds the record instead of making a second.
+    const [again] = await push.create(ctx, fixture.object, [fixture.valid(key)], fixture.keyField);
+    const found = await push.find(ctx, fixture.object, fixture.keyField, [key]);
+    expect(found).toHaveLength(1);
+    expect(idOf(again)).toBe(found[0]!.id);
+  });
+
+  it("per-record errors come back per record, in input order", async () => {
+    const { ctx, push } = await connected(fixture);
+    const [good, bad] = await push.create(ctx, fixture.object, [fixture.valid(unique("good")), fixture.invalid.record(unique("bad"))], fixture.keyField);
+    expect(good).toMatchObject({ ok: true, action: "insert" });
+    expect(bad).toMatchObject({ ok: false, error: "badData", field: fixture.invalid.field });
+    expect(bad!.ok ? "" : bad!.message).not.toBe("");
+    // An update of a record that is gone says so, for that record only.
+    const id = idOf(good);
+    const [kept, gone] = await push.update(ctx, fixture.object, [
+      { id, fields: { ...fixture.valid(unique("kept")) } },
+      { id: fixture.missingId, fields: fixture.valid(unique("gone")) },
+    ]);
+    expect(kept).toMatchObject({ ok: true, id });
+    expect(gone).toMatchObject({ ok: false, error: "gone" });
+  });
+
+  it("a 429 becomes retryAfter with the provider's wait", async () => {
+    const { ctx, push } = await connected(fixture);
+    await setFaults({ rateLimit: { limit: 0, windowSeconds: 60 }, retryAfterSeconds: 7, services: [fixture.service] });
+    const err = await failure(push.find(ctx, fixture.object, fixture.keyField, [unique("throttled")]));
+    expect(err.kind).toBe("retryAfter");
+    expect(err.retryAfterMs).toBe(7_000);
+  });
+
+  it("an expired token is refreshed once, and the call goes through", async () => {
+    const { ctx, push } = await connected(fixture);
+    const key = unique("expired");
+    await push.create(ctx, fixture.object, [fixture.valid(key)], fixture.keyField);
+    await emu("/_emulator/tokens/expire", { method: "POST" });
+    await emu("/_emulator/calls", { method: "DELETE" });
+    await Promise.all([push.find(ctx, fixture.object, fixture.keyField, [key]), push.find(ctx, fixture.object, fixture.keyField, [key])]);
+    expect((await calls()).calls[fixture.tokenCall]).toBe(1);
+  });
+
+  it("the record URL opens the record at the provider", async () => {
+    const { ctx, push } = await connected(fixture);
+    const key = unique("url");
+    const [created] = await push.create(ctx, fixture.object, [fixture.valid(key)], fixture.keyField);
+    const id = idOf(created);
+    const url = (await push.recordUrls(ctx, fixture.object))(id);
+    expect(url).not.toBeNull();
+    const page = await fetch(url!);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain(key);
+    expect((await fetch((await push.recordUrls(ctx, fixture.object))(fixture.missingId)!)).status).toBe(404);
+  });
+
+  it("lists every record in id order, page after page", async () => {
+    const { ctx, push } = await connected(fixture);
+    const keys = [unique("list1"), unique("list2"), unique("list3")];
+    await push.create(ctx, fixture.object, keys.map((k) => fixture.valid(k)), fixture.keyField);
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 100; page++) {
+      const { records, more } = await push.list(ctx, fixture.object, [fixture.keyField], after);
+      seen.push(...records.map((r) => r.id));
+      for (const r of records) if (keys.includes(String(r.fields[fixture.keyField]))) keys.splice(keys.indexOf(String(r.fields[fixture.keyField])), 1);
+      after = records.at(-1)?.id ?? after;
+      if (!more) break;
+    }
+    expect(keys).toEqual([]);
+    expect([...seen].sort()).toEqual(seen);
+  });
+
+  it("removes by id, and a record already gone counts as removed", async () => {
+    const { ctx, push } = await connected(fixture);
+    const [created] = await push.create(ctx, fixture.object, [fixture.valid(unique("removed"))], fixture.keyField);
+    const id = idOf(created);
+    expect(await push.get(ctx, fixture.object, id)).toMatchObject({ id });
+    expect(await push.remove(ctx, fixture.object, [id])).toEqual([{ ok: true, id, action: "delete" }]);
+    expect(await push.get(ctx, fixture.object, id)).toBeNull();
+    expect(await push.remove(ctx, fixture.object, [id])).toEqual([{ ok: true, id, action: "delete" }]);
+    expect(push.isRecordId(id)).toBe(true);
+    expect(push.isRecordId("not an id")).toBe(false);
+  });
+});
