@@ -87,6 +87,19 @@ describe("providers and integration lifecycle", () => {
     const configured = await call(`/v1/integrations/${i.id}`, { method: "PATCH", json: { config: { networkId: "105000000001" } }, token: t.apiKey });
     expect(await configured.json()).toMatchObject({ status: "active", pendingActions: [] });
   });
+
+  it("a provider's own config key belongs to that provider: another provider's integration refuses it", async () => {
+    const t = await createTenant();
+    const crm = await call("/v1/integrations", { method: "POST", json: { provider: "zoho-crm", config: { networkId: "105000000001" } }, token: t.apiKey });
+    expect(crm.status).toBe(422);
+    expect(((await crm.json()) as { errors: { path: string }[] }).errors).toEqual([expect.objectContaining({ path: "config.networkId" })]);
+    const connect = await call("/v1/integrations", { method: "POST", json: { provider: "zoho-connect", config: { networkId: "not a number" } }, token: t.apiKey });
+    expect(((await connect.json()) as { errors: { path: string; message: string }[] }).errors).toEqual([{ path: "config.networkId", message: "Expected a Zoho Connect network id." }]);
+    // Each provider publishes the schema of its own config.
+    const providers = (await (await call("/v1/providers", { token: t.apiKey })).json()) as { id: string; configSchema: { properties: Record<string, unknown> } }[];
+    expect(Object.keys(providers.find((p) => p.id === "zoho-connect")!.configSchema.properties)).toContain("networkId");
+    expect(Object.keys(providers.find((p) => p.id === "zoho-crm")!.configSchema.properties)).not.toContain("networkId");
+  });
 });
 
 describe("OAuth connect", () => {
