@@ -1,3 +1,4 @@
+import * as v from "valibot";
 import { and, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
 import { iso } from "../lib/time";
 import { newId } from "../lib/ids";
@@ -115,6 +116,13 @@ export async function failStaleRuns(db: Db, startedBefore: number): Promise<numb
   return res.meta.changes ?? 0;
 }
 
+const UserIds = v.array(v.string());
+
+/** The people a run is limited to (its `user_ids` JSON column, checked), or null for everyone. */
+export function runUserIds(run: Pick<RunRow, "userIds">): string[] | null {
+  return run.userIds ? v.parse(UserIds, JSON.parse(run.userIds)) : null;
+}
+
 /** API.md's run. `counts` adds `linked` and `unmatched` (reconciliation) to the documented six. */
 export function runView(run: RunRow) {
   return {
@@ -123,7 +131,7 @@ export function runView(run: RunRow) {
     kind: run.kind,
     status: run.status,
     trigger: run.trigger,
-    userIds: run.userIds ? (JSON.parse(run.userIds) as string[]) : null,
+    userIds: runUserIds(run),
     /** True once an admin approved it past the mass-change guard. */
     approved: run.approved === 1,
     counts: countsOf(run),

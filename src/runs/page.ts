@@ -1,12 +1,21 @@
 import type { Db } from "../db/client";
+import type { RunRow } from "../db/schema";
 import type { Integration } from "../integrations/store";
-import { failRun, getRun, holdRun } from "../db/runs.repo";
+import { failRun, getRun, holdRun, runUserIds } from "../db/runs.repo";
 import type { Env } from "../env";
 import type { RunPageJob } from "../jobs/messages";
 import type { GroupOutcome } from "../sync/push";
 import { reconcilePage } from "./reconcile";
 import { resyncPage } from "./resync";
 import { guardProblem, sendPage } from "./start";
+
+type PageWork = (db: Db, env: Env, integration: Integration, run: RunRow) => Promise<GroupOutcome & { more: boolean }>;
+
+/** The work of one page, by run kind: a new kind of run (an import, a pull) is one line here. */
+const PAGE_WORK: Partial<Record<RunRow["kind"], PageWork>> = {
+  resync: resyncPage,
+  reconcile: reconcilePage,
+};
 
 /** What became of a page message: done with (ack), or to be tried again as the outcome says. */
 export type PageOutcome = { kind: "done" } | Extract<GroupOutcome, { kind: "retry" }>;
@@ -30,13 +39,18 @@ export async function handleRunPage(db: Db, env: Env, job: RunPageJob, integrati
   // The mass-change guard on every page: removals that arrived after the run started
   // hold it here, before it touches anything more, until an admin approves it.
   if (!run.approved) {
-    const problem = await guardProblem(db, integration, run.userIds ? (JSON.parse(run.userIds) as string[]) : null);
+    const problem = await guardProblem(db, integration, runUserIds(run));
     if (problem) {
       await holdRun(db, run, problem);
       return done;
     }
   }
-  const outcome = run.kind === "reconcile" ? await reconcilePage(db, env, integration, run) : await resyncPage(db, env, integration, run);
+  const work = PAGE_WORK[run.kind];
+  if (!work) {
+    await failRun(db, run.id, `Runs of kind ${run.kind} are not done by this version of the hub.`);
+    return done;
+  }
+  const outcome = await work(db, env, integration, run);
   if (outcome.kind === "retry") return outcome;
   if (outcome.kind === "stopped") {
     await failRun(db, run.id, `${outcome.reason} Reconnect the integration, then resync.`);

@@ -1,6 +1,6 @@
 import type { Db } from "../db/client";
 import type { Integration } from "../integrations/store";
-import { addRunCountsStatement, advanceRunStatement } from "../db/runs.repo";
+import { addRunCountsStatement, advanceRunStatement, runUserIds } from "../db/runs.repo";
 import type { RunRow } from "../db/schema";
 import { duePeople } from "../db/sync.repo";
 import type { Env } from "../env";
@@ -18,9 +18,10 @@ export async function resyncPage(db: Db, env: Env, integration: Integration, run
   const after = run.cursor ?? "";
   let ids: string[];
   let more: boolean;
-  if (run.userIds) {
+  const chosenIds = runUserIds(run);
+  if (chosenIds) {
     // pushGroup reads only the tenant's own people, so an id that went since is passed over.
-    const chosen = (JSON.parse(run.userIds) as string[]).filter((id) => id > after);
+    const chosen = chosenIds.filter((id) => id > after);
     ids = chosen.slice(0, RESYNC_PAGE);
     more = chosen.length > RESYNC_PAGE;
   } else {

@@ -1,7 +1,7 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
 import type { Integration } from "../integrations/store";
-import { approveHeldRun, failRun, failRunStatement, heldRemovalsRun, insertRun, type RunKind } from "../db/runs.repo";
+import { approveHeldRun, failRun, failRunStatement, heldRemovalsRun, insertRun, runUserIds, type RunKind } from "../db/runs.repo";
 import type { RunRow } from "../db/schema";
 import type { RunTrigger } from "../db/vocabulary";
 import { cancelledRemovalsStatements, linksByUsers, removalCounts, usersByIds } from "../db/sync.repo";
@@ -30,7 +30,7 @@ export async function guardProblem(db: Db, integration: Integration, userIds: st
   const isLeaving = (u: { status: string }) => (onDelete === "delete" ? u.status === "deleted" : u.status !== "active");
   // People whose removal waits for the removals run are left to it: this run does not remove them.
   const heldRun = await heldRemovalsRun(db, integration.id);
-  const held = new Set(heldRun?.userIds ? (JSON.parse(heldRun.userIds) as string[]) : []);
+  const held = new Set(heldRun ? (runUserIds(heldRun) ?? []) : []);
   if (userIds) {
     // A resync of chosen people removes only theirs.
     const chosen = new Set((await linksByUsers(db, integration.id, userIds)).filter((l) => l.remoteId && !held.has(l.userId)).map((l) => l.userId));

@@ -1,6 +1,6 @@
 import { ProviderError } from "../connectors";
 import type { Db } from "../db/client";
-import { heldRemovalsRun, holdRemovals } from "../db/runs.repo";
+import { heldRemovalsRun, holdRemovals, runUserIds } from "../db/runs.repo";
 import type { RunRow } from "../db/schema";
 import { linkedCount, removalsSince } from "../db/sync.repo";
 import type { Integration } from "../integrations/store";
@@ -27,7 +27,7 @@ export type RemovalMode = "hourly" | "held" | "approved";
  */
 async function guardRemovals(db: Db, integration: Integration, toDelete: Removal[], mode: "hourly" | "held"): Promise<{ go: Removal[]; held: { run: RunRow; items: Removal[] } | null }> {
   const heldRun = await heldRemovalsRun(db, integration.id);
-  const already = new Set(heldRun?.userIds ? (JSON.parse(heldRun.userIds) as string[]) : []);
+  const already = new Set(heldRun ? (runUserIds(heldRun) ?? []) : []);
   const waiting = toDelete.filter((d) => already.has(d.userId));
   let go = toDelete.filter((d) => !already.has(d.userId));
   let newlyHeld: Removal[] = [];
