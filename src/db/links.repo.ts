@@ -61,19 +61,26 @@ export async function getLink(db: Db, integrationId: string, userId: string): Pr
 /**
  * Links a person to a record by hand, in one batch: the link (pending: the directory's
  * values go to the record next), its log line, and the record off the unmatched list.
- * Breaks the unique index (an error) when someone else was linked to it meanwhile.
+ * Answers false, with nothing written, when someone else was linked to the record
+ * meanwhile (the unique index of a record's link refused it).
  */
-export async function linkByHand(db: Db, integration: Scope, userId: string, remoteId: string, remoteUrl: string | null): Promise<void> {
+export async function linkByHand(db: Db, integration: Scope, userId: string, remoteId: string, remoteUrl: string | null): Promise<boolean> {
   const now = Date.now();
   const fields = { remoteId, remoteUrl, status: "pending" as const, payloadHash: null, pushedVersion: null, lastError: null, failureKind: null, manual: "linked" as const, updatedAt: now };
-  await db.batch([
-    db
-      .insert(links)
-      .values({ tenantId: integration.tenantId, integrationId: integration.id, userId, ...fields })
-      .onConflictDoUpdate({ target: [links.integrationId, links.userId], set: fields }),
-    db.insert(syncLogs).values({ tenantId: integration.tenantId, integrationId: integration.id, userId, action: "link", status: "ok", remoteId, detail: "linked by hand", at: now }),
-    db.delete(remoteUnmatched).where(and(eq(remoteUnmatched.integrationId, integration.id), eq(remoteUnmatched.remoteId, remoteId))),
-  ]);
+  try {
+    await db.batch([
+      db
+        .insert(links)
+        .values({ tenantId: integration.tenantId, integrationId: integration.id, userId, ...fields })
+        .onConflictDoUpdate({ target: [links.integrationId, links.userId], set: fields }),
+      db.insert(syncLogs).values({ tenantId: integration.tenantId, integrationId: integration.id, userId, action: "link", status: "ok", remoteId, detail: "linked by hand", at: now }),
+      db.delete(remoteUnmatched).where(and(eq(remoteUnmatched.integrationId, integration.id), eq(remoteUnmatched.remoteId, remoteId))),
+    ]);
+    return true;
+  } catch (err) {
+    if (/UNIQUE constraint failed/i.test(String(err instanceof Error ? `${err.message} ${String(err.cause ?? "")}` : err))) return false;
+    throw err;
+  }
 }
 
 /**

@@ -74,14 +74,7 @@ export const putLinkHandlers = factory.createHandlers(contracts.putLink, validat
     throw AppError.validation([{ path: "remoteId", message: `No ${integration.config.object} record ${remoteId} at ${facts.name}.` }]);
   }
   const url = await push.recordUrls(ctx, integration.config.object);
-  try {
-    await linkByHand(db, integration, userId, remoteId, url(remoteId));
-  } catch (err) {
-    if (/UNIQUE constraint failed/i.test(String(err instanceof Error ? `${err.message} ${String(err.cause ?? "")}` : err))) {
-      throw AppError.conflict(`Record ${remoteId} was just linked to someone else.`);
-    }
-    throw err;
-  }
+  if (!(await linkByHand(db, integration, userId, remoteId, url(remoteId)))) throw AppError.conflict(`Record ${remoteId} was just linked to someone else.`);
   // The directory wins: its values go to the record.
   const job: PushJob = { kind: "push", tenantId: integration.tenantId, integrationId: integration.id, userId, version: user.version, reason: "rest" };
   await c.env.JOBS.send(job, { contentType: "json" });
