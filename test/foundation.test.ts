@@ -30,7 +30,7 @@ describe("health and routing", () => {
     const t = await createTenant();
     for (const [method, path, allow] of [
       ["PUT", "/v1/runs", "GET, HEAD"],
-      ["TRACE", "/v1/tenant", "GET, HEAD"],
+      ["TRACE", "/v1/tenant", "GET, HEAD, PATCH"],
       ["DELETE", "/healthz", "GET, HEAD"],
       ["GET", "/v1/secrets/rotate", "POST"],
       ["PATCH", "/v1/directory/users/u_1", "DELETE, GET, HEAD, PUT"],

@@ -79,6 +79,38 @@ export function dashboardPath(env: Env, redirect: unknown): string | null {
   return `${url.pathname}${url.search}`;
 }
 
+const LOOPBACK = /^(localhost|127\.0\.0\.1|\[::1\])$/;
+
+/**
+ * What is wrong with a tenant's sign-in page, or null: it must be an https URL without
+ * credentials; a plain-http loopback page is accepted only when the hub itself runs on
+ * plain-http loopback (development, `npm start`).
+ */
+export function signInUrlProblem(raw: string, publicUrl: string | undefined): string | null {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return "Not a URL.";
+  }
+  if (url.username || url.password) return "Must not carry credentials.";
+  if (url.protocol === "https:") return null;
+  const hub = new URL(publicUrl || "http://localhost");
+  if (url.protocol === "http:" && LOOPBACK.test(url.hostname) && hub.protocol === "http:" && LOOPBACK.test(hub.hostname)) return null;
+  return "Must be an https URL.";
+}
+
+/**
+ * Where to send an admin who must sign in again to come back to `path`: the tenant's
+ * sign-in page with `redirect`, or null when the tenant has none.
+ */
+export function signInAgainUrl(signInUrl: string | null, path: string): string | null {
+  if (!signInUrl) return null;
+  const url = new URL(signInUrl);
+  url.searchParams.set("redirect", path);
+  return url.toString();
+}
+
 /** Sets the session cookie (jose, HS256, SESSION_SECRET), recording when the person signed in. */
 export async function openSession(c: Context, env: Env, session: { tenantId: string; sub: string; email: string; name: string; permissions: string[] }) {
   const authTime = Date.now();

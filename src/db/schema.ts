@@ -10,6 +10,8 @@ import { LOG_ACTIONS, RUN_KINDS, RUN_STATUSES, RUN_TRIGGERS } from "./vocabulary
 export const tenants = sqliteTable("tenants", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
+  /** The host app's page that signs an admin in again (API.md); null until the tenant sets it. */
+  signInUrl: text("sign_in_url"),
   createdAt: integer("created_at").notNull(),
 });
 

@@ -34,7 +34,7 @@ export interface CreatedTenant {
 
 /** Creates a tenant with a first API key, webhook secret and SSO secret, in one batch. */
 export async function createTenant(db: Db, encryptionKey: string, name: string, now = Date.now()): Promise<CreatedTenant> {
-  const tenant: Tenant = { id: newId("ten"), name, createdAt: now };
+  const tenant: Tenant = { id: newId("ten"), name, signInUrl: null, createdAt: now };
   const apiKey = newSecret("usk_");
   const webhookSecret = newWebhookSecret();
   const ssoSecret = newSecret("sso_");
@@ -78,6 +78,13 @@ export async function findTenantByApiKey(db: Db, key: string, now: number) {
     .where(and(eq(apiKeys.keyHash, await sha256Hex(key)), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now))))
     .limit(1);
   return rows[0] ?? null;
+}
+
+/** Changes a tenant's name or sign-in page; answers the tenant as it is now. */
+export async function updateTenant(db: Db, tenantId: string, changes: { name?: string; signInUrl?: string | null }): Promise<Tenant | null> {
+  const set = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
+  if (Object.keys(set).length) await db.update(tenants).set(set).where(eq(tenants.id, tenantId));
+  return findTenant(db, tenantId);
 }
 
 /** A tenant by id, or null. */

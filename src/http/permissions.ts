@@ -11,6 +11,7 @@ export type Permission = "manage_integrations" | "manage_users";
  */
 export const ROUTE_PERMISSIONS: Record<string, readonly Permission[]> = {
   "POST /v1/secrets/rotate": ["manage_integrations", "manage_users"],
+  "PATCH /v1/tenant": ["manage_integrations", "manage_users"],
   "PUT /v1/directory/users/:id": ["manage_users"],
   "DELETE /v1/directory/users/:id": ["manage_users"],
   "POST /v1/integrations": ["manage_integrations"],

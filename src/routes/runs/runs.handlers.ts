@@ -1,28 +1,23 @@
 import type { Context } from "hono";
 import { createFactory } from "hono/factory";
 import type { Integration } from "../../integrations/store";
-import { getRun, listRuns, openRun, runCursorKey, runView, type RunKind } from "../../db/runs.repo";
+import { getRun, listRuns, runCursorKey, runView, type RunKind } from "../../db/runs.repo";
 import { usersByIds } from "../../db/sync.repo";
 import type { TenantEnv } from "../../http/context";
 import { AppError } from "../../http/errors";
 import { requireRecentAuth } from "../../http/middleware";
 import { decodeCursor, page } from "../../http/pagination";
 import { validate } from "../../http/validate";
-import { approveRun, cancelRun, startRun } from "../../runs/start";
-import { assertRunnable, loadIntegration as load, triggerOf } from "../../http/loaders";
+import { approveRun, cancelRun } from "../../runs/start";
+import { startRunAction } from "../../http/actions";
+import { loadIntegration as load, triggerOf } from "../../http/loaders";
 
 import { contracts, IntegrationParams, ResyncBody, RunParams, RunsQuery } from "./runs.routes";
 
 const factory = createFactory<TenantEnv>();
 
 async function begin(c: Context<TenantEnv>, integration: Integration, kind: RunKind, userIds: string[] | null) {
-  assertRunnable(integration);
-  const db = c.get("db");
-  const run = await startRun(db, c.env, integration, kind, triggerOf(c), userIds);
-  if (!run) {
-    const open = await openRun(db, integration.id, kind);
-    throw AppError.conflict(`A ${kind} of this integration is already ${open?.status ?? "open"}${open ? ` (${open.id})` : ""}.`);
-  }
+  const run = await startRunAction(c.get("db"), c.env, integration, kind, triggerOf(c), userIds);
   return c.json({ runId: run.id }, 202);
 }
 

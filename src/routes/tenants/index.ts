@@ -1,11 +1,12 @@
 import { Hono } from "hono";
 import type { AppEnv, TenantEnv } from "../../http/context";
-import { createTenantHandlers, currentTenantHandlers, rotateHandlers } from "./tenants.handlers";
+import { createTenantHandlers, currentTenantHandlers, patchTenantHandlers, rotateHandlers } from "./tenants.handlers";
 
 /** `POST /v1/tenants`: behind the operator token, not a tenant key. */
 export const operatorRoutes = new Hono<AppEnv>().post("/tenants", ...createTenantHandlers);
 
-/** `GET /v1/tenant` and `POST /v1/secrets/rotate`: behind tenant authentication. */
+/** `GET`/`PATCH /v1/tenant` and `POST /v1/secrets/rotate`: behind tenant authentication. */
 export const tenantRoutes = new Hono<TenantEnv>()
   .get("/tenant", ...currentTenantHandlers)
+  .patch("/tenant", ...patchTenantHandlers)
   .post("/secrets/rotate", ...rotateHandlers);

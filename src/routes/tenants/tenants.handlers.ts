@@ -1,11 +1,14 @@
 import { createFactory } from "hono/factory";
-import { createTenant, rotateSecret } from "../../db/tenants.repo";
+import { createTenant, rotateSecret, updateTenant } from "../../db/tenants.repo";
+import type { Tenant } from "../../db/schema";
+import { AppError } from "../../http/errors";
+import { signInUrlProblem } from "../../auth/session";
 import { forgetWebhookSecrets } from "../../directory/webhook-secrets";
 import type { AppEnv, TenantEnv } from "../../http/context";
 import { operatorAuth, requireRecentAuth } from "../../http/middleware";
 import { validate } from "../../http/validate";
 import { iso } from "../../lib/time";
-import { CreateTenantBody, createTenantContract, currentTenantContract, RotateBody, rotateContract } from "./tenants.routes";
+import { CreateTenantBody, createTenantContract, currentTenantContract, PatchTenantBody, patchTenantContract, RotateBody, rotateContract } from "./tenants.routes";
 
 export const createTenantHandlers = createFactory<AppEnv>().createHandlers(
   createTenantContract,
@@ -39,7 +42,18 @@ export const rotateHandlers = createFactory<TenantEnv>().createHandlers(
   },
 );
 
-export const currentTenantHandlers = createFactory<TenantEnv>().createHandlers(currentTenantContract, (c) => {
-  const tenant = c.get("tenant");
-  return c.json({ id: tenant.id, name: tenant.name, createdAt: iso(tenant.createdAt) }, 200);
+function tenantView(tenant: Tenant) {
+  return { id: tenant.id, name: tenant.name, signInUrl: tenant.signInUrl, createdAt: iso(tenant.createdAt) };
+}
+
+export const currentTenantHandlers = createFactory<TenantEnv>().createHandlers(currentTenantContract, (c) => c.json(tenantView(c.get("tenant")), 200));
+
+export const patchTenantHandlers = createFactory<TenantEnv>().createHandlers(patchTenantContract, validate("json", PatchTenantBody), async (c) => {
+  const { name, signInUrl } = c.req.valid("json");
+  if (signInUrl) {
+    const problem = signInUrlProblem(signInUrl, c.env.PUBLIC_URL);
+    if (problem) throw AppError.validation([{ path: "signInUrl", message: problem }]);
+  }
+  const tenant = await updateTenant(c.get("db"), c.get("tenant").id, { name, signInUrl });
+  return c.json(tenantView(tenant!), 200);
 });

@@ -8,6 +8,15 @@ export const CreateTenantBody = v.strictObject({
 
 export const TenantOut = v.object({ id: v.string(), name: v.string(), createdAt: v.string() });
 
+/** `GET`/`PATCH /v1/tenant`: the tenant with its sign-in page. */
+export const CurrentTenantOut = v.object({ id: v.string(), name: v.string(), signInUrl: v.nullable(v.string()), createdAt: v.string() });
+
+export const PatchTenantBody = v.strictObject({
+  name: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1, "Give the tenant a name."), v.maxLength(200))),
+  /** The host app's page that signs an admin in again; null removes it. */
+  signInUrl: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(2000)))),
+});
+
 export const CreatedTenantOut = v.object({
   tenant: TenantOut,
   apiKey: v.string(),
@@ -45,5 +54,14 @@ export const currentTenantContract = describeRoute({
   tags: ["Tenants"],
   summary: "The tenant that the API key belongs to",
   security: TENANT_SECURITY,
-  responses: { 200: jsonResponse("The tenant", TenantOut), ...problems(401, 403) },
+  responses: { 200: jsonResponse("The tenant", CurrentTenantOut), ...problems(401, 403) },
+});
+
+export const patchTenantContract = describeRoute({
+  tags: ["Tenants"],
+  summary: "Change the tenant's name or sign-in page",
+  description:
+    "`signInUrl` is an https page of the host app that signs the admin in again and sends them to `/auth/sso?token=…`; the hub appends `?redirect=<path>` when a sensitive action needs a fresh sign-in. On a hub that itself runs on plain-http localhost (development), a plain-http localhost page is accepted too.",
+  security: TENANT_SECURITY,
+  responses: { 200: jsonResponse("The tenant", CurrentTenantOut), ...problems(400, 401, 403, 413, 415, 422) },
 });

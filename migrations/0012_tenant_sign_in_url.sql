@@ -1,0 +1,1 @@
+ALTER TABLE `tenants` ADD `sign_in_url` text;

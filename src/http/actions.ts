@@ -1,0 +1,133 @@
+import { CONNECTORS, connector, ProviderError, type ProviderId } from "../connectors";
+import type { Db } from "../db/client";
+import { deleteIntegration, updateIntegration } from "../db/integrations.repo";
+import { getUser } from "../db/directory.repo";
+import { linkByHand, otherHolder, unlinkByHand, getLink } from "../db/links.repo";
+import { openRun, type RunKind } from "../db/runs.repo";
+import type { RunRow } from "../db/schema";
+import { forgetPushedState } from "../db/sync.repo";
+import type { RunTrigger } from "../db/vocabulary";
+import type { Env } from "../env";
+import { defaultConfig, resolveConfig } from "../integrations/config";
+import { assertTransition, pendingActionsFor, statusFor, type Transition } from "../integrations/lifecycle";
+import { getIntegration, insertIntegration, type Integration } from "../integrations/store";
+import { refreshTokenOf } from "../integrations/tokens";
+import { connectorContext } from "../integrations/connector-context";
+import { AppError } from "../lib/errors";
+import { startInitialResync, startRun } from "../runs/start";
+import { settings } from "../settings";
+import { assertRunnable } from "./loaders";
+
+/**
+ * What the API's handlers and the dashboard's forms both do, written once: each action
+ * takes what was asked, checks it, and answers the result or throws an AppError (422
+ * with field paths, 409, 404, 503) that each caller shows in its own way.
+ */
+
+/** The needed scopes a grant does not cover (`X.ALL` covers every `X.…`; case-insensitive). */
+function missingScopesOf(needed: string[], granted: string[]): string[] {
+  const covers = (g: string, n: string) => g === n || (g.endsWith(".all") && n.startsWith(g.slice(0, -3)));
+  return needed.filter((n) => !granted.some((g) => covers(g.toLowerCase(), n.toLowerCase())));
+}
+
+/** Enables a provider for a tenant: a new integration with the provider's defaults and `config` on top. */
+export async function createIntegrationAction(db: Db, tenantId: string, input: { provider: ProviderId; name?: string | undefined; config?: Record<string, unknown> | undefined }): Promise<Integration> {
+  const def = CONNECTORS[input.provider];
+  const { config, errors } = resolveConfig(def, defaultConfig(def), input.config ?? {});
+  if (errors.length) throw AppError.validation(errors);
+  return insertIntegration(db, { tenantId, provider: def.facts.id, name: input.name ?? def.facts.name, config, pendingActions: pendingActionsFor(def, config, false, false) });
+}
+
+/**
+ * Changes an integration's name or config (each config key given replaces the stored one).
+ * Scopes the new config needs that the grant lacks send it to `reconnect`; a new mapping or
+ * object pushes everyone again.
+ */
+export async function changeIntegrationAction(db: Db, env: Env, integration: Integration, input: { name?: string | undefined; config?: Record<string, unknown> | undefined }, trigger: RunTrigger): Promise<Integration> {
+  const def = connector(integration.provider);
+  const { config, errors } = resolveConfig(def, integration.config, input.config ?? {});
+  if (errors.length) throw AppError.validation(errors);
+  const missingScopes = integration.connection ? missingScopesOf(def.config.scopes(config), integration.connection.scopes) : [];
+  const reconnect = integration.pendingActions.includes("reconnect") || missingScopes.length > 0;
+  const connected = integration.connection !== null && !reconnect;
+  const pendingActions = pendingActionsFor(def, config, connected, reconnect);
+  const status = statusFor(integration.status, pendingActions);
+  const reason = missingScopes.length ? `The new settings need ${missingScopes.join(", ")}, which the connection was not granted: reconnect the integration to grant it.` : undefined;
+  await updateIntegration(db, integration.tenantId, integration.id, { ...(input.name ? { name: input.name } : {}), config, pendingActions, status, ...(reason ? { lastError: reason } : {}) });
+  const updated = (await getIntegration(db, integration.tenantId, integration.id))!;
+  if (JSON.stringify(config.mapping) !== JSON.stringify(integration.config.mapping) || config.object !== integration.config.object) {
+    await forgetPushedState(db, integration.id);
+    await startInitialResync(db, env, updated, trigger);
+  }
+  return updated;
+}
+
+/** Activates or deactivates; activating starts a resync of what changed meanwhile. */
+export async function transitionAction(db: Db, env: Env, integration: Integration, transition: Transition, trigger: RunTrigger): Promise<Integration> {
+  assertTransition(integration, transition);
+  await updateIntegration(db, integration.tenantId, integration.id, { status: transition === "activate" ? "active" : "deactivated" });
+  const updated = (await getIntegration(db, integration.tenantId, integration.id))!;
+  if (transition === "activate") await startInitialResync(db, env, updated, trigger);
+  return updated;
+}
+
+/**
+ * Deletes an integration after revoking its grant at the provider. Nothing is deleted
+ * until the provider confirms (503 with Retry-After): the grant must not outlive it.
+ * Records at the provider are left as they are.
+ */
+export async function deleteIntegrationAction(db: Db, env: Env, integration: Integration): Promise<void> {
+  const refreshToken = await refreshTokenOf(db, env, integration);
+  if (refreshToken && integration.connection) {
+    const def = connector(integration.provider);
+    try {
+      await def.oauth.revoke({ env, settings: settings(env), redirectUri: "" }, { connection: integration.connection, refreshToken });
+    } catch (err) {
+      if (err instanceof ProviderError) {
+        throw new AppError("unavailable", `${def.facts.name} did not confirm revoking the connection (${err.detail}). Nothing was deleted; try again.`, undefined, {
+          "retry-after": String(Math.ceil((err.retryAfterMs ?? 30_000) / 1000)),
+        });
+      }
+      throw err;
+    }
+  }
+  await deleteIntegration(db, integration.tenantId, integration.id);
+}
+
+/** Starts a resync or reconciliation; 409 when one is already open. */
+export async function startRunAction(db: Db, env: Env, integration: Integration, kind: RunKind, trigger: RunTrigger, userIds: string[] | null): Promise<RunRow> {
+  assertRunnable(integration);
+  const run = await startRun(db, env, integration, kind, trigger, userIds);
+  if (run) return run;
+  const open = await openRun(db, integration.id, kind);
+  throw AppError.conflict(`A ${kind} of this integration is already ${open?.status ?? "open"}${open ? ` (${open.id})` : ""}.`);
+}
+
+/**
+ * Links a person to a record by hand: the record must exist at the provider and be no one
+ * else's. The directory wins: the person's values go to the record next.
+ */
+export async function linkAction(db: Db, env: Env, integration: Integration, userId: string, remoteId: string): Promise<void> {
+  const { facts, push } = assertRunnable(integration);
+  if (!push.isRecordId(remoteId)) throw AppError.validation([{ path: "remoteId", message: `Expected a ${facts.name} record id.` }]);
+  const user = await getUser(db, integration.tenantId, userId);
+  if (!user) throw AppError.notFound("user");
+  const taken = await otherHolder(db, integration.id, remoteId, userId);
+  if (taken) throw AppError.conflict(`Record ${remoteId} is already linked to ${taken}; unlink it first.`);
+  const ctx = connectorContext(db, env, integration);
+  // A provider that cannot be asked now answers 503 with Retry-After (the one error handler).
+  if (!(await push.get(ctx, integration.config.object, remoteId))) {
+    throw AppError.validation([{ path: "remoteId", message: `No ${integration.config.object} record ${remoteId} at ${facts.name}.` }]);
+  }
+  const url = await push.recordUrls(ctx, integration.config.object);
+  if (!(await linkByHand(db, integration, userId, remoteId, url(remoteId)))) throw AppError.conflict(`Record ${remoteId} was just linked to someone else.`);
+  await env.JOBS.send({ kind: "push", tenantId: integration.tenantId, integrationId: integration.id, userId, version: user.version, reason: "rest" }, { contentType: "json" });
+}
+
+/** Unlinks a person by hand: they are not matched again automatically. */
+export async function unlinkAction(db: Db, integration: Integration, userId: string): Promise<void> {
+  const user = await getUser(db, integration.tenantId, userId);
+  const link = await getLink(db, integration.id, userId);
+  if (!user || !link) throw AppError.notFound("link");
+  await unlinkByHand(db, integration, user, link);
+}
