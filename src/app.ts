@@ -9,6 +9,7 @@ import { routePermissions } from "./http/permissions";
 import { directoryRoutes } from "./routes/directory";
 import { integrationRoutes } from "./routes/integrations";
 import { oauthRoutes } from "./routes/oauth";
+import { dashboardRoutes } from "./routes/dashboard";
 import { sessionRoutes } from "./routes/session";
 import { runRoutes } from "./routes/runs";
 import { linkRoutes } from "./routes/links";
@@ -36,6 +37,7 @@ export function createApp() {
   app.route("/", webhookRoutes);
   app.route("/", oauthRoutes);
   app.route("/", sessionRoutes);
+  app.route("/", dashboardRoutes);
 
   app.use("/v1/*", limitBody(), requireJsonBody);
   app.route("/v1", operatorRoutes);

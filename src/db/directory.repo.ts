@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "./client";
 import { directoryUsers, integrations, links, type DirectoryUserRow } from "./schema";
 
@@ -45,8 +45,15 @@ export async function listUsers(
 
 /** The links of one user across the tenant's integrations, with each integration's provider. */
 export async function linksOfUser(db: Db, tenantId: string, userId: string) {
+  return linksOfUsers(db, tenantId, [userId]);
+}
+
+/** The links of several users (at most 90) across the tenant's integrations, with each integration's provider. */
+export async function linksOfUsers(db: Db, tenantId: string, userIds: string[]) {
+  if (!userIds.length) return [];
   return db
     .select({
+      userId: links.userId,
       integrationId: links.integrationId,
       provider: integrations.provider,
       status: links.status,
@@ -57,6 +64,6 @@ export async function linksOfUser(db: Db, tenantId: string, userId: string) {
     })
     .from(links)
     .innerJoin(integrations, and(eq(integrations.id, links.integrationId), eq(integrations.tenantId, tenantId)))
-    .where(and(eq(links.tenantId, tenantId), eq(links.userId, userId)))
-    .orderBy(asc(links.integrationId));
+    .where(and(eq(links.tenantId, tenantId), inArray(links.userId, userIds.slice(0, 90))))
+    .orderBy(asc(links.userId), asc(links.integrationId));
 }

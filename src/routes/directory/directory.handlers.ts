@@ -50,7 +50,7 @@ export const getUserHandlers = factory.createHandlers(getUserContract, validate(
   if (!user) throw AppError.notFound("user");
   const links = await linksOfUser(db, tenantId, id);
   return c.json(
-    { ...userView(user), links: links.map((l) => ({ ...l, lastSyncedAt: iso(l.lastSyncedAt) })) },
+    { ...userView(user), links: links.map(({ userId: _, ...l }) => ({ ...l, lastSyncedAt: iso(l.lastSyncedAt) })) },
     200,
   );
 });

@@ -6,7 +6,7 @@ import { getCookie } from "hono/cookie";
 import { readSession, SESSION_COOKIE } from "../../auth/session";
 import { sha256Hex } from "../../lib/crypto";
 import { connectScopes, connector, ProviderError } from "../../connectors";
-import { linkStats, updateIntegrationStatement } from "../../db/integrations.repo";
+import { updateIntegrationStatement } from "../../db/integrations.repo";
 import { getIntegration } from "../../integrations/store";
 import type { AppEnv } from "../../http/context";
 import { AppError } from "../../http/errors";
@@ -17,30 +17,13 @@ import { consumeState } from "../../integrations/oauth-state";
 import { sealTokens, storeCredentialsStatement } from "../../integrations/tokens";
 import { settings } from "../../settings";
 import { startInitialResync } from "../../runs/start";
-import { findTenant } from "../../db/tenants.repo";
-import { getRun } from "../../db/runs.repo";
-import { connectedNote, readConnectedNote, type ConnectedNote } from "../../auth/connected-note";
-import type { Connection } from "../../connectors/contract";
+import { connectedNote, readConnectedNote } from "../../auth/connected-note";
 import { disownConnection } from "../../integrations/tokens";
 import { authorizeUrlFor } from "../../integrations/oauth-state";
 
 const tags = ["OAuth and dashboard"];
 
 const DisownForm = v.object({ connected: v.pipe(v.string(), v.minLength(1, "connected is required."), v.maxLength(4000)) });
-
-/** The connected account, as the pages after consent and the integration page show it. */
-function accountRows(conn: Connection) {
-  return html`<dt>Connected account</dt><dd id="account">${conn.accountEmail ?? "unknown"}</dd>
-<dt>Organisation</dt><dd id="org">${conn.orgName ?? "unknown"}${conn.orgId ? ` (${conn.orgId})` : ""}</dd>`;
-}
-
-/** "This wasn't me": for whoever consented to a connect they did not mean (e.g. a link another organisation sent). */
-function disownForm(noteToken: string) {
-  return html`<form method="post" action="/oauth/disown" id="disown">
-<input type="hidden" name="connected" value="${noteToken}">
-<p>Not your organisation, or not a connect you meant to make? <button type="submit">This wasn't me</button> disconnects it at once and revokes the access you granted.</p>
-</form>`;
-}
 
 const CallbackQuery = v.looseObject({
   state: v.pipe(v.string(), v.minLength(1, "state is required."), v.maxLength(2000)),
@@ -174,68 +157,4 @@ ${revoked
   : html`<p id="revoked">${name} did not confirm revoking the access. Remove usersync from the connected apps of your ${name} account to be sure.</p>`}
 </body></html>`);
     },
-  )
-  .get("/dashboard/integrations/:id", async (c) => {
-    const current = await readSession(c, c.env);
-    const noteToken = c.req.query("connected");
-    const note = await readConnectedNote(c.env, noteToken);
-    if (note && note.integrationId === c.req.param("id") && (!current || current.tenantId !== note.tenantId)) return connectedPage(c, note, noteToken!);
-    const s = await session(c, current);
-    const integration = await getIntegration(c.get("db"), s.tenantId, c.req.param("id"));
-    if (!integration) throw AppError.notFound("integration");
-    const stats = await linkStats(c.get("db"), integration.id);
-    return c.html(html`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${integration.name} — usersync</title>
-<style>body{font:16px system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}dt{font-weight:600}</style></head>
-<body>
-<h1>${integration.name}</h1>
-<dl>
-<dt>Provider</dt><dd>${integration.provider}</dd>
-<dt>Status</dt><dd id="status">${integration.status}</dd>
-<dt>Still to do</dt><dd id="pending">${integration.pendingActions.join(", ") || "nothing"}</dd>
-<dt>Connected</dt><dd>${integration.connection ? `${integration.connection.connectedAt} (${integration.connection.apiDomain})` : "no"}</dd>
-${integration.connection ? accountRows(integration.connection) : ""}
-<dt>People</dt><dd>${Object.entries(stats).map(([k, n]) => `${k}: ${n}`).join(" · ")}</dd>
-${integration.lastError ? html`<dt>Last error</dt><dd>${integration.lastError}</dd>` : ""}
-</dl>
-${integration.pendingActions.some((a) => a === "connect" || a === "reconnect") ? html`<p><a href="/connect/${integration.id}">Connect ${connector(integration.provider).facts.name}</a></p>` : ""}
-${note?.integrationId === integration.id && note.connectionVersion === integration.connectionVersion ? disownForm(noteToken!) : ""}
-</body></html>`);
-  });
-
-/**
- * What a browser that has no dashboard session sees after consent: what was connected
- * (tenant, provider, data centre, accounts server) and what happens next.
- */
-async function connectedPage(c: Context<AppEnv>, note: ConnectedNote, noteToken: string) {
-  const db = c.get("db");
-  const [tenant, integration, run] = await Promise.all([
-    findTenant(db, note.tenantId),
-    getIntegration(db, note.tenantId, note.integrationId),
-    note.runId ? getRun(db, note.tenantId, note.runId) : null,
-  ]);
-  if (!tenant || !integration) throw AppError.notFound("integration");
-  const name = connector(integration.provider).facts.name;
-  const conn = integration.connection;
-  return c.html(html`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${name} connected — usersync</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}dt{font-weight:600}dd{margin:0 0 .5rem}</style></head>
-<body>
-<h1>${name} is connected</h1>
-<p>${tenant.name}'s integration <strong>${integration.name}</strong> is ${integration.status === "active" ? "active" : `waiting for: ${integration.pendingActions.join(", ")}`}.</p>
-<dl id="connection">
-<dt>Tenant</dt><dd>${tenant.name}</dd>
-${conn ? accountRows(conn) : ""}
-<dt>Data centre</dt><dd>${conn?.dataCenter ?? "—"}</dd>
-<dt>Accounts server</dt><dd>${conn?.accountsServer ?? "—"}</dd>
-<dt>API domain</dt><dd>${conn?.apiDomain ?? "—"}</dd>
-<dt>Connected at</dt><dd>${conn?.connectedAt ?? "—"}</dd>
-</dl>
-<h2>What happens next</h2>
-${run
-  ? html`<p id="next">Everyone already in your directory is being pushed to ${name} now (run <code>${run.id}</code>). From now on, each person your app adds, changes or disables reaches ${name} within seconds, and a scheduled reconciliation repairs whatever drifts.</p>`
-  : html`<p id="next">From now on, each person your app adds, changes or disables reaches ${name} within seconds.</p>`}
-<p>You can close this window. Your admins see the integration, its people and its runs in the usersync dashboard of your app.</p>
-${note.connectionVersion === integration.connectionVersion ? disownForm(noteToken) : ""}
-</body></html>`);
-}
+  );

@@ -1,0 +1,75 @@
+import type { ConfigDraft, MappingRowDraft, ScopeOp, ScopeRowDraft } from "./integrations";
+import { SCOPE_OPS } from "./integrations";
+
+/**
+ * The config change a section's form asks for, and what was typed, so that a refused save
+ * shows it again with each error beside its row. Rows whose every box is empty are left
+ * out (that is how a row is removed, and how the spare rows stay unused).
+ */
+export function configFromForm(form: Record<string, string>): { patch: Record<string, unknown>; draft: ConfigDraft } {
+  const section = form.section === "scope" ? "scope" : form.section === "settings" ? "settings" : "mapping";
+  if (section === "mapping") return mappingFromForm(form);
+  if (section === "scope") return scopeFromForm(form);
+  return settingsFromForm(form);
+}
+
+function rowIndexes(form: Record<string, string>, prefix: string): number[] {
+  return Object.keys(form)
+    .flatMap((k) => (k.startsWith(prefix) && /^\d+$/.test(k.slice(prefix.length)) ? [Number(k.slice(prefix.length))] : []))
+    .sort((a, b) => a - b);
+}
+
+function mappingFromForm(form: Record<string, string>) {
+  const rows: MappingRowDraft[] = [];
+  const mapping: Record<string, unknown>[] = [];
+  for (const i of rowIndexes(form, "to_")) {
+    const to = (form[`to_${i}`] ?? "").trim();
+    const value = (form[`value_${i}`] ?? "").trim();
+    const kind = form[`kind_${i}`] === "expr" ? "expr" : "from";
+    const required = form[`required_${i}`] === "1";
+    if (!to && !value) continue;
+    const path = `config.mapping.${mapping.length}`;
+    rows.push({ to, kind, value, required, path });
+    mapping.push({ to, [kind]: value, ...(required ? { required: true } : {}) });
+  }
+  return { patch: { mapping }, draft: { section: "mapping" as const, mapping: rows, errors: [] } };
+}
+
+function scopeFromForm(form: Record<string, string>) {
+  const rows: ScopeRowDraft[] = [];
+  const lists: Record<"exclude" | "include", Record<string, unknown>[]> = { exclude: [], include: [] };
+  for (const i of rowIndexes(form, "field_")) {
+    const field = (form[`field_${i}`] ?? "").trim();
+    const value = (form[`value_${i}`] ?? "").trim();
+    if (!field && !value) continue;
+    const list = form[`list_${i}`] === "include" ? "include" : "exclude";
+    const op: ScopeOp = (SCOPE_OPS as readonly string[]).includes(form[`op_${i}`] ?? "") ? (form[`op_${i}`] as ScopeOp) : "equals";
+    const path = `config.scope.${list}.${lists[list].length}`;
+    rows.push({ list, field, op, value, path });
+    const arg = op === "in" || op === "notIn" ? value.split(",").map((s) => s.trim()).filter(Boolean) : op === "exists" ? (value === "true" ? true : value === "false" ? false : value) : value;
+    lists[list].push({ field, [op]: arg });
+  }
+  const scope = { exclude: lists.exclude, ...(lists.include.length ? { include: lists.include } : {}) };
+  return { patch: { scope }, draft: { section: "scope" as const, scope: rows, errors: [] } };
+}
+
+function settingsFromForm(form: Record<string, string>) {
+  const number = (raw: string | undefined) => (raw !== undefined && raw.trim() !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw);
+  const values = {
+    matchingBy: form.matchingBy ?? "email",
+    caseSensitive: form.caseSensitive === "1" ? "1" : "",
+    onDelete: form.onDelete ?? "ignore",
+    onRemoteDelete: form.onRemoteDelete ?? "recreate",
+    resyncMinutes: form.resyncMinutes ?? "",
+    reconcile: form.reconcile ?? "daily",
+    maxDisablePercent: form.maxDisablePercent ?? "",
+  };
+  const patch = {
+    matching: { by: values.matchingBy, caseSensitive: values.caseSensitive === "1" },
+    onDelete: values.onDelete,
+    onRemoteDelete: values.onRemoteDelete,
+    schedule: { resyncMinutes: number(values.resyncMinutes), reconcile: values.reconcile },
+    maxDisablePercent: number(values.maxDisablePercent),
+  };
+  return { patch, draft: { section: "settings" as const, values, errors: [] } };
+}

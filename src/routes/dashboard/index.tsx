@@ -1,0 +1,197 @@
+import { Hono, type Context } from "hono";
+import { deleteCookie } from "hono/cookie";
+import { readConnectedNote } from "../../auth/connected-note";
+import { readSession, SESSION_COOKIE } from "../../auth/session";
+import { getRun } from "../../db/runs.repo";
+import { changeIntegrationAction, createIntegrationAction, deleteIntegrationAction, linkAction, startRunAction, transitionAction, unlinkAction } from "../../http/actions";
+import type { AppEnv } from "../../http/context";
+import { AppError, onError } from "../../http/errors";
+import { getIntegration, type Integration } from "../../integrations/store";
+import { approveRun, cancelRun } from "../../runs/start";
+import { configFromForm } from "./config-form";
+import { connectedPage, disownForm } from "./connected";
+import { DeletePage, IntegrationPage, IntegrationsOverview, isProviderId } from "./integrations";
+import { UnmatchedPage, UserPage, UsersPage } from "./people";
+import { LogsPage, RunPage, RunsPage } from "./runs";
+import { dashboardSession, formOf, freshSignIn, need, SignedOut, type Dash, type DashEnv } from "./session";
+import { STYLE } from "./style";
+
+/** Whether the caller reads HTML (a browser) rather than problem+json (a client). */
+function wantsHtml(c: Context): boolean {
+  return (c.req.header("accept") ?? "").includes("text/html");
+}
+
+function bare(title: string, body: string, status: 401 | 403 | 404 | 409 | 422 | 503 | 500) {
+  const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title} — usersync</title><link rel="stylesheet" href="/dashboard/style.css"></head><body><main id="main"><h1>${title}</h1>${body}</main></body></html>`;
+  return new Response(page, { status, headers: { "content-type": "text/html; charset=utf-8" } });
+}
+
+const escape = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+
+/**
+ * Errors on dashboard pages: a browser gets a page saying what happened and what to do
+ * next; any other caller the problem+json of the API.
+ */
+function dashboardError(err: Error, c: Context<DashEnv>): Response {
+  const signedOut = err instanceof SignedOut;
+  if (!wantsHtml(c)) return onError(signedOut ? AppError.unauthorized("Sign in to the dashboard through your app first (GET /auth/sso).") : err, c);
+  if (signedOut) return bare("You are signed out", "<p>Open the dashboard from your app: it signs you in here. A sign-in link works once and for five minutes.</p>", 401);
+  if (err instanceof AppError && err.status < 500) {
+    const back = c.req.header("referer");
+    const status = err.status as 401 | 403 | 404 | 409 | 422 | 503;
+    return bare(err.kind === "not_found" ? "Not found" : err.kind === "reauth_required" ? "Sign in again" : "That did not work", `<p id="problem">${escape(err.detail ?? err.message)}</p>${back ? `<p><a href="${escape(back)}">Go back</a></p>` : `<p><a href="/dashboard">Go to the dashboard</a></p>`}`, status);
+  }
+  const res = onError(err, c);
+  return res.status >= 500 ? bare("Something went wrong", "<p>The hub could not do this just now; nothing you did is lost. Try again in a minute.</p>", 503) : res;
+}
+
+async function integrationOf(c: Dash): Promise<Integration> {
+  const integration = await getIntegration(c.get("db"), c.get("tenant").id, c.req.param("id") ?? "");
+  if (!integration) throw AppError.notFound("integration");
+  return integration;
+}
+
+const pages = new Hono<DashEnv>()
+  .use("/dashboard", dashboardSession)
+  .use("/dashboard/*", dashboardSession)
+  .get("/dashboard", async (c) => c.html(<IntegrationsOverview c={c} deleted={c.req.query("deleted") === "1"} />))
+  .post("/dashboard/integrations", async (c) => {
+    need(c, "manage_integrations");
+    const { provider } = await formOf(c);
+    if (!provider || !isProviderId(provider)) throw AppError.validation([{ path: "provider", message: "Choose a provider." }]);
+    const integration = await createIntegrationAction(c.get("db"), c.get("tenant").id, { provider });
+    return c.redirect(`/dashboard/integrations/${integration.id}`, 303);
+  })
+  .get("/dashboard/integrations/:id", async (c) => {
+    const integration = await integrationOf(c);
+    const token = c.req.query("connected");
+    const note = await readConnectedNote(c.env, token);
+    const mine = note?.integrationId === integration.id;
+    const saved = c.req.query("saved");
+    const notice = mine ? "Connected. Everyone already in your directory is on the way; the run below shows how far it is." : saved ? "Saved." : undefined;
+    const disown = mine && note.connectionVersion === integration.connectionVersion ? disownForm(token!) : undefined;
+    return c.html(<IntegrationPage c={c} integration={integration} notice={notice} disown={disown} />);
+  })
+  .post("/dashboard/integrations/:id/config", async (c) => {
+    need(c, "manage_integrations");
+    const integration = await integrationOf(c);
+    const { patch, draft } = configFromForm(await formOf(c));
+    try {
+      await changeIntegrationAction(c.get("db"), c.env, integration, { config: patch }, "dashboard");
+    } catch (err) {
+      if (!(err instanceof AppError) || err.kind !== "validation_failed") throw err;
+      return c.html(<IntegrationPage c={c} integration={integration} draft={{ ...draft, errors: err.errors ?? [] }} />, 422);
+    }
+    return c.redirect(`/dashboard/integrations/${integration.id}?saved=${draft.section}`, 303);
+  })
+  .post("/dashboard/integrations/:id/:transition{activate|deactivate}", async (c) => {
+    need(c, "manage_integrations");
+    const transition = c.req.param("transition") === "activate" ? "activate" : "deactivate";
+    await transitionAction(c.get("db"), c.env, await integrationOf(c), transition, "dashboard");
+    return c.redirect(`/dashboard/integrations/${c.req.param("id")}`, 303);
+  })
+  .get("/dashboard/integrations/:id/delete", async (c) => c.html(<DeletePage c={c} integration={await integrationOf(c)} />))
+  .post("/dashboard/integrations/:id/delete", async (c) => {
+    need(c, "manage_integrations");
+    const integration = await integrationOf(c);
+    const again = freshSignIn(c, `/dashboard/integrations/${integration.id}/delete`);
+    if (again) return again;
+    await deleteIntegrationAction(c.get("db"), c.env, integration);
+    return c.redirect("/dashboard?deleted=1", 303);
+  })
+  .post("/dashboard/integrations/:id/:kind{resync|reconcile}", async (c) => {
+    need(c, "manage_integrations");
+    const integration = await integrationOf(c);
+    const { userId } = await formOf(c);
+    const kind = c.req.param("kind") === "reconcile" ? "reconcile" : "resync";
+    const run = await startRunAction(c.get("db"), c.env, integration, kind, "dashboard", userId ? [userId] : null);
+    return c.redirect(`/dashboard/runs/${run.id}`, 303);
+  })
+  .get("/dashboard/integrations/:id/unmatched", async (c) => c.html(<UnmatchedPage c={c} integration={await integrationOf(c)} />))
+  .post("/dashboard/integrations/:id/links/:userId", async (c) => {
+    need(c, "manage_integrations");
+    const integration = await integrationOf(c);
+    const { remoteId } = await formOf(c);
+    try {
+      await linkAction(c.get("db"), c.env, integration, c.req.param("userId"), (remoteId ?? "").trim());
+    } catch (err) {
+      if (!(err instanceof AppError) || (err.kind !== "validation_failed" && err.kind !== "conflict")) throw err;
+      const why = err.errors?.map((e) => e.message).join(" ") || err.detail || "The link was refused.";
+      return c.html(<UnmatchedPage c={c} integration={integration} notice={`Not linked: ${why}`} />, err.status as 409 | 422);
+    }
+    return c.html(<UnmatchedPage c={c} integration={integration} notice={`Linked ${c.req.param("userId")} to record ${remoteId}; their values are on the way to it.`} />);
+  })
+  .post("/dashboard/integrations/:id/links/:userId/unlink", async (c) => {
+    need(c, "manage_integrations");
+    const integration = await integrationOf(c);
+    await unlinkAction(c.get("db"), integration, c.req.param("userId"));
+    return c.html(<UnmatchedPage c={c} integration={integration} notice={`Unlinked ${c.req.param("userId")}: they are not matched again until you link them.`} />);
+  })
+  .get("/dashboard/integrations/:id/logs", async (c) => {
+    const before = Number(c.req.query("before"));
+    return c.html(
+      <LogsPage
+        c={c}
+        integration={await integrationOf(c)}
+        filter={{ userId: c.req.query("userId"), action: c.req.query("action"), status: c.req.query("status") }}
+        before={Number.isInteger(before) && before > 0 ? before : null}
+      />,
+    );
+  })
+  .get("/dashboard/users", async (c) => c.html(<UsersPage c={c} q={(c.req.query("q") ?? "").slice(0, 200)} after={c.req.query("after") ?? null} />))
+  .get("/dashboard/users/:userId", async (c) => {
+    const page = await UserPage({ c, userId: c.req.param("userId") });
+    if (!page) throw AppError.notFound("person");
+    return c.html(page);
+  })
+  .get("/dashboard/runs", async (c) => c.html(<RunsPage c={c} integrationId={c.req.query("integrationId")} cursor={c.req.query("cursor")} />))
+  .get("/dashboard/runs/:id", async (c) => {
+    const page = await RunPage({ c, runId: c.req.param("id") });
+    if (!page) throw AppError.notFound("run");
+    return c.html(page);
+  })
+  .post("/dashboard/runs/:id/approve", async (c) => {
+    need(c, "manage_integrations");
+    const run = await getRun(c.get("db"), c.get("tenant").id, c.req.param("id"));
+    if (!run) throw AppError.notFound("run");
+    const again = freshSignIn(c, `/dashboard/runs/${run.id}`);
+    if (again) return again;
+    if (!(await approveRun(c.get("db"), c.env, run))) throw AppError.conflict(`The run is ${run.status}; only a held run can be approved.`);
+    return c.redirect(`/dashboard/runs/${run.id}`, 303);
+  })
+  .post("/dashboard/runs/:id/cancel", async (c) => {
+    need(c, "manage_integrations");
+    const run = await getRun(c.get("db"), c.get("tenant").id, c.req.param("id"));
+    if (!run) throw AppError.notFound("run");
+    if (run.status !== "running" && run.status !== "held") throw AppError.conflict(`The run is ${run.status} already.`);
+    await cancelRun(c.get("db"), run);
+    return c.redirect(`/dashboard/runs/${run.id}`, 303);
+  })
+  .post("/dashboard/sign-out", (c) => {
+    deleteCookie(c, SESSION_COOKIE, { path: "/" });
+    return c.redirect("/dashboard/signed-out", 303);
+  });
+pages.onError(dashboardError);
+
+/**
+ * The dashboard (API.md "Dashboard"): server-rendered pages under /dashboard behind the
+ * session that `GET /auth/sso` opens. Forms work without JavaScript; a run's page follows
+ * it live with a few lines of script.
+ */
+export const dashboardRoutes = new Hono<AppEnv>()
+  .get("/dashboard/style.css", (c) => c.body(STYLE, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=300" }))
+  .get("/dashboard/signed-out", () => bare("You are signed out", "<p>Open the dashboard from your app to sign in again.</p>", 401))
+  /**
+   * The page the OAuth callback lands on. A browser without a session of that tenant (the
+   * person who consented may be someone else) sees what was connected, from the signed
+   * note; everyone else goes on to the integration's page.
+   */
+  .get("/dashboard/integrations/:id", async (c, next) => {
+    const token = c.req.query("connected");
+    const note = await readConnectedNote(c.env, token);
+    if (!note || note.integrationId !== c.req.param("id")) return next();
+    const current = await readSession(c, c.env);
+    if (current && current.tenantId === note.tenantId) return next();
+    return connectedPage(c, note, token!);
+  })
+  .route("/", pages);

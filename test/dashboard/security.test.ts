@@ -1,0 +1,123 @@
+import { describe, expect, it } from "vitest";
+import { call, createTenant, sessionCookie, ssoToken, type TestTenant } from "../helpers";
+import { createIntegration } from "../integrations/helpers";
+
+/** The dashboard as a browser asks for it. */
+function page(path: string, cookie: string, init: { method?: string; form?: Record<string, string> } = {}) {
+  return call(path, {
+    method: init.method ?? "GET",
+    headers: { cookie, accept: "text/html", ...(init.form ? { "content-type": "application/x-www-form-urlencoded" } : {}) },
+    ...(init.form ? { body: new URLSearchParams(init.form).toString() } : {}),
+  });
+}
+
+/** The CSRF token the page's forms carry. */
+async function csrfOf(cookie: string): Promise<string> {
+  const html = await (await page("/dashboard", cookie)).text();
+  const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
+  if (!token) throw new Error("no CSRF token on the page");
+  return token;
+}
+
+async function tenantWithIntegration(name: string): Promise<{ t: TestTenant; cookie: string; integrationId: string }> {
+  const t = await createTenant(name);
+  const i = await createIntegration(t, { provider: "zoho-crm" });
+  return { t, cookie: await sessionCookie(t), integrationId: i.id };
+}
+
+describe("Security: dashboard pages", () => {
+  it("a form post without the CSRF token, or with a wrong one, is a 403 and changes nothing", async () => {
+    const { t, cookie, integrationId } = await tenantWithIntegration("CSRF");
+    for (const form of [{ provider: "zoho-people" }, { provider: "zoho-people", _csrf: "forged" }] as Record<string, string>[]) {
+      const res = await page("/dashboard/integrations", cookie, { method: "POST", form });
+      expect(res.status).toBe(403);
+      expect(await res.text()).toContain("nothing was changed");
+    }
+    // A token of another session does not do either.
+    const other = await sessionCookie(t, { sub: "someone-else" });
+    const foreign = await page(`/dashboard/integrations/${integrationId}/deactivate`, cookie, { method: "POST", form: { _csrf: await csrfOf(other) } });
+    expect(foreign.status).toBe(403);
+    const list = (await (await call("/v1/integrations", { token: t.apiKey })).json()) as { data: { provider: string }[] };
+    expect(list.data.map((i) => i.provider)).toEqual(["zoho-crm"]);
+    // With the page's own token it works.
+    const ok = await page("/dashboard/integrations", cookie, { method: "POST", form: { provider: "zoho-people", _csrf: await csrfOf(cookie) } });
+    expect(ok.status).toBe(303);
+  });
+
+  it("a session of tenant A cannot see or change tenant B's integration, people or runs (404)", async () => {
+    const a = await tenantWithIntegration("Tenant A");
+    const b = await tenantWithIntegration("Tenant B");
+    await call("/v1/directory/users/u_bea", { method: "PUT", json: { id: "u_bea", email: "bea@b.example", firstName: "Bea" }, token: b.t.apiKey });
+    const runs = (await (await call(`/v1/runs?integrationId=${b.integrationId}`, { token: b.t.apiKey })).json()) as { data: { id: string }[] };
+    for (const path of [`/dashboard/integrations/${b.integrationId}`, `/dashboard/integrations/${b.integrationId}/unmatched`, `/dashboard/integrations/${b.integrationId}/logs`, `/dashboard/integrations/${b.integrationId}/delete`, "/dashboard/users/u_bea", ...runs.data.map((r) => `/dashboard/runs/${r.id}`)]) {
+      expect((await page(path, a.cookie)).status, path).toBe(404);
+    }
+    const csrf = await csrfOf(a.cookie);
+    for (const action of ["deactivate", "resync", "config"]) {
+      expect((await page(`/dashboard/integrations/${b.integrationId}/${action}`, a.cookie, { method: "POST", form: { _csrf: csrf, section: "settings" } })).status, action).toBe(404);
+    }
+    const users = await (await page("/dashboard/users", a.cookie)).text();
+    expect(users).not.toContain("bea@b.example");
+    const overview = await (await page("/dashboard", a.cookie)).text();
+    expect(overview).not.toContain(b.integrationId);
+  });
+
+  it("an expired or replayed sign-in token is refused, and no session is opened", async () => {
+    const t = await createTenant("SSO");
+    const token = await ssoToken(t);
+    expect((await call(`/auth/sso?token=${token}`)).status).toBe(302);
+    const replay = await call(`/auth/sso?token=${token}`);
+    expect(replay.status).toBe(401);
+    expect(replay.headers.get("set-cookie")).toBeNull();
+    const expired = await ssoToken(t, { iat: Math.floor(Date.now() / 1000) - 600 }, -300);
+    const late = await call(`/auth/sso?token=${expired}`);
+    expect(late.status).toBe(401);
+    expect(late.headers.get("set-cookie")).toBeNull();
+  });
+
+  it("the session cookie is HttpOnly, SameSite=Lax and scoped to the whole hub; without it a page asks to sign in from the app", async () => {
+    const t = await createTenant("Cookie");
+    const res = await call(`/auth/sso?token=${await ssoToken(t)}`);
+    const cookie = res.headers.get("set-cookie")!;
+    expect(cookie).toMatch(/^usersync_session=[\w.-]+; Max-Age=28800; Path=\/; HttpOnly; SameSite=Lax$/);
+    // PUBLIC_URL is plain-http in the tests: no Secure flag, which browsers refuse on http.
+    expect(cookie).not.toContain("Secure");
+    const signedOut = await call("/dashboard", { headers: { accept: "text/html" } });
+    expect(signedOut.status).toBe(401);
+    expect(await signedOut.text()).toContain("Open the dashboard from your app");
+    // Signing out forgets the cookie.
+    const session = cookie.split(";")[0]!;
+    const out = await page("/dashboard/sign-out", session, { method: "POST", form: { _csrf: await csrfOf(session) } });
+    expect(out.status).toBe(303);
+    expect(out.headers.get("set-cookie")).toMatch(/^usersync_session=; Max-Age=0; Path=\//);
+  });
+
+  it("a sensitive action after a sign-in older than 10 minutes sends the admin to the app's sign-in page, and back", async () => {
+    const { t, cookie, integrationId } = await tenantWithIntegration("Fresh");
+    await call("/v1/tenant", { method: "PATCH", json: { signInUrl: "https://app.example/usersync/sign-in" }, token: t.apiKey });
+    const stale = await staleSession(t);
+    const res = await page(`/dashboard/integrations/${integrationId}/delete`, stale, { method: "POST", form: { _csrf: await csrfOf(stale) } });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe(`https://app.example/usersync/sign-in?redirect=${encodeURIComponent(`/dashboard/integrations/${integrationId}/delete`)}`);
+    expect((await call(`/v1/integrations/${integrationId}`, { token: t.apiKey })).status).toBe(200);
+    // A fresh session deletes.
+    const done = await page(`/dashboard/integrations/${integrationId}/delete`, cookie, { method: "POST", form: { _csrf: await csrfOf(cookie) } });
+    expect(done.status).toBe(303);
+    expect((await call(`/v1/integrations/${integrationId}`, { token: t.apiKey })).status).toBe(404);
+  });
+});
+
+/** A session whose sign-in is 11 minutes old: the cookie the hub would have set then. */
+async function staleSession(t: TestTenant): Promise<string> {
+  const { SignJWT } = await import("jose");
+  const { env } = await import("cloudflare:test");
+  const authTime = Date.now() - 11 * 60_000;
+  const jwt = await new SignJWT({ tid: t.id, email: "admin@acme.example", name: "Admin", permissions: ["manage_integrations", "manage_users"], authTime })
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject("host-user-1")
+    .setAudience("usersync:session")
+    .setIssuedAt()
+    .setExpirationTime("1h")
+    .sign(new TextEncoder().encode(env.SESSION_SECRET));
+  return `usersync_session=${jwt}`;
+}
