@@ -6,8 +6,8 @@ import { fileURLToPath } from "node:url";
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const devVarsPath = join(root, ".dev.vars");
-/** The demo tenant's credentials and the URLs of the last `npm start`. */
-export const demoPath = join(root, ".wrangler", "usersync-demo.json");
+/** The demo tenant's credentials and the URLs of the last `npm start` (the browser tests keep their own). */
+export const demoPath = process.env.USERSYNC_DEMO_FILE ?? join(root, ".wrangler", "usersync-demo.json");
 
 /** The saved demo tenant, or an explanation of how to get one. */
 export function readDemo() {

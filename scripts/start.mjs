@@ -126,6 +126,25 @@ function saveDemo(demo, reused) {
   return { ...saved, reused };
 }
 
+/**
+ * The emulators play the host app's sign-in page: the demo tenant's `signInUrl` points
+ * there, so a sensitive dashboard action that asks for a fresh sign-in works locally.
+ */
+async function hostAppSignIn(demo) {
+  const put = await fetch(`${emulatorUrl}/_emulator/host-app`, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ hubUrl, tenantId: demo.tenantId, ssoSecret: demo.ssoSecret }),
+  });
+  if (!put.ok) throw new Error(`registering the demo sign-in page failed: ${put.status}`);
+  const patch = await fetch(`${hubUrl}/v1/tenant`, {
+    method: "PATCH",
+    headers: { authorization: `Bearer ${demo.apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ signInUrl: `${emulatorUrl}/host-app/sign-in` }),
+  });
+  if (!patch.ok) throw new Error(`setting the demo tenant's sign-in page failed: ${patch.status} ${await patch.text()}`);
+}
+
 /** Fires the every-minute cron as production does: wrangler dev fires none by itself. */
 function tickEveryMinute() {
   const timer = setInterval(() => {
@@ -151,6 +170,7 @@ function printNextSteps(demo) {
     `  curl -s ${hubUrl}/v1/directory/users/u_ada ${auth}`,
     "                           # 3. Ada with her link: status, the Zoho record id and its URL",
     "  npm run demo:webhook     # 4. send it again with changes and watch them reach Zoho within seconds",
+    "  npm run demo:signin      # 5. a sign-in link to the dashboard (single use, 5 minutes): integrations, users, runs",
     "",
     "  The cron runs every minute, as in production; docs/api.md is the HTTP contract.",
     "  The demo tenant's credentials are saved in .wrangler/usersync-demo.json. Stop with Ctrl-C.",
@@ -179,6 +199,7 @@ try {
   await waitFor(`${emulatorUrl}/_emulator/state`, emulators);
   await checkHealth(await waitFor(`${hubUrl}/healthz`, hub));
   const demo = await demoTenant(dotenv.parse(readFileSync(devVarsPath)).OPERATOR_TOKEN);
+  await hostAppSignIn(demo);
   tickEveryMinute();
   printNextSteps(demo);
 } catch (err) {

@@ -5,6 +5,7 @@ import { graph } from "./microsoft/graph";
 import { identity } from "./microsoft/identity";
 import { accounts } from "./zoho/accounts";
 import { connect } from "./zoho/connect";
+import { hostApp } from "./host-app";
 import { crm } from "./zoho/crm";
 import { people } from "./zoho/people";
 import { esc } from "./html";
@@ -27,6 +28,7 @@ app.route("/zoho/:dc/api", crm);
 app.route("/zoho/:dc/connect", connect);
 app.route("/zoho/:dc/people", people);
 app.route("/microsoft/login", identity);
+app.route("/", hostApp);
 app.route("/microsoft/graph", graph);
 
 /** The CRM web host: what a person opening a record URL sees; 404 when the organisation or the record is not there. */

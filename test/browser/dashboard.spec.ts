@@ -1,0 +1,207 @@
+import AxeBuilder from "@axe-core/playwright";
+import { expect, test, type Page } from "@playwright/test";
+import { createHmac, randomUUID } from "node:crypto";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SignJWT } from "jose";
+import dotenv from "dotenv";
+
+/**
+ * The admin's journeys through the dashboard in Debian's Chromium, against `npm start`
+ * (the hub and the emulators over real HTTP). Every page visited is scanned with axe
+ * (no serious or critical violation) and photographed at 1280 and 390 px wide into
+ * test-results/screens/.
+ */
+const demo = JSON.parse(process.env.USERSYNC_DEMO ?? "{}") as { tenantId: string; apiKey: string; webhookSecret: string; ssoSecret: string; hubUrl: string; emulatorUrl: string };
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const screens = join(root, "test-results", "screens");
+mkdirSync(screens, { recursive: true });
+
+async function signInLink(redirect?: string): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const token = await new SignJWT({ tenant: demo.tenantId, email: "admin@demo.example", name: "Demo admin", permissions: ["manage_integrations", "manage_users"], jti: randomUUID(), ...(redirect ? { redirect } : {}) })
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject("demo-admin")
+    .setIssuedAt(now)
+    .setExpirationTime(now + 120)
+    .sign(new TextEncoder().encode(demo.ssoSecret));
+  return `/auth/sso?token=${token}`;
+}
+
+async function api(path: string, init: { method?: string; json?: unknown } = {}) {
+  const res = await fetch(`${demo.hubUrl}${path}`, {
+    method: init.method ?? "GET",
+    headers: { authorization: `Bearer ${demo.apiKey}`, ...(init.json !== undefined ? { "content-type": "application/json" } : {}) },
+    ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : {}),
+  });
+  return res;
+}
+
+/** A signed webhook, as the host app sends it (Standard Webhooks). */
+async function webhook(type: string, data: Record<string, unknown>) {
+  const body = JSON.stringify({ type, timestamp: new Date().toISOString(), data });
+  const id = `msg_${randomUUID()}`;
+  const ts = String(Math.floor(Date.now() / 1000));
+  const key = Buffer.from(demo.webhookSecret.slice("whsec_".length), "base64");
+  const signature = `v1,${createHmac("sha256", key).update(`${id}.${ts}.${body}`).digest("base64")}`;
+  const res = await fetch(`${demo.hubUrl}/webhooks/${demo.tenantId}`, { method: "POST", headers: { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": ts, "webhook-signature": signature }, body });
+  expect(res.status).toBe(202);
+}
+
+const seen = new Set<string>();
+
+/** Axe finds nothing serious or critical; the page is photographed at both widths (once per name). */
+async function look(page: Page, name: string) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  expect(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`), `axe on ${name}`).toEqual([]);
+  if (seen.has(name)) return;
+  seen.add(name);
+  await page.screenshot({ path: join(screens, `${name}-1280.png`), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: join(screens, `${name}-390.png`), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+/** A session cookie whose sign-in is 11 minutes old, as the hub would have set it then. */
+async function staleSessionCookie(): Promise<string> {
+  const secret = dotenv.parse(readFileSync(join(root, ".dev.vars"))).SESSION_SECRET!;
+  return new SignJWT({ tid: demo.tenantId, email: "admin@demo.example", name: "Demo admin", permissions: ["manage_integrations", "manage_users"], authTime: Date.now() - 11 * 60_000 })
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject("demo-admin")
+    .setAudience("usersync:session")
+    .setIssuedAt()
+    .setExpirationTime("1h")
+    .sign(new TextEncoder().encode(secret));
+}
+
+test.describe.configure({ mode: "serial" });
+
+test("an admin signs in, connects Zoho CRM, edits the mapping, watches people sync, links, resyncs, approves a held run and deletes", async ({ page, context }) => {
+  test.setTimeout(300_000);
+  const suffix = randomUUID().slice(0, 6);
+  const people = ["ada", "bob", "cyd", "dee", "eve", "fay", "gus"].map((n) => ({ id: `u_${n}_${suffix}`, email: `${n}.${suffix}@demo.example`, firstName: n[0]!.toUpperCase() + n.slice(1), lastName: "Tester" }));
+
+  await test.step("sign in from the SSO link", async () => {
+    await page.goto(await signInLink());
+    await expect(page).toHaveURL(/\/dashboard$/);
+    await expect(page.getByRole("heading", { name: "Integrations", level: 1 })).toBeVisible();
+    await look(page, "integrations");
+  });
+
+  let integrationUrl = "";
+  await test.step("enable Zoho CRM and connect it on the emulator's consent page", async () => {
+    await page.getByRole("button", { name: "Enable Zoho CRM" }).click();
+    await expect(page.getByRole("heading", { level: 1 })).toContainText("Zoho CRM");
+    await look(page, "integration-pending");
+    await page.locator("#connect").click();
+    await page.locator("#allow").click();
+    await expect(page).toHaveURL(/\/dashboard\/integrations\/int_/);
+    await expect(page.locator("#status")).toHaveText("active");
+    integrationUrl = new URL(page.url()).pathname;
+    await look(page, "integration");
+  });
+  const integrationId = integrationUrl.split("/").pop()!;
+
+  await test.step("a mapping with a bad expression is refused beside its row; a good one is saved", async () => {
+    const form = page.locator("#mapping-form");
+    await form.locator("#mapping-7-to").fill("Description");
+    await form.locator("#mapping-7-kind").selectOption("expr");
+    await form.locator("#mapping-7-value").fill("firstName &");
+    await form.getByRole("button", { name: "Save the mapping" }).click();
+    await expect(page.locator("#save-refused")).toBeVisible();
+    await expect(page.locator("#mapping-7-error")).toContainText("Not a valid JSONata expression");
+    await look(page, "integration-mapping-error");
+    const config = (await (await api(`/v1/integrations/${integrationId}`)).json()) as { config: { mapping: { to: string }[] } };
+    expect(config.config.mapping.map((m) => m.to)).not.toContain("Description");
+    await form.locator("#mapping-7-value").fill("'Mentor: ' & firstName");
+    await form.getByRole("button", { name: "Save the mapping" }).click();
+    await expect(page.getByRole("status")).toContainText("Saved");
+    const saved = (await (await api(`/v1/integrations/${integrationId}`)).json()) as { config: { mapping: { to: string; expr?: string }[] } };
+    expect(saved.config.mapping.find((m) => m.to === "Description")).toMatchObject({ expr: "'Mentor: ' & firstName" });
+  });
+
+  await test.step("people sent by webhook appear with links that open their Zoho records", async () => {
+    for (const p of people) await webhook("user.created", p);
+    await page.goto(`/dashboard/users?q=${suffix}`);
+    await expect(async () => {
+      await page.reload();
+      await expect(page.locator(".record-link")).toHaveCount(people.length, { timeout: 1000 });
+    }).toPass({ timeout: 60_000 });
+    await look(page, "users");
+    const link = page.locator(`tr[data-user="${people[0]!.id}"] .record-link`);
+    await expect(link).toHaveText("Open in Zoho CRM");
+    const [record] = await Promise.all([context.waitForEvent("page"), link.click()]);
+    await record.waitForLoadState();
+    await expect(record.locator("body")).toContainText(people[0]!.email);
+    await record.close();
+    await page.getByRole("link", { name: people[0]!.firstName + " Tester" }).click();
+    await expect(page.getByRole("heading", { level: 2, name: "Recent activity" })).toBeVisible();
+    await look(page, "user");
+  });
+
+  await test.step("an unmatched person is linked from the dropdown", async () => {
+    const bob = people[1]!;
+    const before = (await (await api(`/v1/directory/users/${bob.id}`)).json()) as { links: { remoteId: string }[] };
+    const remoteId = before.links[0]!.remoteId;
+    expect((await api(`/v1/integrations/${integrationId}/links/${bob.id}`, { method: "DELETE" })).status).toBe(204);
+    await page.goto(`${integrationUrl}/unmatched`);
+    await expect(page.locator(`[data-unmatched-user="${bob.id}"]`)).toBeVisible();
+    await look(page, "unmatched");
+    await page.locator(`[data-unmatched-user="${bob.id}"] input[name=remoteId]`).fill(remoteId);
+    await page.locator(`[data-unmatched-user="${bob.id}"]`).getByRole("button", { name: "Link" }).click();
+    await expect(page.getByRole("status")).toContainText(`Linked ${bob.id}`);
+    const after = (await (await api(`/v1/directory/users/${bob.id}`)).json()) as { links: { remoteId: string }[] };
+    expect(after.links[0]!.remoteId).toBe(remoteId);
+  });
+
+  await test.step("Resync users: the run's page follows it to the end and shows its counts", async () => {
+    await page.goto(integrationUrl);
+    await page.locator("#resync").click();
+    await expect(page).toHaveURL(/\/dashboard\/runs\/run_/);
+    await expect(page.locator("#run-status")).toHaveText("done", { timeout: 60_000 });
+    // Bob, linked by hand just before, is pushed to his record: the run counts him.
+    const counts = await page.locator("[data-count]").allTextContents();
+    expect(counts.reduce((n, t) => n + Number(t), 0)).toBeGreaterThan(0);
+    await look(page, "run");
+    await page.goto("/dashboard/runs");
+    await look(page, "runs");
+    await page.goto(`${integrationUrl}/logs`);
+    await expect(page.locator("table")).toBeVisible();
+    await look(page, "logs");
+  });
+
+  await test.step("a held run is approved after signing in again", async () => {
+    // Deletions past the hourly allowance (5, or 20 % of the linked) are held for an admin.
+    expect((await api(`/v1/integrations/${integrationId}`, { method: "PATCH", json: { config: { onDelete: "delete" } } })).status).toBe(200);
+    for (const p of people.slice(1)) await webhook("user.deleted", { id: p.id, email: p.email });
+    let heldId = "";
+    await expect(async () => {
+      const runs = (await (await api(`/v1/runs?integrationId=${integrationId}&status=held`)).json()) as { data: { id: string }[] };
+      heldId = runs.data[0]?.id ?? "";
+      expect(heldId).not.toBe("");
+    }).toPass({ timeout: 60_000 });
+    await context.addCookies([{ name: "usersync_session", value: await staleSessionCookie(), url: demo.hubUrl }]);
+    await page.goto(`/dashboard/runs/${heldId}`);
+    await expect(page.locator("#run-status")).toHaveText("held");
+    await expect(page.locator("#run-detail")).toContainText("mass-change guard");
+    await look(page, "run-held");
+    await page.locator("#approve").click();
+    // The stale sign-in went to the app's sign-in page (the emulator's), which signed the admin in again and came back.
+    await expect(page).toHaveURL(new RegExp(`/dashboard/runs/${heldId}$`));
+    await page.locator("#approve").click();
+    await expect(page.locator("#run-status")).toHaveText("done", { timeout: 60_000 });
+  });
+
+  await test.step("the integration is deleted after confirming what happens to the records", async () => {
+    await page.goto(integrationUrl);
+    await page.getByRole("link", { name: "Delete…" }).click();
+    await expect(page.getByText("leaves the records in Zoho CRM as they are")).toBeVisible();
+    await look(page, "delete");
+    await page.locator("#confirm-delete").click();
+    await expect(page).toHaveURL(/\/dashboard\?deleted=1$/);
+    await expect(page.getByRole("status")).toContainText("deleted");
+    expect((await api(`/v1/integrations/${integrationId}`)).status).toBe(404);
+  });
+});
