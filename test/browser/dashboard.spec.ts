@@ -204,4 +204,34 @@ test("an admin signs in, connects Zoho CRM, edits the mapping, watches people sy
     await expect(page.getByRole("status")).toContainText("deleted");
     expect((await api(`/v1/integrations/${integrationId}`)).status).toBe(404);
   });
+
+  await test.step("a page that is not there says so, with a way back", async () => {
+    const res = await page.goto("/dashboard/runs/run_nothere");
+    expect(res?.status()).toBe(404);
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Not found");
+    await look(page, "not-found");
+  });
+});
+
+test("pages without a session: signed out, and what the person who consented sees, then 'This wasn't me'", async ({ browser }) => {
+  const created = await api("/v1/integrations", { method: "POST", json: { provider: "zoho-crm", name: "CRM for a partner" } });
+  expect(created.status).toBe(201);
+  const { id } = (await created.json()) as { id: string };
+  const { authorizeUrl } = (await (await api(`/v1/integrations/${id}/connect`, { method: "POST" })).json()) as { authorizeUrl: string };
+  // Another browser: the person who consents has no session of this tenant.
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto("/dashboard");
+  await expect(page.getByRole("heading", { name: "You are signed out" })).toBeVisible();
+  await look(page, "signed-out");
+  await page.goto(authorizeUrl);
+  await page.locator("#allow").click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Zoho CRM is connected");
+  await look(page, "connected");
+  await page.locator("#disown button").click();
+  await expect(page.locator("#disowned")).toContainText("disconnected");
+  await look(page, "disowned");
+  const after = (await (await api(`/v1/integrations/${id}`)).json()) as { pendingActions: string[] };
+  expect(after.pendingActions).toContain("connect");
+  await context.close();
 });

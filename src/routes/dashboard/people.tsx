@@ -133,6 +133,9 @@ export async function UserPage({ c, userId }: { c: Dash; userId: string }) {
                   {integration && integration.status === "active" && l.status !== "synced" ? (
                     <PostButton c={c} action={`/dashboard/integrations/${l.integrationId}/resync`} label="Resync this person" kind="secondary" fields={{ userId: user.id }} />
                   ) : null}
+                  {integration && l.remoteId ? (
+                    <PostButton c={c} action={`/dashboard/integrations/${l.integrationId}/links/${encodeURIComponent(user.id)}/unlink`} label="Unlink" kind="secondary" />
+                  ) : null}
                 </li>
               );
             })}
