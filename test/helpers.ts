@@ -137,3 +137,15 @@ export async function sessionCookie(t: Pick<TestTenant, "id" | "ssoSecret">, cla
   if (res.status !== 302) throw new Error(`sign-in failed: ${res.status} ${await res.text()}`);
   return res.headers.get("set-cookie")!.split(";")[0]!;
 }
+
+/** A session cookie (`name=value`) whose sign-in is `ageMs` old, as the hub would have set it then. */
+export async function staleSessionCookie(t: Pick<TestTenant, "id">, ageMs = 11 * 60_000, permissions = ["manage_integrations", "manage_users"]): Promise<string> {
+  const jwt = await new SignJWT({ tid: t.id, email: "admin@acme.example", name: "Admin", permissions, authTime: Date.now() - ageMs })
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject("host-user-1")
+    .setAudience("usersync:session")
+    .setIssuedAt()
+    .setExpirationTime("1h")
+    .sign(new TextEncoder().encode(env.SESSION_SECRET));
+  return `usersync_session=${jwt}`;
+}

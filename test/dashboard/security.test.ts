@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, createTenant, sessionCookie, ssoToken, type TestTenant } from "../helpers";
+import { call, createTenant, sessionCookie, ssoToken, staleSessionCookie, type TestTenant } from "../helpers";
 import { createIntegration } from "../integrations/helpers";
 
 /** The dashboard as a browser asks for it. */
@@ -95,7 +95,7 @@ describe("Security: dashboard pages", () => {
   it("a sensitive action after a sign-in older than 10 minutes sends the admin to the app's sign-in page, and back", async () => {
     const { t, cookie, integrationId } = await tenantWithIntegration("Fresh");
     await call("/v1/tenant", { method: "PATCH", json: { signInUrl: "https://app.example/usersync/sign-in" }, token: t.apiKey });
-    const stale = await staleSession(t);
+    const stale = await staleSessionCookie(t);
     const res = await page(`/dashboard/integrations/${integrationId}/delete`, stale, { method: "POST", form: { _csrf: await csrfOf(stale) } });
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe(`https://app.example/usersync/sign-in?redirect=${encodeURIComponent(`/dashboard/integrations/${integrationId}/delete`)}`);
@@ -106,18 +106,3 @@ describe("Security: dashboard pages", () => {
     expect((await call(`/v1/integrations/${integrationId}`, { token: t.apiKey })).status).toBe(404);
   });
 });
-
-/** A session whose sign-in is 11 minutes old: the cookie the hub would have set then. */
-async function staleSession(t: TestTenant): Promise<string> {
-  const { SignJWT } = await import("jose");
-  const { env } = await import("cloudflare:test");
-  const authTime = Date.now() - 11 * 60_000;
-  const jwt = await new SignJWT({ tid: t.id, email: "admin@acme.example", name: "Admin", permissions: ["manage_integrations", "manage_users"], authTime })
-    .setProtectedHeader({ alg: "HS256" })
-    .setSubject("host-user-1")
-    .setAudience("usersync:session")
-    .setIssuedAt()
-    .setExpirationTime("1h")
-    .sign(new TextEncoder().encode(env.SESSION_SECRET));
-  return `usersync_session=${jwt}`;
-}

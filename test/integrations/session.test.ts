@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { SignJWT } from "jose";
 import { beforeEach, describe, expect, it } from "vitest";
-import { call, createTenant, problem, ssoToken, type TestTenant } from "../helpers";
+import { call, createTenant, problem, ssoToken, type TestTenant, staleSessionCookie } from "../helpers";
 import { EMU, resetEmulator } from "../emulators/helpers";
 import { connectThroughProvider, createIntegration } from "./helpers";
 import { csrfToken } from "../../src/auth/session";
@@ -84,14 +84,8 @@ describe("dashboard sign-in and connect", () => {
   it("a sensitive action with a sign-in older than 10 minutes answers 403 reauth-required", async () => {
     const t = await createTenant();
     const i = await createIntegration(t, { provider: "zoho-crm" });
-    const old = await new SignJWT({ tid: t.id, email: "a@b.example", permissions: ["manage_integrations"], authTime: Date.now() - 11 * 60 * 1000 })
-      .setProtectedHeader({ alg: "HS256" })
-      .setSubject("u")
-      .setAudience("usersync:session")
-      .setIssuedAt()
-      .setExpirationTime("1h")
-      .sign(new TextEncoder().encode(env.SESSION_SECRET));
-    const res = await call(`/v1/integrations/${i.id}`, { method: "DELETE", headers: { cookie: `usersync_session=${old}`, origin: HUB } });
+    const old = await staleSessionCookie(t, 11 * 60 * 1000, ["manage_integrations"]);
+    const res = await call(`/v1/integrations/${i.id}`, { method: "DELETE", headers: { cookie: old, origin: HUB } });
     expect(res.status).toBe(403);
     expect((await problem(res)).type).toBe("/problems/reauth-required");
     const fresh = await signIn(t);
