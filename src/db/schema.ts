@@ -80,6 +80,26 @@ export const directoryUsers = sqliteTable(
   ],
 );
 
+/** An uploaded CSV file (API.md "CSV imports"): the file itself is in R2 under `object_key`. */
+export const imports = sqliteTable(
+  "imports",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    objectKey: text("object_key").notNull(),
+    bytes: integer("bytes").notNull(),
+    /** Data rows, the header row not counted. */
+    rows: integer("rows").notNull(),
+    /** The header row, as JSON. */
+    headers: text("headers").notNull(),
+    delimiter: text("delimiter", { enum: [",", ";"] }).notNull(),
+    status: text("status", { enum: ["uploaded", "applying", "applied", "failed"] }).notNull(),
+    runId: text("run_id"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("imports_tenant").on(t.tenantId, t.createdAt)],
+);
+
 /** Every webhook delivery we accepted, by its `webhook-id`, for idempotency and audit. */
 export const webhookEvents = sqliteTable(
   "webhook_events",
@@ -316,3 +336,4 @@ export type IntegrationRow = typeof integrations.$inferSelect;
 export type LinkRow = typeof links.$inferSelect;
 export type RunRow = typeof runs.$inferSelect;
 export type CredentialsRow = typeof integrationCredentials.$inferSelect;
+export type ImportRow = typeof imports.$inferSelect;

@@ -13,6 +13,8 @@ export const ROUTE_PERMISSIONS: Record<string, readonly Permission[]> = {
   "POST /v1/secrets/rotate": ["manage_integrations", "manage_users"],
   "PATCH /v1/tenant": ["manage_integrations", "manage_users"],
   "PUT /v1/directory/users/:id": ["manage_users"],
+  "POST /v1/imports": ["manage_users"],
+  "POST /v1/imports/:id/preview": ["manage_users"],
   "DELETE /v1/directory/users/:id": ["manage_users"],
   "POST /v1/integrations": ["manage_integrations"],
   "PATCH /v1/integrations/:id": ["manage_integrations"],

@@ -1,0 +1,182 @@
+import { Buffer } from "node:buffer";
+import { parse, type CsvError } from "csv-parse";
+import { PROFILE_FIELDS } from "../lib/user-fields";
+import { AppError } from "../lib/errors";
+
+/**
+ * CSV files as a source (API.md "CSV imports"): streamed into R2 as they arrive, read back
+ * as a stream of records with csv-parse (RFC 4180 quoting, embedded newlines, a UTF-8 BOM;
+ * comma or semicolon, sniffed from the header row). No file is ever held whole in memory.
+ */
+
+/** API.md: an upload may be at most 50 MiB, chunked or not. */
+export const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
+/** R2 multipart parts are at least 5 MiB, except the last. */
+const PART_BYTES = 5 * 1024 * 1024;
+
+export type Delimiter = "," | ";";
+
+/**
+ * Streams a request body into R2 under `key`, in parts, refusing (413) past `maxBytes`,
+ * and (422) a body that is empty, holds NUL bytes (a binary file) or is not UTF-8. On any
+ * refusal nothing is left in the bucket. Answers the size and the delimiter of the header row.
+ */
+export async function storeUpload(bucket: R2Bucket, key: string, body: ReadableStream<Uint8Array> | null, maxBytes = MAX_UPLOAD_BYTES): Promise<{ bytes: number; delimiter: Delimiter }> {
+  if (!body) throw AppError.validation([{ path: "(body)", message: "The file is empty." }]);
+  const upload = await bucket.createMultipartUpload(key, { httpMetadata: { contentType: "text/csv; charset=utf-8" } });
+  const parts: R2UploadedPart[] = [];
+  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  let bytes = 0;
+  let head = "";
+  const flush = async () => {
+    if (!pendingBytes) return;
+    const part = new Uint8Array(pendingBytes);
+    let at = 0;
+    for (const chunk of pending) {
+      part.set(chunk, at);
+      at += chunk.byteLength;
+    }
+    parts.push(await upload.uploadPart(parts.length + 1, part));
+    pending = [];
+    pendingBytes = 0;
+  };
+  try {
+    const reader = body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      bytes += value.byteLength;
+      if (bytes > maxBytes) throw new AppError("payload_too_large", `The file is larger than ${Math.round(maxBytes / 1024 / 1024)} MiB; split it, or drop it into the R2 inbox for scheduled pickup.`);
+      if (value.includes(0)) throw AppError.validation([{ path: "(body)", message: "This is not a text file (it holds NUL bytes): upload a CSV file." }]);
+      try {
+        const text = decoder.decode(value, { stream: true });
+        if (head.length < 64 * 1024) head += text;
+      } catch {
+        throw AppError.validation([{ path: "(body)", message: "The file is not UTF-8 text: save it as CSV UTF-8." }]);
+      }
+      pending.push(value);
+      pendingBytes += value.byteLength;
+      if (pendingBytes >= PART_BYTES) await flush();
+    }
+    if (bytes === 0 || !head.replace(/^\uFEFF/, "").trim()) throw AppError.validation([{ path: "(body)", message: "The file is empty." }]);
+    try {
+      decoder.decode();
+    } catch {
+      throw AppError.validation([{ path: "(body)", message: "The file is not UTF-8 text: save it as CSV UTF-8." }]);
+    }
+    await flush();
+    await upload.complete(parts);
+    return { bytes, delimiter: sniffDelimiter(head) };
+  } catch (err) {
+    await upload.abort().catch(() => {});
+    throw err;
+  }
+}
+
+/** The delimiter of the header row: the one of `,` and `;` that appears more often outside quotes. */
+export function sniffDelimiter(text: string): Delimiter {
+  let commas = 0;
+  let semicolons = 0;
+  let quoted = false;
+  for (const ch of text.replace(/^\uFEFF/, "")) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && (ch === "\n" || ch === "\r")) break;
+    else if (!quoted && ch === ",") commas++;
+    else if (!quoted && ch === ";") semicolons++;
+  }
+  return semicolons > commas ? ";" : ",";
+}
+
+/** One record of the file: its cells and where it starts (1 = the header row). */
+export interface CsvRecord {
+  cells: string[];
+  line: number;
+}
+
+/**
+ * The records of a stored CSV file, one at a time, as csv-parse reads them from the
+ * stream. A malformed file (an unclosed quote, say) is a 422 naming the line.
+ */
+export async function* csvRecords(stream: ReadableStream<Uint8Array>, delimiter: Delimiter): AsyncGenerator<CsvRecord> {
+  const parser = parse({ bom: true, delimiter, relax_column_count: true, skip_empty_lines: true, info: true });
+  const feeding = (async () => {
+    const reader = stream.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (!parser.write(Buffer.from(value.buffer, value.byteOffset, value.byteLength))) await new Promise((r) => parser.once("drain", r));
+      }
+      parser.end();
+    } catch (err) {
+      parser.destroy(err as Error);
+    }
+  })();
+  try {
+    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) yield { cells: item.record, line: item.info.lines };
+  } catch (err) {
+    const csv = err as CsvError;
+    if (typeof csv.code === "string" && csv.code.startsWith("CSV_")) throw AppError.validation([{ path: "(body)", message: `The file is not valid CSV near line ${String((csv as { lines?: number }).lines ?? "?")}: ${csv.message}` }]);
+    throw err;
+  } finally {
+    await feeding;
+  }
+}
+
+/** A header as the suggestions compare it: lower case, letters and digits only. */
+function normal(header: string): string {
+  return header.toLowerCase().replace(/[^a-z0-9]/g, "");
+}
+
+/** Header names people use for each directory field, as `normal` leaves them. */
+const SYNONYMS: Record<string, string[]> = {
+  id: ["id", "userid", "employeeid", "personid", "externalid", "staffid", "uid"],
+  email: ["email", "emailaddress", "mail", "emailid", "workemail", "primaryemail", "userprincipalname", "upn"],
+  firstName: ["firstname", "givenname", "forename", "first"],
+  lastName: ["lastname", "surname", "familyname", "last"],
+  status: ["status", "accountstatus", "userstatus", "employeestatus"],
+  role: ["role", "userrole"],
+  department: ["department", "dept", "division"],
+  designation: ["designation", "jobtitle", "title", "position"],
+  phone: ["phone", "phonenumber", "telephone", "officephone", "telephonenumber"],
+  mobile: ["mobile", "mobilephone", "mobilenumber", "cell", "cellphone"],
+  workPhone: ["workphone", "businessphone", "workphonenumber"],
+  extension: ["extension", "ext"],
+  workLocation: ["worklocation", "location", "office", "officelocation"],
+  seatingLocation: ["seatinglocation", "seat", "desk"],
+  dateOfBirth: ["dateofbirth", "dob", "birthdate", "birthday"],
+  nickname: ["nickname", "preferredname"],
+  gender: ["gender", "sex"],
+  reportingTo: ["reportingto", "reportsto", "manager", "manageremail"],
+};
+const FIELD_OF = new Map(Object.entries(SYNONYMS).flatMap(([field, names]) => names.map((n) => [n, field] as const)));
+
+/** `attributes.<name>` for a header that names no field: dots and spaces become `_`, at most 64 characters. */
+export function attributeOf(header: string): string | null {
+  const name = header.trim().replace(/[.\s]+/g, "_").slice(0, 64);
+  return name ? `attributes.${name}` : null;
+}
+
+/**
+ * The mapping suggested for a header row: each header matched to a user field ignoring
+ * case, spaces and punctuation ("E-mail", "Email Address", "Surname", "Job Title"); a
+ * header that names none maps to `attributes.<name>`. A field is suggested once (the first
+ * header that names it); a later one goes to attributes.
+ */
+export function suggestMapping(headers: string[]): Record<string, string | null> {
+  const taken = new Set<string>();
+  const out: Record<string, string | null> = {};
+  for (const header of headers) {
+    const field = FIELD_OF.get(normal(header));
+    if (field && !taken.has(field)) {
+      taken.add(field);
+      out[header] = field;
+    } else out[header] = attributeOf(header);
+  }
+  return out;
+}
+
+/** The user fields a column may map to. */
+export const IMPORT_FIELDS = ["id", "email", "firstName", "lastName", "status", ...PROFILE_FIELDS] as const;

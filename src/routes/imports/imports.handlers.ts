@@ -1,0 +1,73 @@
+import { createFactory } from "hono/factory";
+import type { Db } from "../../db/client";
+import { getImport, importHeaders, insertImport, listImports } from "../../db/imports.repo";
+import type { ImportRow } from "../../db/schema";
+import { csvRecords, storeUpload, suggestMapping } from "../../directory/csv";
+import { planImport } from "../../directory/import-plan";
+import type { TenantEnv } from "../../http/context";
+import { AppError } from "../../http/errors";
+import { decodeCursor, encodeCursor } from "../../http/pagination";
+import { validate } from "../../http/validate";
+import { newId } from "../../lib/ids";
+import { iso } from "../../lib/time";
+import { contracts, ImportParams, ListImportsQuery, PreviewBody } from "./imports.routes";
+
+const factory = createFactory<TenantEnv>();
+
+function importView(row: ImportRow) {
+  const headers = importHeaders(row);
+  return { id: row.id, rows: row.rows, headers, suggestedMapping: suggestMapping(headers), status: row.status, runId: row.runId, createdAt: iso(row.createdAt)! };
+}
+
+/** API.md: `text/csv` (any charset parameter) and `application/csv`. */
+function isCsv(type: string | undefined): boolean {
+  return /^(text|application)\/csv\s*(;|$)/i.test(type ?? "");
+}
+
+async function load(db: Db, tenantId: string, id: string): Promise<ImportRow> {
+  const row = await getImport(db, tenantId, id);
+  if (!row) throw AppError.notFound("import");
+  return row;
+}
+
+export const uploadHandlers = factory.createHandlers(contracts.upload, async (c) => {
+  if (!isCsv(c.req.header("content-type"))) throw new AppError("unsupported_media_type", "Send the file as text/csv.");
+  const tenantId = c.get("tenant").id;
+  const id = newId("imp");
+  const key = `uploads/${tenantId}/${id}.csv`;
+  const { bytes, delimiter } = await storeUpload(c.env.FILES, key, c.req.raw.body);
+  let headers: string[] = [];
+  let rows = 0;
+  try {
+    const object = await c.env.FILES.get(key);
+    for await (const { cells, line } of csvRecords(object!.body, delimiter)) {
+      if (line === 1 && !headers.length) headers = cells.map((h) => h.trim());
+      else rows++;
+    }
+    if (!headers.length || headers.every((h) => h === "")) throw AppError.validation([{ path: "(body)", message: "The first row must name the columns." }]);
+  } catch (err) {
+    await c.env.FILES.delete(key);
+    throw err;
+  }
+  const row = await insertImport(c.get("db"), { id, tenantId, objectKey: key, bytes, rows, headers: JSON.stringify(headers), delimiter, createdAt: Date.now() });
+  return c.json(importView(row), 201);
+});
+
+export const listHandlers = factory.createHandlers(contracts.list, validate("query", ListImportsQuery), async (c) => {
+  const { limit, cursor } = c.req.valid("query");
+  const key = decodeCursor(cursor);
+  const [createdAt, id] = key ? key.split(":") : [];
+  const rows = await listImports(c.get("db"), c.get("tenant").id, key ? { createdAt: Number(createdAt), id: id ?? "" } : null, limit + 1);
+  const data = rows.slice(0, limit);
+  const last = data.at(-1);
+  return c.json({ data: data.map(importView), nextCursor: rows.length > limit && last ? encodeCursor(`${last.createdAt}:${last.id}`) : null });
+});
+
+export const getHandlers = factory.createHandlers(contracts.get, validate("param", ImportParams), async (c) => c.json(importView(await load(c.get("db"), c.get("tenant").id, c.req.valid("param").id))));
+
+export const previewHandlers = factory.createHandlers(contracts.preview, validate("param", ImportParams), validate("json", PreviewBody), async (c) => {
+  const imp = await load(c.get("db"), c.get("tenant").id, c.req.valid("param").id);
+  const body = c.req.valid("json");
+  const { absent: _, ...preview } = await planImport(c.get("db"), c.env.FILES, imp, { mapping: body.mapping, mode: body.mode, maxDisablePercent: body.maxDisablePercent ?? 20 });
+  return c.json(preview, 200);
+});

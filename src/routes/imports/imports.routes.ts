@@ -1,0 +1,61 @@
+import { describeRoute } from "hono-openapi";
+import * as v from "valibot";
+import { jsonResponse, problems, TENANT_SECURITY } from "../../http/openapi";
+import { PageQuery } from "../../http/pagination";
+
+const tags = ["CSV imports"];
+const security = TENANT_SECURITY;
+
+export const ImportParams = v.object({ id: v.pipe(v.string(), v.minLength(1), v.maxLength(64)) });
+
+export const PreviewBody = v.strictObject({
+  /** Header → user field, `attributes.<name>`, or null to leave the column out. */
+  mapping: v.record(v.pipe(v.string(), v.maxLength(256)), v.nullable(v.pipe(v.string(), v.maxLength(100)))),
+  mode: v.optional(v.picklist(["partial", "full"]), "partial"),
+  maxDisablePercent: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(100))),
+});
+
+export const ListImportsQuery = v.object({ ...PageQuery });
+
+const Mapping = v.record(v.string(), v.nullable(v.string()));
+
+export const ImportOut = v.object({
+  id: v.string(),
+  rows: v.number(),
+  headers: v.array(v.string()),
+  suggestedMapping: Mapping,
+  status: v.picklist(["uploaded", "applying", "applied", "failed"]),
+  runId: v.nullable(v.string()),
+  createdAt: v.string(),
+});
+
+export const PreviewOut = v.object({
+  create: v.number(),
+  update: v.number(),
+  disable: v.number(),
+  unchanged: v.number(),
+  errors: v.array(v.object({ row: v.number(), column: v.nullable(v.string()), message: v.string() })),
+  sample: v.array(v.object({ row: v.number(), action: v.picklist(["create", "update", "disable"]), user: v.record(v.string(), v.unknown()) })),
+});
+
+export const contracts = {
+  upload: describeRoute({
+    tags,
+    summary: "Upload a CSV file of people",
+    description:
+      "`Content-Type: text/csv` or `application/csv` (UTF-8, optional BOM, RFC 4180 quoting, comma or semicolon), at most 50 MiB, chunked or not. The file is stored as it streams in; the answer counts its data rows and suggests a mapping of its headers. Nothing changes in the directory until an apply.",
+    security,
+    requestBody: { required: true, content: { "text/csv": { schema: { type: "string" } }, "application/csv": { schema: { type: "string" } } } },
+    responses: { 201: jsonResponse("The stored file: rows, headers and a suggested mapping", ImportOut), ...problems(401, 403, 413, 415, 422) },
+  }),
+  list: describeRoute({ tags, summary: "The tenant's imports, newest first", security, responses: { 200: jsonResponse("A page of imports", v.object({ data: v.array(ImportOut), nextCursor: v.nullable(v.string()) })), ...problems(400, 401) } }),
+  get: describeRoute({ tags, summary: "One import", security, responses: { 200: jsonResponse("The import", ImportOut), ...problems(401, 404) } }),
+  preview: describeRoute({
+    tags,
+    summary: "What applying the file with this mapping would do; changes nothing",
+    description:
+      "Counts of create, update, disable and unchanged, the first 20 planned changes and the row errors (`row` counts from 1 for the first data row). Rows with errors are left out of the plan. In `full` mode everyone active who is absent from the file is disabled; when the disables exceed `maxDisablePercent` (default 20) of the active people, 409.",
+    security,
+    responses: { 200: jsonResponse("The plan", PreviewOut), ...problems(401, 403, 404, 409, 413, 415, 422) },
+  }),
+};

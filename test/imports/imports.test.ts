@@ -1,0 +1,193 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { suggestMapping } from "../../src/directory/csv";
+import { call, createTenant, type TestTenant } from "../helpers";
+
+async function upload(t: TestTenant, body: BodyInit, contentType = "text/csv; charset=utf-8") {
+  return call("/v1/imports", { method: "POST", headers: { "content-type": contentType }, body, token: t.apiKey });
+}
+
+async function uploaded(t: TestTenant, text: string) {
+  const res = await upload(t, text);
+  expect(res.status, await res.clone().text()).toBe(201);
+  return (await res.json()) as { id: string; rows: number; headers: string[]; suggestedMapping: Record<string, string | null> };
+}
+
+async function preview(t: TestTenant, id: string, body: Record<string, unknown>) {
+  return call(`/v1/imports/${id}/preview`, { method: "POST", json: body, token: t.apiKey });
+}
+
+type Preview = { create: number; update: number; disable: number; unchanged: number; errors: { row: number; column: string | null; message: string }[]; sample: { row: number; action: string; user: Record<string, unknown> }[] };
+
+async function putUser(t: TestTenant, user: Record<string, unknown>) {
+  const res = await call(`/v1/directory/users/${encodeURIComponent(String(user.id))}`, { method: "PUT", json: user, token: t.apiKey });
+  expect(res.status).toBeLessThan(300);
+}
+
+/** What the bucket and the table hold for a tenant's uploads: nothing after a refusal. */
+async function leftBehind(t: TestTenant) {
+  const objects = await env.FILES.list({ prefix: `uploads/${t.id}/` });
+  const rows = await env.DB.prepare("SELECT count(*) AS n FROM imports WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
+  return { objects: objects.objects.length, rows: rows!.n };
+}
+
+describe("CSV upload", () => {
+  it("suggests a mapping for realistic header sets, ignoring case, spaces and punctuation", () => {
+    expect(suggestMapping(["E-mail", "First Name", "Surname", "Department", "Job Title", "Mobile Phone", "Status", "Cost Centre"])).toEqual({
+      "E-mail": "email",
+      "First Name": "firstName",
+      Surname: "lastName",
+      Department: "department",
+      "Job Title": "designation",
+      "Mobile Phone": "mobile",
+      Status: "status",
+      "Cost Centre": "attributes.Cost_Centre",
+    });
+    // Active Directory's export, and an HR system's.
+    expect(suggestMapping(["sAMAccountName", "givenName", "sn", "mail", "title", "department", "manager"])).toMatchObject({ givenName: "firstName", mail: "email", title: "designation", department: "department", manager: "reportingTo", sAMAccountName: "attributes.sAMAccountName" });
+    expect(suggestMapping(["Employee ID", "Email Address", "Last name", "Date of Birth", "Work Location", "email"])).toEqual({
+      "Employee ID": "id",
+      "Email Address": "email",
+      "Last name": "lastName",
+      "Date of Birth": "dateOfBirth",
+      "Work Location": "workLocation",
+      // A second column naming a field already taken goes to attributes.
+      email: "attributes.email",
+    });
+  });
+
+  it("answers rows, headers and the suggestion; a header-only file has no rows", async () => {
+    const t = await createTenant();
+    const imp = await uploaded(t, "Email,First Name,Surname\nada@x.example,Ada,Lovelace\ngrace@x.example,Grace,Hopper\n");
+    expect(imp).toMatchObject({ rows: 2, headers: ["Email", "First Name", "Surname"], suggestedMapping: { Email: "email", "First Name": "firstName", Surname: "lastName" } });
+    expect((await uploaded(t, "Email,Name\n")).rows).toBe(0);
+    const got = await call(`/v1/imports/${imp.id}`, { token: t.apiKey });
+    expect(await got.json()).toMatchObject({ id: imp.id, status: "uploaded", runId: null });
+    const list = (await (await call("/v1/imports", { token: t.apiKey })).json()) as { data: { id: string }[] };
+    expect(list.data.map((i) => i.id)).toContain(imp.id);
+  });
+
+  it("reads a semicolon-separated file with a BOM, quoted separators and quoted newlines", async () => {
+    const t = await createTenant();
+    const text = '\uFEFFE-Mail;Vorname;Nachname;Abteilung\r\n"ada@x.example";"Ada";"Lovelace; Countess";"Analytical\r\nEngines"\r\ngrace@x.example;Grace;Hopper;"Navy, Research"\r\n';
+    const imp = await uploaded(t, text);
+    expect(imp.headers).toEqual(["E-Mail", "Vorname", "Nachname", "Abteilung"]);
+    expect(imp.rows).toBe(2);
+    const res = await preview(t, imp.id, { mapping: { "E-Mail": "email", Vorname: "firstName", Nachname: "lastName", Abteilung: "department" } });
+    const plan = (await res.json()) as Preview;
+    expect(plan.errors).toEqual([]);
+    expect(plan.sample.map((s) => s.user)).toEqual([
+      { id: "ada@x.example", email: "ada@x.example", firstName: "Ada", lastName: "Lovelace; Countess", department: "Analytical\r\nEngines" },
+      { id: "grace@x.example", email: "grace@x.example", firstName: "Grace", lastName: "Hopper", department: "Navy, Research" },
+    ]);
+  });
+
+  it("refuses an oversized upload (413), a non-CSV one (415) and a binary or empty file (422), leaving nothing behind", async () => {
+    const t = await createTenant();
+    const chunk = new TextEncoder().encode(`${"x".repeat(1023)}\n`);
+    let sent = 0;
+    const huge = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        // 50 MiB and one more chunk, without Content-Length.
+        if (sent > 50 * 1024) return controller.close();
+        sent++;
+        controller.enqueue(chunk);
+      },
+    });
+    const big = await upload(t, huge);
+    expect(big.status).toBe(413);
+    expect((await upload(t, JSON.stringify({ email: "a@x.example" }), "application/json")).status).toBe(415);
+    expect((await upload(t, new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0x08, 0x00]))).status).toBe(422);
+    expect((await upload(t, "")).status).toBe(422);
+    expect((await upload(t, "\uFEFF\r\n")).status).toBe(422);
+    expect((await upload(t, 'Email\n"unclosed@x.example\n')).status).toBe(422);
+    expect(await leftBehind(t)).toEqual({ objects: 0, rows: 0 });
+  });
+});
+
+describe("CSV preview", () => {
+  it("reports each kind of row error with its row and column, and plans the other rows", async () => {
+    const t = await createTenant();
+    const imp = await uploaded(
+      t,
+      [
+        "Employee ID,Email,First Name,Status,Birthday",
+        "e1,ada@x.example,Ada,active,1815-12-10",
+        "e2,,Nobody,active,",
+        "e3,not-an-email,Bad,active,",
+        "e4,twin@x.example,One,active,",
+        "e5,twin@x.example,Two,active,",
+        "e6,Case@x.example,Upper,active,",
+        "e7,case@x.example,Lower,active,",
+        "e1,again@x.example,Again,active,",
+        "e9,date@x.example,Date,active,1990-02-30",
+        "e10,status@x.example,Status,retired,",
+      ].join("\n"),
+    );
+    const res = await preview(t, imp.id, { mapping: { "Employee ID": "id", Email: "email", "First Name": "firstName", Status: "status", Birthday: "dateOfBirth" } });
+    expect(res.status).toBe(200);
+    const plan = (await res.json()) as Preview;
+    expect(plan.errors).toEqual([
+      { row: 1, column: "Employee ID", message: "The id e1 is on more than one row of the file." },
+      { row: 2, column: "Email", message: "The e-mail is missing." },
+      { row: 3, column: "Email", message: "not-an-email is not an e-mail address." },
+      { row: 4, column: "Email", message: "The e-mail twin@x.example is on more than one row of the file." },
+      { row: 5, column: "Email", message: "The e-mail twin@x.example is on more than one row of the file." },
+      { row: 6, column: "Email", message: expect.stringContaining("differs only in case") },
+      { row: 7, column: "Email", message: expect.stringContaining("differs only in case") },
+      { row: 8, column: "Employee ID", message: "The id e1 is on more than one row of the file." },
+      { row: 9, column: "Birthday", message: "1990-02-30: expected a calendar date as YYYY-MM-DD." },
+      { row: 10, column: "Status", message: "Unknown status value retired: use active or disabled." },
+    ]);
+    expect(plan).toMatchObject({ create: 0, update: 0, disable: 0, unchanged: 0 });
+  });
+
+  it("counts create, update, disable and unchanged against the directory, and changes nothing", async () => {
+    const t = await createTenant();
+    await putUser(t, { id: "same@x.example", email: "same@x.example", firstName: "Same" });
+    await putUser(t, { id: "moved@x.example", email: "moved@x.example", firstName: "Moved", department: "Old" });
+    await putUser(t, { id: "leaver@x.example", email: "leaver@x.example", firstName: "Leaver" });
+    const imp = await uploaded(
+      t,
+      ["Email,First Name,Department,Status", "same@x.example,Same,,active", "moved@x.example,Moved,New,", "leaver@x.example,Leaver,,disabled", "new@x.example,New,Sales,"].join("\n"),
+    );
+    const before = await env.DB.prepare("SELECT id, version, status FROM directory_users WHERE tenant_id = ? ORDER BY id").bind(t.id).all();
+    const res = await preview(t, imp.id, { mapping: { Email: "email", "First Name": "firstName", Department: "department", Status: "status" }, maxDisablePercent: 50 });
+    const plan = (await res.json()) as Preview;
+    expect(plan).toMatchObject({ create: 1, update: 1, disable: 1, unchanged: 1, errors: [] });
+    expect(plan.sample).toEqual([
+      { row: 2, action: "update", user: { id: "moved@x.example", email: "moved@x.example", firstName: "Moved", department: "New" } },
+      { row: 3, action: "disable", user: { id: "leaver@x.example", email: "leaver@x.example", firstName: "Leaver", status: "disabled" } },
+      { row: 4, action: "create", user: { id: "new@x.example", email: "new@x.example", firstName: "New", department: "Sales" } },
+    ]);
+    const after = await env.DB.prepare("SELECT id, version, status FROM directory_users WHERE tenant_id = ? ORDER BY id").bind(t.id).all();
+    expect(after.results).toEqual(before.results);
+  });
+
+  it("full mode disables everyone absent from the file, and refuses (409) past maxDisablePercent", async () => {
+    const t = await createTenant();
+    for (const n of ["a", "b", "c", "d", "e"]) await putUser(t, { id: `${n}@x.example`, email: `${n}@x.example` });
+    const imp = await uploaded(t, "Email\na@x.example\nb@x.example\nc@x.example\nd@x.example\n");
+    const partial = (await (await preview(t, imp.id, { mapping: { Email: "email" } })).json()) as Preview;
+    expect(partial).toMatchObject({ unchanged: 4, disable: 0 });
+    const full = (await (await preview(t, imp.id, { mapping: { Email: "email" }, mode: "full" })).json()) as Preview;
+    expect(full).toMatchObject({ unchanged: 4, disable: 1 });
+    const small = await uploaded(t, "Email\na@x.example\n");
+    const refused = await preview(t, small.id, { mapping: { Email: "email" }, mode: "full" });
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as { detail: string }).detail).toContain("would disable 4 of 5 active people (80%)");
+    expect((await preview(t, small.id, { mapping: { Email: "email" }, mode: "full", maxDisablePercent: 80 })).status).toBe(200);
+  });
+
+  it("a mapping that does not fit the file is a 422 naming the header", async () => {
+    const t = await createTenant();
+    const imp = await uploaded(t, "Email,Name\na@x.example,A\n");
+    const res = await preview(t, imp.id, { mapping: { Mail: "email", Name: "nonsense" } });
+    expect(res.status).toBe(422);
+    const body = (await res.json()) as { errors: { path: string }[] };
+    expect(body.errors.map((e) => e.path)).toEqual(["mapping.Mail", "mapping.Name"]);
+    // Another tenant's import is simply not found.
+    const other = await createTenant();
+    expect((await preview(other, imp.id, { mapping: { Email: "email" } })).status).toBe(404);
+  });
+});
