@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import * as v from "valibot";
 import type { Db } from "./client";
-import { directoryUsers, imports, type DirectoryUserRow, type ImportRow } from "./schema";
+import { directoryUsers, importMappings, imports, type DirectoryUserRow, type ImportRow } from "./schema";
 
 const Headers = v.array(v.string());
 
@@ -50,3 +50,43 @@ export async function activePeopleCount(db: Db, tenantId: string): Promise<numbe
   return row?.n ?? 0;
 }
 
+
+/** A page of the tenant's active people's ids, in id order, after `after`. */
+export async function activePeopleIds(db: Db, tenantId: string, after: string | null, limit: number): Promise<string[]> {
+  const rows = await db
+    .select({ id: directoryUsers.id })
+    .from(directoryUsers)
+    .where(and(eq(directoryUsers.tenantId, tenantId), eq(directoryUsers.status, "active"), after !== null ? sql`${directoryUsers.id} > ${after}` : undefined))
+    .orderBy(directoryUsers.id)
+    .limit(limit);
+  return rows.map((r) => r.id);
+}
+
+/** Marks an import applying under its run, or ended (applied or failed). */
+export async function setImportStatus(db: Db, id: string, status: ImportRow["status"], runId?: string): Promise<void> {
+  await db.update(imports).set({ status, ...(runId ? { runId } : {}) }).where(eq(imports.id, id));
+}
+
+/** The statement of setImportStatus, for a batch. */
+export function importStatusStatement(db: Db, runId: string, status: ImportRow["status"]) {
+  return db.update(imports).set({ status }).where(eq(imports.runId, runId));
+}
+
+/** The import a run applies, or null. */
+export async function importOfRun(db: Db, tenantId: string, runId: string): Promise<ImportRow | null> {
+  const [row] = await db.select().from(imports).where(and(eq(imports.tenantId, tenantId), eq(imports.runId, runId))).limit(1);
+  return row ?? null;
+}
+
+const SavedMapping = v.record(v.string(), v.nullable(v.string()));
+
+/** The tenant's saved mapping for scheduled pickup, or null. */
+export async function getSavedMapping(db: Db, tenantId: string): Promise<{ mapping: Record<string, string | null>; mode: "partial" | "full"; maxDisablePercent: number } | null> {
+  const [row] = await db.select().from(importMappings).where(eq(importMappings.tenantId, tenantId)).limit(1);
+  return row ? { mapping: v.parse(SavedMapping, JSON.parse(row.mapping)), mode: row.mode, maxDisablePercent: row.maxDisablePercent } : null;
+}
+
+export async function saveMapping(db: Db, tenantId: string, saved: { mapping: Record<string, string | null>; mode: "partial" | "full"; maxDisablePercent: number }): Promise<void> {
+  const values = { mapping: JSON.stringify(saved.mapping), mode: saved.mode, maxDisablePercent: saved.maxDisablePercent, updatedAt: Date.now() };
+  await db.insert(importMappings).values({ tenantId, ...values }).onConflictDoUpdate({ target: importMappings.tenantId, set: values });
+}

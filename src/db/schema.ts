@@ -100,6 +100,18 @@ export const imports = sqliteTable(
   (t) => [index("imports_tenant").on(t.tenantId, t.createdAt)],
 );
 
+/** A tenant's saved import mapping: what scheduled pickup applies files from R2 with. */
+export const importMappings = sqliteTable("import_mappings", {
+  tenantId: text("tenant_id")
+    .primaryKey()
+    .references(() => tenants.id, { onDelete: "cascade" }),
+  /** Header → user field, `attributes.<name>` or null, as JSON. */
+  mapping: text("mapping").notNull(),
+  mode: text("mode", { enum: ["partial", "full"] }).notNull(),
+  maxDisablePercent: integer("max_disable_percent").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
 /** Every webhook delivery we accepted, by its `webhook-id`, for idempotency and audit. */
 export const webhookEvents = sqliteTable(
   "webhook_events",
@@ -273,7 +285,8 @@ export const runs = sqliteTable(
   {
     id: text("id").primaryKey(),
     tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
-    integrationId: text("integration_id").notNull(),
+    /** Null for an import (it changes the directory, not one integration). */
+    integrationId: text("integration_id"),
     kind: text("kind", { enum: RUN_KINDS }).notNull(),
     status: text("status", { enum: RUN_STATUSES }).notNull(),
     /** What started it (API.md): the schedule, an API call, the dashboard, or a CSV pickup. */
@@ -337,3 +350,4 @@ export type LinkRow = typeof links.$inferSelect;
 export type RunRow = typeof runs.$inferSelect;
 export type CredentialsRow = typeof integrationCredentials.$inferSelect;
 export type ImportRow = typeof imports.$inferSelect;
+export type ImportMappingRow = typeof importMappings.$inferSelect;

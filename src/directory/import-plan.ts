@@ -136,7 +136,7 @@ export async function planImport(
   imp: ImportRow,
   opts: ImportOptions,
   onRow?: (row: number, action: PlannedAction, input: Record<string, unknown>) => Promise<void>,
-): Promise<ImportPreview & { absent: number }> {
+): Promise<ImportPreview & { absent: number; errorRows: number; present: Set<string> }> {
   const headers = importHeaders(imp);
   const mappingErrors = checkMapping(headers, opts.mapping);
   if (mappingErrors.length) throw AppError.validation(mappingErrors, "The mapping does not fit the file.");
@@ -166,6 +166,7 @@ export async function planImport(
 
   // Pass 2: every row, in batches looked up together.
   const out: ImportPreview & { absent: number } = { create: 0, update: 0, disable: 0, unchanged: 0, errors: [], sample: [], absent: 0 };
+  /** The active people the file names (error rows included): in `full` mode, the others are absent. */
   let errorCount = 0;
   const activeSeen = new Set<string>();
   const error = (e: RowError) => {
@@ -221,7 +222,7 @@ export async function planImport(
     );
   }
   if (errorCount > out.errors.length) out.errors.push({ row: 0, column: null, message: `${errorCount - out.errors.length} more rows have errors; only the first ${MAX_ERRORS} are listed.` });
-  return out;
+  return { ...out, errorRows: errorCount, present: activeSeen };
 }
 
 async function records(bucket: R2Bucket, imp: ImportRow) {

@@ -15,6 +15,8 @@ export const ROUTE_PERMISSIONS: Record<string, readonly Permission[]> = {
   "PUT /v1/directory/users/:id": ["manage_users"],
   "POST /v1/imports": ["manage_users"],
   "POST /v1/imports/:id/preview": ["manage_users"],
+  "POST /v1/imports/:id/apply": ["manage_users"],
+  "PUT /v1/imports/mapping": ["manage_users"],
   "DELETE /v1/directory/users/:id": ["manage_users"],
   "POST /v1/integrations": ["manage_integrations"],
   "PATCH /v1/integrations/:id": ["manage_integrations"],

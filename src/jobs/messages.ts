@@ -25,7 +25,8 @@ export interface PushJob {
 export interface RunPageJob {
   kind: "run";
   tenantId: string;
-  integrationId: string;
+  /** Null for an import's pages: they change the directory, not one integration. */
+  integrationId: string | null;
   runId: string;
   page: number;
 }

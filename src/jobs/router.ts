@@ -3,8 +3,10 @@ import { createDb, type Db } from "../db/client";
 import { updateIntegration } from "../db/integrations.repo";
 import { getIntegration, type Integration } from "../integrations/store";
 import { failRun } from "../db/runs.repo";
+import { importStatusStatement } from "../db/imports.repo";
 import { deadLetterStatement, parkStatements } from "../db/sync.repo";
 import type { Env } from "../env";
+import { handleImportPage } from "../runs/import";
 import { handleRunPage } from "../runs/page";
 import { pushGroup } from "../sync/push";
 import { gateOf } from "./gate";
@@ -68,6 +70,11 @@ async function pushJobs(db: Db, env: Env, messages: Message<PushJob>[]): Promise
 
 async function runPage(db: Db, env: Env, message: Message<RunPageJob>): Promise<void> {
   const job = message.body;
+  if (job.integrationId === null) {
+    // An import's page: it changes the directory, whichever integration may run now.
+    await handleImportPage(db, env, job);
+    return message.ack();
+  }
   const gate = gateOf(await getIntegration(db, job.tenantId, job.integrationId));
   if (gate.kind === "wait") return message.retry({ delaySeconds: gate.seconds });
   if (gate.kind !== "run") {
@@ -82,7 +89,10 @@ async function runPage(db: Db, env: Env, message: Message<RunPageJob>): Promise<
 /** Messages that used up their retries: a run's page fails its run; a push job leaves its person `failed` with the reason. */
 async function deadLetters(db: Db, batch: MessageBatch<JobMessage>): Promise<void> {
   for (const m of batch.messages) {
-    if (m.body.kind === "run") await failRun(db, m.body.runId, "A page of the run failed after every retry; see the integration's logs.");
+    if (m.body.kind === "run") {
+      await failRun(db, m.body.runId, "A page of the run failed after every retry; see the integration's logs.");
+      if (m.body.integrationId === null) await importStatusStatement(db, m.body.runId, "failed");
+    }
   }
   const failures = batch.messages
     .map((m) => m.body)

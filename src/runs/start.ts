@@ -97,6 +97,6 @@ export async function startInitialResync(db: Db, env: Env, integration: Integrat
  * records (see cancelledRemovalsStatements), in the same batch.
  */
 export async function cancelRun(db: Db, run: RunRow): Promise<void> {
-  const settle: BatchItem<"sqlite">[] = run.removals ? [...cancelledRemovalsStatements(db, run)] : [];
+  const settle: BatchItem<"sqlite">[] = run.removals && run.integrationId ? [...cancelledRemovalsStatements(db, { ...run, integrationId: run.integrationId })] : [];
   await db.batch([failRunStatement(db, run.id, "Cancelled by an admin.", "cancelled"), ...settle]);
 }

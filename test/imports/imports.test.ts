@@ -1,7 +1,8 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { suggestMapping } from "../../src/directory/csv";
-import { call, createTenant, type TestTenant } from "../helpers";
+import { call, createTenant, eventually, type TestTenant } from "../helpers";
+import { connectedCrm, contacts } from "../sync/helpers";
 
 async function upload(t: TestTenant, body: BodyInit, contentType = "text/csv; charset=utf-8") {
   return call("/v1/imports", { method: "POST", headers: { "content-type": contentType }, body, token: t.apiKey });
@@ -190,4 +191,94 @@ describe("CSV preview", () => {
     const other = await createTenant();
     expect((await preview(other, imp.id, { mapping: { Email: "email" } })).status).toBe(404);
   });
+});
+
+/** Waits for a run to end; answers it. */
+async function runEnded(t: TestTenant, runId: string, timeoutMs = 60_000) {
+  return eventually(async () => {
+    const run = (await (await call(`/v1/runs/${runId}`, { token: t.apiKey })).json()) as { status: string; integrationId: string | null; kind: string; counts: Record<string, number>; detail: string | null };
+    return run.status === "running" ? undefined : run;
+  }, timeoutMs);
+}
+
+async function apply(t: TestTenant, id: string, body: Record<string, unknown>) {
+  const res = await call(`/v1/imports/${id}/apply`, { method: "POST", json: body, token: t.apiKey });
+  expect(res.status, await res.clone().text()).toBe(202);
+  return runEnded(t, ((await res.json()) as { runId: string }).runId);
+}
+
+async function person(t: TestTenant, id: string) {
+  return (await (await call(`/v1/directory/users/${encodeURIComponent(id)}`, { token: t.apiKey })).json()) as { status: string; firstName: string | null; department: string | null; version: number };
+}
+
+describe("CSV apply", () => {
+  it("creates, updates and disables through an import run, and the same file applied again changes nothing", async () => {
+    const t = await createTenant();
+    await putUser(t, { id: "moved@x.example", email: "moved@x.example", firstName: "Moved", department: "Old" });
+    await putUser(t, { id: "leaver@x.example", email: "leaver@x.example", firstName: "Leaver" });
+    const imp = await uploaded(t, ["Email,First Name,Department,Status", "moved@x.example,Moved,New,", "leaver@x.example,Leaver,,disabled", "new@x.example,New,Sales,", "broken,Bad,,"].join("\n"));
+    const mapping = { Email: "email", "First Name": "firstName", Department: "department", Status: "status" };
+    const run = await apply(t, imp.id, { mapping, maxDisablePercent: 50 });
+    expect(run).toMatchObject({ status: "done", kind: "import", integrationId: null, counts: { created: 1, updated: 1, disabled: 1, unchanged: 0, failed: 1 } });
+    expect(await person(t, "moved@x.example")).toMatchObject({ department: "New", status: "active" });
+    expect(await person(t, "leaver@x.example")).toMatchObject({ status: "disabled" });
+    expect(await person(t, "new@x.example")).toMatchObject({ firstName: "New", department: "Sales", status: "active" });
+    expect(await (await call(`/v1/imports/${imp.id}`, { token: t.apiKey })).json()).toMatchObject({ status: "applied" });
+    const versions = await env.DB.prepare("SELECT id, version FROM directory_users WHERE tenant_id = ? ORDER BY id").bind(t.id).all();
+
+    const again = await apply(t, imp.id, { mapping, maxDisablePercent: 50 });
+    expect(again.counts).toMatchObject({ created: 0, updated: 0, disabled: 0, unchanged: 3 });
+    expect((await env.DB.prepare("SELECT id, version FROM directory_users WHERE tenant_id = ? ORDER BY id").bind(t.id).all()).results).toEqual(versions.results);
+  });
+
+  it("full mode disables everyone absent from the file; past the guard apply is a 409 and changes nothing", async () => {
+    const t = await createTenant();
+    for (const n of ["a", "b", "c", "d", "e"]) await putUser(t, { id: `${n}@x.example`, email: `${n}@x.example` });
+    const imp = await uploaded(t, "Email\na@x.example\nb@x.example\nc@x.example\nd@x.example\n");
+    const run = await apply(t, imp.id, { mapping: { Email: "email" }, mode: "full" });
+    expect(run.counts).toMatchObject({ disabled: 1, unchanged: 4 });
+    expect(await person(t, "e@x.example")).toMatchObject({ status: "disabled" });
+    const small = await uploaded(t, "Email\na@x.example\n");
+    const refused = await call(`/v1/imports/${small.id}/apply`, { method: "POST", json: { mapping: { Email: "email" }, mode: "full" }, token: t.apiKey });
+    expect(refused.status).toBe(409);
+    expect(await person(t, "b@x.example")).toMatchObject({ status: "active" });
+    expect(await (await call(`/v1/imports/${small.id}`, { token: t.apiKey })).json()).toMatchObject({ status: "uploaded", runId: null });
+  });
+
+  it("saves the tenant's mapping for scheduled pickup", async () => {
+    const t = await createTenant();
+    expect((await call("/v1/imports/mapping", { token: t.apiKey })).status).toBe(404);
+    const saved = await call("/v1/imports/mapping", { method: "PUT", json: { mapping: { Email: "email", Dept: "department", Notes: null } }, token: t.apiKey });
+    expect(await saved.json()).toEqual({ mapping: { Email: "email", Dept: "department", Notes: null }, mode: "full", maxDisablePercent: 20 });
+    expect(await (await call("/v1/imports/mapping", { token: t.apiKey })).json()).toEqual({ mapping: { Email: "email", Dept: "department", Notes: null }, mode: "full", maxDisablePercent: 20 });
+    expect((await call("/v1/imports/mapping", { method: "PUT", json: { mapping: { Dept: "department" } }, token: t.apiKey })).status).toBe(422);
+  });
+});
+
+describe("CSV apply at scale", () => {
+  it("a 10,000-row file: the expected counts, and every person in scope at the Zoho CRM emulator exactly once", async () => {
+    const { t, integrationId } = await connectedCrm();
+    const before = (await contacts()).count;
+    const tag = crypto.randomUUID().slice(0, 6);
+    const lines = ["Email,First Name,Last Name,Role"];
+    // Every hundredth person is a program manager: out of the integration's default scope.
+    for (let i = 0; i < 10_000; i++) lines.push(`p${i}.${tag}@bulk.example,P${i},Bulk,${i % 100 === 0 ? "program_manager" : "mentee"}`);
+    const imp = await uploaded(t, `${lines.join("\n")}\n`);
+    expect(imp.rows).toBe(10_000);
+    const res = await call(`/v1/imports/${imp.id}/apply`, { method: "POST", json: { mapping: { Email: "email", "First Name": "firstName", "Last Name": "lastName", Role: "role" } }, token: t.apiKey });
+    expect(res.status).toBe(202);
+    const run = await runEnded(t, ((await res.json()) as { runId: string }).runId, 120_000);
+    expect(run).toMatchObject({ status: "done", counts: { created: 10_000, updated: 0, disabled: 0, failed: 0 } });
+    await eventually(async () => {
+      const synced = await env.DB.prepare("SELECT count(*) AS n FROM links WHERE integration_id = ? AND status = 'synced'").bind(integrationId).first<{ n: number }>();
+      return synced!.n === 9_900 ? true : undefined;
+    }, 180_000);
+    const after = await contacts();
+    expect(after.count - before).toBe(9_900);
+    const emails = after.records.map((r) => String(r.Email)).filter((e) => e.includes(`.${tag}@`));
+    expect(new Set(emails).size).toBe(9_900);
+    expect(emails.length).toBe(9_900);
+    const excluded = await env.DB.prepare("SELECT count(*) AS n FROM links WHERE integration_id = ? AND status = 'excluded'").bind(integrationId).first<{ n: number }>();
+    expect(excluded!.n).toBe(100);
+  }, 300_000);
 });

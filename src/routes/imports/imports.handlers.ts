@@ -1,16 +1,18 @@
 import { createFactory } from "hono/factory";
 import type { Db } from "../../db/client";
-import { getImport, importHeaders, insertImport, listImports } from "../../db/imports.repo";
+import { getImport, getSavedMapping, importHeaders, insertImport, listImports, saveMapping } from "../../db/imports.repo";
 import type { ImportRow } from "../../db/schema";
 import { csvRecords, storeUpload, suggestMapping } from "../../directory/csv";
-import { planImport } from "../../directory/import-plan";
+import { checkMapping, planImport } from "../../directory/import-plan";
+import { startImport } from "../../runs/import";
+import { triggerOf } from "../../http/loaders";
 import type { TenantEnv } from "../../http/context";
 import { AppError } from "../../http/errors";
 import { decodeCursor, encodeCursor } from "../../http/pagination";
 import { validate } from "../../http/validate";
 import { newId } from "../../lib/ids";
 import { iso } from "../../lib/time";
-import { contracts, ImportParams, ListImportsQuery, PreviewBody } from "./imports.routes";
+import { contracts, ImportParams, ListImportsQuery, MappingBody, PreviewBody } from "./imports.routes";
 
 const factory = createFactory<TenantEnv>();
 
@@ -68,6 +70,27 @@ export const getHandlers = factory.createHandlers(contracts.get, validate("param
 export const previewHandlers = factory.createHandlers(contracts.preview, validate("param", ImportParams), validate("json", PreviewBody), async (c) => {
   const imp = await load(c.get("db"), c.get("tenant").id, c.req.valid("param").id);
   const body = c.req.valid("json");
-  const { absent: _, ...preview } = await planImport(c.get("db"), c.env.FILES, imp, { mapping: body.mapping, mode: body.mode, maxDisablePercent: body.maxDisablePercent ?? 20 });
+  const { absent: _a, errorRows: _e, present: _p, ...preview } = await planImport(c.get("db"), c.env.FILES, imp, { mapping: body.mapping, mode: body.mode, maxDisablePercent: body.maxDisablePercent ?? 20 });
   return c.json(preview, 200);
+});
+
+export const applyHandlers = factory.createHandlers(contracts.apply, validate("param", ImportParams), validate("json", PreviewBody), async (c) => {
+  const imp = await load(c.get("db"), c.get("tenant").id, c.req.valid("param").id);
+  const body = c.req.valid("json");
+  const { run } = await startImport(c.get("db"), c.env, imp, { mapping: body.mapping, mode: body.mode, maxDisablePercent: body.maxDisablePercent ?? 20 }, triggerOf(c));
+  return c.json({ runId: run.id }, 202);
+});
+
+export const getMappingHandlers = factory.createHandlers(contracts.getMapping, async (c) => {
+  const saved = await getSavedMapping(c.get("db"), c.get("tenant").id);
+  if (!saved) throw AppError.notFound("saved mapping");
+  return c.json(saved, 200);
+});
+
+export const putMappingHandlers = factory.createHandlers(contracts.putMapping, validate("json", MappingBody), async (c) => {
+  const body = c.req.valid("json");
+  const errors = checkMapping(Object.keys(body.mapping), body.mapping);
+  if (errors.length) throw AppError.validation(errors);
+  await saveMapping(c.get("db"), c.get("tenant").id, body);
+  return c.json(body, 200);
 });

@@ -15,6 +15,14 @@ export const PreviewBody = v.strictObject({
   maxDisablePercent: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(100))),
 });
 
+export const MappingBody = v.strictObject({
+  mapping: PreviewBody.entries.mapping,
+  mode: v.optional(v.picklist(["partial", "full"]), "full"),
+  maxDisablePercent: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(100)), 20),
+});
+
+export const MappingOut = v.object({ mapping: v.record(v.string(), v.nullable(v.string())), mode: v.picklist(["partial", "full"]), maxDisablePercent: v.number() });
+
 export const ListImportsQuery = v.object({ ...PageQuery });
 
 const Mapping = v.record(v.string(), v.nullable(v.string()));
@@ -57,5 +65,21 @@ export const contracts = {
       "Counts of create, update, disable and unchanged, the first 20 planned changes and the row errors (`row` counts from 1 for the first data row). Rows with errors are left out of the plan. In `full` mode everyone active who is absent from the file is disabled; when the disables exceed `maxDisablePercent` (default 20) of the active people, 409.",
     security,
     responses: { 200: jsonResponse("The plan", PreviewOut), ...problems(401, 403, 404, 409, 413, 415, 422) },
+  }),
+  apply: describeRoute({
+    tags,
+    summary: "Apply the file with this mapping, as an import run",
+    description:
+      "The same body as the preview. The plan is made now (its row errors are left out, 409 past the guard) and carried out as an `import` run in pages: each change goes through the directory like any other source, and each changed person is pushed to every active integration. Applying the same file twice changes nothing the second time.",
+    security,
+    responses: { 202: jsonResponse("The run", v.object({ runId: v.string() })), ...problems(401, 403, 404, 409, 413, 415, 422) },
+  }),
+  getMapping: describeRoute({ tags, summary: "The saved mapping for scheduled pickup", security, responses: { 200: jsonResponse("The saved mapping", MappingOut), ...problems(401, 404) } }),
+  putMapping: describeRoute({
+    tags,
+    summary: "Save the mapping that scheduled pickup applies files from R2 with",
+    description: "Files dropped under `inbox/{tenantId}/` in the R2 bucket are imported on the next cron tick with this mapping (`full` mode unless it says otherwise).",
+    security,
+    responses: { 200: jsonResponse("The saved mapping", MappingOut), ...problems(401, 403, 413, 415, 422) },
   }),
 };

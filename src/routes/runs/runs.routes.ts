@@ -31,7 +31,7 @@ const Counts = v.object({
 });
 export const RunOut = v.object({
   id: v.string(),
-  integrationId: v.string(),
+  integrationId: v.nullable(v.string()),
   kind: v.picklist(RUN_KINDS),
   status: v.picklist(RUN_STATUSES),
   trigger: v.picklist(RUN_TRIGGERS),

@@ -1,0 +1,162 @@
+import * as v from "valibot";
+import type { Db } from "../db/client";
+import { activePeopleIds, importOfRun, importStatusStatement, setImportStatus } from "../db/imports.repo";
+import { addRunCountsStatement, advanceRunStatement, failRun, getRun, insertRun } from "../db/runs.repo";
+import type { ImportRow, RunRow } from "../db/schema";
+import { noCounts, type RunTrigger } from "../db/vocabulary";
+import { applyChange } from "../directory/ingest";
+import { planImport, type ImportOptions, type ImportPreview } from "../directory/import-plan";
+import type { Env } from "../env";
+import { AppError } from "../lib/errors";
+import { UserRef } from "../lib/user-fields";
+import type { RunPageJob } from "../jobs/messages";
+import { sendPage } from "./start";
+
+/**
+ * Applying an import: the plan is made once, when the apply is asked for (so that its
+ * row errors and its 409 guard answer the request), and written to R2 as one JSON line per
+ * change (`plans/{tenant}/{import}.jsonl`, the absent people of `full` mode last). The run
+ * then carries it out in pages through the queue, each page a slice of that file by byte
+ * offset, every change through the directory's one path (`applyChange`: stale and replay
+ * guards, then a push job per active integration). Unchanged rows are not in the file, so
+ * applying the same file twice changes nothing the second time.
+ */
+
+/** Bytes of the plan file one page reads (a few hundred changes). */
+const PAGE_BYTES = 128 * 1024;
+const PART_BYTES = 5 * 1024 * 1024;
+
+const PlannedLine = v.object({ row: v.number(), action: v.picklist(["create", "update", "disable"]), user: UserRef });
+
+/** Writes lines to an R2 object in multipart parts, holding at most one part in memory. */
+class LineWriter {
+  private parts: R2UploadedPart[] = [];
+  private buffer = "";
+  lines = 0;
+  private constructor(private readonly upload: R2MultipartUpload) {}
+
+  static async open(bucket: R2Bucket, key: string): Promise<LineWriter> {
+    return new LineWriter(await bucket.createMultipartUpload(key, { httpMetadata: { contentType: "application/x-ndjson" } }));
+  }
+
+  async line(value: unknown): Promise<void> {
+    this.buffer += `${JSON.stringify(value)}\n`;
+    this.lines++;
+    if (this.buffer.length >= PART_BYTES) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (!this.buffer) return;
+    this.parts.push(await this.upload.uploadPart(this.parts.length + 1, this.buffer));
+    this.buffer = "";
+  }
+
+  async close(): Promise<void> {
+    if (this.buffer || !this.parts.length) {
+      // An empty plan still gets one (empty) part, so the object exists.
+      this.parts.push(await this.upload.uploadPart(this.parts.length + 1, this.buffer));
+      this.buffer = "";
+    }
+    await this.upload.complete(this.parts);
+  }
+
+  abort(): Promise<void> {
+    return this.upload.abort();
+  }
+}
+
+export function planKey(imp: Pick<ImportRow, "tenantId" | "id">): string {
+  return `plans/${imp.tenantId}/${imp.id}.jsonl`;
+}
+
+/**
+ * Plans the import, writes the plan file and starts the `import` run; answers the run and
+ * the preview it carries out. 409 when the import is already applying, or past the guard.
+ */
+export async function startImport(db: Db, env: Env, imp: ImportRow, opts: ImportOptions, trigger: RunTrigger): Promise<{ run: RunRow; plan: ImportPreview & { errorRows: number } }> {
+  if (imp.status === "applying") throw AppError.conflict(`The import is being applied already (run ${imp.runId}).`);
+  const writer = await LineWriter.open(env.FILES, planKey(imp));
+  let plan: Awaited<ReturnType<typeof planImport>>;
+  try {
+    plan = await planImport(db, env.FILES, imp, opts, async (row, action, user) => {
+      if (action !== "unchanged") await writer.line({ row, action, user });
+    });
+    if (opts.mode === "full" && plan.absent > 0) {
+      for (let after: string | null = null; ; ) {
+        const ids = await activePeopleIds(db, imp.tenantId, after, 500);
+        for (const id of ids) if (!plan.present.has(id)) await writer.line({ row: 0, action: "disable", user: { id } });
+        if (ids.length < 500) break;
+        after = ids[ids.length - 1]!;
+      }
+    }
+    await writer.close();
+  } catch (err) {
+    await writer.abort().catch(() => {});
+    throw err;
+  }
+  const run = await insertRun(db, { tenantId: imp.tenantId, integrationId: null, kind: "import", status: "running", trigger, userIds: null, detail: null });
+  if (!run) throw AppError.conflict("An import run could not start; try again.");
+  await setImportStatus(db, imp.id, "applying", run.id);
+  // Rows already as the directory holds them, and rows left out for their errors, count now.
+  await db.batch([addRunCountsStatement(db, run, { ...noCounts(), unchanged: plan.unchanged, failed: plan.errorRows })]);
+  await sendPage(env, run);
+  return { run, plan };
+}
+
+/** Whether the import's run is done after this page. */
+export interface ImportPage {
+  outcome: "done" | "more";
+}
+
+/**
+ * One page of an import run: the next slice of the plan file, each change applied through
+ * `applyChange`, the counts and the next byte offset written in one statement (which only
+ * the first delivery of a page can make, so a redelivered page adds nothing twice).
+ */
+export async function importPage(db: Db, env: Env, run: RunRow, imp: Pick<ImportRow, "tenantId" | "id">): Promise<ImportPage> {
+  const offset = Number(run.cursor ?? 0);
+  const object = await env.FILES.get(planKey(imp), { range: { offset, length: PAGE_BYTES } });
+  if (!object) throw new AppError("conflict", "The import's plan is no longer stored.");
+  const bytes = new Uint8Array(await object.arrayBuffer());
+  const total = object.size;
+  // Whole lines only: a slice that ends inside a line leaves it to the next page.
+  const consumed = offset + bytes.byteLength >= total ? bytes.byteLength : bytes.lastIndexOf(0x0a) + 1;
+  if (consumed === 0 && bytes.byteLength > 0) throw new AppError("internal", undefined, undefined, undefined, { cause: new Error(`a plan line longer than ${PAGE_BYTES} bytes at ${offset}`) });
+  const lines = new TextDecoder().decode(bytes.subarray(0, consumed)).split("\n").filter(Boolean);
+  const counts = noCounts();
+  const pending: Promise<unknown>[] = [];
+  const waitUntil = (p: Promise<unknown>) => void pending.push(p);
+  await Promise.all(
+    lines.map(async (raw) => {
+      const line = v.parse(PlannedLine, JSON.parse(raw));
+      const result = await applyChange(db, env.JOBS, imp.tenantId, { kind: line.action === "disable" ? "disable" : "upsert", user: line.user, at: null, reason: "import" }, { waitUntil });
+      if (result.outcome !== "applied") counts.unchanged++;
+      else if (line.action === "disable") counts.disabled++;
+      else if (result.created) counts.created++;
+      else counts.updated++;
+    }),
+  );
+  await Promise.allSettled(pending);
+  const next = offset + consumed;
+  const done = next >= total || lines.length === 0;
+  await db.batch([advanceRunStatement(db, run, counts, { cursor: String(next), done }), ...(done ? [importStatusStatement(db, run.id, "applied")] : [])]);
+  if (!done) await sendPage(env, { ...run, page: run.page + 1 });
+  return { outcome: done ? "done" : "more" };
+}
+
+/**
+ * A page message of an import run. A message for a page already done is a redelivery: if
+ * it is the page just before the run's next one, the next page's message may have been
+ * lost, so it is sent again.
+ */
+export async function handleImportPage(db: Db, env: Env, job: RunPageJob): Promise<void> {
+  const run = await getRun(db, job.tenantId, job.runId);
+  if (!run || run.status !== "running" || job.page > run.page) return;
+  if (job.page < run.page) {
+    if (job.page === run.page - 1) await sendPage(env, run);
+    return;
+  }
+  const imp = await importOfRun(db, run.tenantId, run.id);
+  if (!imp) return failRun(db, run.id, "The import was deleted.");
+  await importPage(db, env, run, imp);
+}
