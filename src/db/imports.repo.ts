@@ -10,10 +10,28 @@ export function importHeaders(row: ImportRow): string[] {
   return v.parse(Headers, JSON.parse(row.headers));
 }
 
-export async function insertImport(db: Db, row: Omit<ImportRow, "runId" | "status">): Promise<ImportRow> {
-  const full: ImportRow = { ...row, status: "uploaded", runId: null };
+export async function insertImport(db: Db, row: Omit<ImportRow, "runId" | "status" | "pickupKey">): Promise<ImportRow> {
+  const full: ImportRow = { ...row, status: "uploaded", runId: null, pickupKey: null };
   await db.insert(imports).values(full);
   return full;
+}
+
+/**
+ * Claims a file of the R2 inbox for import: the row is inserted only if no tick claimed
+ * the same file (key and etag) before. Null when another tick has it.
+ */
+export async function claimPickup(db: Db, row: Omit<ImportRow, "runId" | "status">): Promise<ImportRow | null> {
+  const [claimed] = await db
+    .insert(imports)
+    .values({ ...row, status: "uploaded", runId: null })
+    .onConflictDoNothing({ target: imports.pickupKey })
+    .returning();
+  return claimed ?? null;
+}
+
+/** What reading the file found: its rows, headers and delimiter. */
+export async function describeImport(db: Db, id: string, found: Pick<ImportRow, "rows" | "headers" | "delimiter">): Promise<void> {
+  await db.update(imports).set(found).where(eq(imports.id, id));
 }
 
 /** One import of a tenant, or null (another tenant's id is simply not found). */
@@ -89,4 +107,9 @@ export async function getSavedMapping(db: Db, tenantId: string): Promise<{ mappi
 export async function saveMapping(db: Db, tenantId: string, saved: { mapping: Record<string, string | null>; mode: "partial" | "full"; maxDisablePercent: number }): Promise<void> {
   const values = { mapping: JSON.stringify(saved.mapping), mode: saved.mode, maxDisablePercent: saved.maxDisablePercent, updatedAt: Date.now() };
   await db.insert(importMappings).values({ tenantId, ...values }).onConflictDoUpdate({ target: importMappings.tenantId, set: values });
+}
+
+/** Where an import's file is now (a picked-up file moves to done/ or failed/). */
+export async function setImportObject(db: Db, id: string, objectKey: string): Promise<void> {
+  await db.update(imports).set({ objectKey }).where(eq(imports.id, id));
 }

@@ -95,9 +95,14 @@ export const imports = sqliteTable(
     delimiter: text("delimiter", { enum: [",", ";"] }).notNull(),
     status: text("status", { enum: ["uploaded", "applying", "applied", "failed"] }).notNull(),
     runId: text("run_id"),
+    /**
+     * For a file picked up from the R2 inbox: its key and etag. Unique, so that two
+     * overlapping cron ticks import a file once (the second insert finds it taken).
+     */
+    pickupKey: text("pickup_key"),
     createdAt: integer("created_at").notNull(),
   },
-  (t) => [index("imports_tenant").on(t.tenantId, t.createdAt)],
+  (t) => [index("imports_tenant").on(t.tenantId, t.createdAt), uniqueIndex("imports_pickup").on(t.pickupKey)],
 );
 
 /** A tenant's saved import mapping: what scheduled pickup applies files from R2 with. */

@@ -125,6 +125,67 @@ export async function* csvRecords(stream: ReadableStream<Uint8Array>, delimiter:
   }
 }
 
+/**
+ * The header row and the number of data rows of a stored file, read as a stream; a file
+ * without a header row is a 422.
+ */
+export async function describeCsv(bucket: R2Bucket, key: string, delimiter: Delimiter): Promise<{ headers: string[]; rows: number }> {
+  const object = await bucket.get(key);
+  if (!object) throw AppError.validation([{ path: "(body)", message: "The file is gone." }]);
+  let headers: string[] = [];
+  let rows = 0;
+  for await (const { cells, line } of csvRecords(object.body, delimiter)) {
+    if (cells.some((c) => c.includes("\u0000"))) throw AppError.validation([{ path: "(body)", message: "This is not a text file (it holds NUL bytes): upload a CSV file." }]);
+    if (line === 1 && !headers.length) headers = cells.map((h) => h.trim());
+    else rows++;
+  }
+  if (!headers.length || headers.every((h) => h === "")) throw AppError.validation([{ path: "(body)", message: "The first row must name the columns." }]);
+  return { headers, rows };
+}
+
+/** The delimiter of a stored file, from its first 64 KiB. */
+export async function storedDelimiter(bucket: R2Bucket, key: string): Promise<Delimiter> {
+  const head = await bucket.get(key, { range: { offset: 0, length: 64 * 1024 } });
+  return sniffDelimiter(head ? new TextDecoder().decode(await head.arrayBuffer()) : "");
+}
+
+/** Copies an object in parts (any size, holding one part in memory), then deletes the original. */
+export async function moveObject(bucket: R2Bucket, from: string, to: string): Promise<void> {
+  const object = await bucket.get(from);
+  if (!object) return;
+  const upload = await bucket.createMultipartUpload(to, { httpMetadata: object.httpMetadata });
+  const parts: R2UploadedPart[] = [];
+  let pending: Uint8Array[] = [];
+  let size = 0;
+  const flush = async () => {
+    const part = new Uint8Array(size);
+    let at = 0;
+    for (const chunk of pending) {
+      part.set(chunk, at);
+      at += chunk.byteLength;
+    }
+    parts.push(await upload.uploadPart(parts.length + 1, part));
+    pending = [];
+    size = 0;
+  };
+  try {
+    const reader = object.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      pending.push(value);
+      size += value.byteLength;
+      if (size >= PART_BYTES) await flush();
+    }
+    if (size || !parts.length) await flush();
+    await upload.complete(parts);
+  } catch (err) {
+    await upload.abort().catch(() => {});
+    throw err;
+  }
+  await bucket.delete(from);
+}
+
 /** A header as the suggestions compare it: lower case, letters and digits only. */
 function normal(header: string): string {
   return header.toLowerCase().replace(/[^a-z0-9]/g, "");

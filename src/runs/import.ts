@@ -10,6 +10,7 @@ import type { Env } from "../env";
 import { AppError } from "../lib/errors";
 import { UserRef } from "../lib/user-fields";
 import type { RunPageJob } from "../jobs/messages";
+import { finishPickup, nameOf, summaryKey } from "./pickup-report";
 import { sendPage } from "./start";
 
 /**
@@ -94,6 +95,8 @@ export async function startImport(db: Db, env: Env, imp: ImportRow, opts: Import
     await writer.abort().catch(() => {});
     throw err;
   }
+  // A picked-up file's report, written when its run ends, carries the plan's row errors.
+  if (imp.pickupKey) await env.FILES.put(summaryKey(imp), JSON.stringify({ name: nameOf(imp.objectKey)?.name ?? imp.id, errors: plan.errors }));
   const run = await insertRun(db, { tenantId: imp.tenantId, integrationId: null, kind: "import", status: "running", trigger, userIds: null, detail: null });
   if (!run) throw AppError.conflict("An import run could not start; try again.");
   await setImportStatus(db, imp.id, "applying", run.id);
@@ -113,7 +116,7 @@ export interface ImportPage {
  * `applyChange`, the counts and the next byte offset written in one statement (which only
  * the first delivery of a page can make, so a redelivered page adds nothing twice).
  */
-export async function importPage(db: Db, env: Env, run: RunRow, imp: Pick<ImportRow, "tenantId" | "id">): Promise<ImportPage> {
+export async function importPage(db: Db, env: Env, run: RunRow, imp: ImportRow): Promise<ImportPage> {
   const offset = Number(run.cursor ?? 0);
   const object = await env.FILES.get(planKey(imp), { range: { offset, length: PAGE_BYTES } });
   if (!object) throw new AppError("conflict", "The import's plan is no longer stored.");
@@ -141,6 +144,10 @@ export async function importPage(db: Db, env: Env, run: RunRow, imp: Pick<Import
   const done = next >= total || lines.length === 0;
   await db.batch([advanceRunStatement(db, run, counts, { cursor: String(next), done }), ...(done ? [importStatusStatement(db, run.id, "applied")] : [])]);
   if (!done) await sendPage(env, { ...run, page: run.page + 1 });
+  else {
+    const ended = await getRun(db, run.tenantId, run.id);
+    if (ended) await finishPickup(db, env, imp, ended);
+  }
   return { outcome: done ? "done" : "more" };
 }
 

@@ -5,6 +5,7 @@ import { settings } from "../settings";
 import { dispatchDue } from "./dispatch";
 import { housekeeping } from "./housekeeping";
 import { sweepBehind } from "./sweep";
+import { pickupInbox } from "../runs/pickup";
 
 /** The daily housekeeping cron of wrangler.toml; every other tick dispatches due runs and sweeps. */
 export const HOUSEKEEPING_CRON = "30 3 * * *";
@@ -22,4 +23,6 @@ export async function handleScheduled(controller: ScheduledController, env: Env,
   if (started.resync || started.reconcile) log.info("runs started", started);
   const resent = await sweepBehind(db, env, controller.scheduledTime);
   if (resent) log.info("jobs left behind sent again", { resent });
+  const picked = await pickupInbox(db, env, controller.scheduledTime);
+  if (picked) log.info("CSV files picked up", { picked });
 }

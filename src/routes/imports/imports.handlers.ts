@@ -2,7 +2,7 @@ import { createFactory } from "hono/factory";
 import type { Db } from "../../db/client";
 import { getImport, getSavedMapping, importHeaders, insertImport, listImports, saveMapping } from "../../db/imports.repo";
 import type { ImportRow } from "../../db/schema";
-import { csvRecords, storeUpload, suggestMapping } from "../../directory/csv";
+import { describeCsv, storeUpload, suggestMapping } from "../../directory/csv";
 import { checkMapping, planImport } from "../../directory/import-plan";
 import { startImport } from "../../runs/import";
 import { triggerOf } from "../../http/loaders";
@@ -38,19 +38,14 @@ export const uploadHandlers = factory.createHandlers(contracts.upload, async (c)
   const id = newId("imp");
   const key = `uploads/${tenantId}/${id}.csv`;
   const { bytes, delimiter } = await storeUpload(c.env.FILES, key, c.req.raw.body);
-  let headers: string[] = [];
-  let rows = 0;
+  let described: { headers: string[]; rows: number };
   try {
-    const object = await c.env.FILES.get(key);
-    for await (const { cells, line } of csvRecords(object!.body, delimiter)) {
-      if (line === 1 && !headers.length) headers = cells.map((h) => h.trim());
-      else rows++;
-    }
-    if (!headers.length || headers.every((h) => h === "")) throw AppError.validation([{ path: "(body)", message: "The first row must name the columns." }]);
+    described = await describeCsv(c.env.FILES, key, delimiter);
   } catch (err) {
     await c.env.FILES.delete(key);
     throw err;
   }
+  const { headers, rows } = described;
   const row = await insertImport(c.get("db"), { id, tenantId, objectKey: key, bytes, rows, headers: JSON.stringify(headers), delimiter, createdAt: Date.now() });
   return c.json(importView(row), 201);
 });
