@@ -6,6 +6,7 @@ import type { TenantEnv } from "../../http/context";
 import { loadIntegration as load } from "../../http/loaders";
 import { decodeCursor, page } from "../../http/pagination";
 import { validate } from "../../http/validate";
+import { csvLine } from "../../lib/csv-out";
 import { iso } from "../../lib/time";
 import { contracts, IntegrationParams, LinkBody, LinkParams, LinksQuery, UnmatchedQuery } from "./links.routes";
 
@@ -64,4 +65,31 @@ export const deleteLinkHandlers = factory.createHandlers(contracts.deleteLink, v
   const { id, userId } = c.req.valid("param");
   await unlinkAction(c.get("db"), await load(c, id), userId);
   return c.body(null, 204);
+});
+
+const CSV_COLUMNS = ["userId", "email", "status", "remoteId", "remoteUrl", "lastSyncedAt", "lastError", "manual"] as const;
+
+export const linksCsvHandlers = factory.createHandlers(contracts.linksCsv, validate("param", IntegrationParams), async (c) => {
+  const integration = await load(c, c.req.valid("param").id);
+  const db = c.get("db");
+  const encoder = new TextEncoder();
+  let after: string | null = null;
+  let started = false;
+  // Streamed a page of links at a time: an integration of any size, in little memory.
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!started) {
+        started = true;
+        controller.enqueue(encoder.encode(csvLine([...CSV_COLUMNS])));
+        return;
+      }
+      const rows = await linksWithEmail(db, integration, { afterUserId: after }, 500);
+      if (!rows.length) return controller.close();
+      const text = rows.map(({ link, email }) => csvLine(CSV_COLUMNS.map((k) => (k === "email" ? email : k === "lastSyncedAt" ? iso(link.lastSyncedAt) : link[k])))).join("");
+      controller.enqueue(encoder.encode(text));
+      after = rows[rows.length - 1]!.link.userId;
+      if (rows.length < 500) controller.close();
+    },
+  });
+  return c.body(body, 200, { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="links-${integration.id}.csv"` });
 });
