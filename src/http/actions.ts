@@ -4,7 +4,10 @@ import { deleteIntegration, updateIntegration } from "../db/integrations.repo";
 import { getUser } from "../db/directory.repo";
 import { linkByHand, otherHolder, unlinkByHand, getLink } from "../db/links.repo";
 import { openRun, type RunKind } from "../db/runs.repo";
-import type { RunRow } from "../db/schema";
+import type { ImportRow, RunRow } from "../db/schema";
+import { insertImport } from "../db/imports.repo";
+import { describeCsv, storeUpload } from "../directory/csv";
+import { newId } from "../lib/ids";
 import { forgetPushedState } from "../db/sync.repo";
 import type { RunTrigger } from "../db/vocabulary";
 import type { Env } from "../env";
@@ -130,4 +133,22 @@ export async function unlinkAction(db: Db, integration: Integration, userId: str
   const link = await getLink(db, integration.id, userId);
   if (!user || !link) throw AppError.notFound("link");
   await unlinkByHand(db, integration, user, link);
+}
+
+/**
+ * Stores an uploaded CSV file (streamed into R2; 413, 422 on refusal with nothing left
+ * behind) and records the import with its rows and headers.
+ */
+export async function uploadImportAction(db: Db, env: Env, tenantId: string, body: ReadableStream<Uint8Array> | null): Promise<ImportRow> {
+  const id = newId("imp");
+  const key = `uploads/${tenantId}/${id}.csv`;
+  const { bytes, delimiter } = await storeUpload(env.FILES, key, body);
+  let described: { headers: string[]; rows: number };
+  try {
+    described = await describeCsv(env.FILES, key, delimiter);
+  } catch (err) {
+    await env.FILES.delete(key);
+    throw err;
+  }
+  return insertImport(db, { id, tenantId, objectKey: key, bytes, rows: described.rows, headers: JSON.stringify(described.headers), delimiter, createdAt: Date.now() });
 }

@@ -235,3 +235,30 @@ test("pages without a session: signed out, and what the person who consented see
   expect(after.pendingActions).toContain("connect");
   await context.close();
 });
+
+test("an admin uploads a CSV file, maps its columns, previews it with its row errors, applies it and watches the run", async ({ page }) => {
+  const tag = randomUUID().slice(0, 6);
+  await page.goto(await signInLink("/dashboard/imports"));
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Import people from a CSV file");
+  await look(page, "imports");
+  const csv = ["E-mail;First Name;Surname;Cost Centre", `ann.${tag}@csv.example;Ann;"Lee; Jr.";CC1`, `ben.${tag}@csv.example;Ben;Ode;CC2`, "not-an-email;Bad;Row;CC3"].join("\r\n");
+  await page.locator("#file").setInputFiles({ name: "people.csv", mimeType: "text/csv", buffer: Buffer.from(`\uFEFF${csv}\r\n`) });
+  await page.getByRole("button", { name: "Upload" }).click();
+  await expect(page).toHaveURL(/\/dashboard\/imports\/imp_/);
+  // The suggestions are preselected.
+  await expect(page.locator("#map-0")).toHaveValue("email");
+  await expect(page.locator("#map-2")).toHaveValue("lastName");
+  await expect(page.locator("#map-3")).toHaveValue("attributes.Cost_Centre");
+  await page.locator("#preview").click();
+  await expect(page.locator("#preview-counts")).toContainText("2 to create");
+  await expect(page.locator("#preview-errors")).toContainText("not-an-email is not an e-mail address.");
+  await look(page, "import-preview");
+  await page.locator("#apply").click();
+  await expect(page).toHaveURL(/\/dashboard\/runs\/run_/);
+  await expect(page.locator("#run-status")).toHaveText("done", { timeout: 60_000 });
+  await expect(page.locator('[data-count="created"]')).toHaveText("2");
+  await expect(page.locator('[data-count="failed"]')).toHaveText("1");
+  await look(page, "import-run");
+  const ann = (await (await api(`/v1/directory/users/${encodeURIComponent(`ann.${tag}@csv.example`)}`)).json()) as { lastName: string; attributes: Record<string, string> };
+  expect(ann).toMatchObject({ lastName: "Lee; Jr.", attributes: { Cost_Centre: "CC1" } });
+});

@@ -2,8 +2,13 @@ import { Hono, type Context } from "hono";
 import { deleteCookie } from "hono/cookie";
 import { readConnectedNote } from "../../auth/connected-note";
 import { readSession, SESSION_COOKIE } from "../../auth/session";
+import { getImport, importHeaders, saveMapping } from "../../db/imports.repo";
 import { getRun } from "../../db/runs.repo";
-import { changeIntegrationAction, createIntegrationAction, deleteIntegrationAction, linkAction, startRunAction, transitionAction, unlinkAction } from "../../http/actions";
+import type { ImportRow } from "../../db/schema";
+import { checkMapping, planImport } from "../../directory/import-plan";
+import { startImport } from "../../runs/import";
+import { ImportPage, ImportsPage } from "./imports";
+import { changeIntegrationAction, createIntegrationAction, deleteIntegrationAction, linkAction, startRunAction, transitionAction, unlinkAction, uploadImportAction } from "../../http/actions";
 import type { AppEnv } from "../../http/context";
 import { AppError, onError } from "../../http/errors";
 import { getIntegration, type Integration } from "../../integrations/store";
@@ -43,6 +48,12 @@ function dashboardError(err: Error, c: Context<DashEnv>): Response {
   }
   const res = onError(err, c);
   return res.status >= 500 ? bare("Something went wrong", "<p>The hub could not do this just now; nothing you did is lost. Try again in a minute.</p>", 503) : res;
+}
+
+async function importOf(c: Dash): Promise<ImportRow> {
+  const imp = await getImport(c.get("db"), c.get("tenant").id, c.req.param("id") ?? "");
+  if (!imp) throw AppError.notFound("import");
+  return imp;
 }
 
 async function integrationOf(c: Dash): Promise<Integration> {
@@ -166,6 +177,49 @@ const pages = new Hono<DashEnv>()
     if (run.status !== "running" && run.status !== "held") throw AppError.conflict(`The run is ${run.status} already.`);
     await cancelRun(c.get("db"), run);
     return c.redirect(`/dashboard/runs/${run.id}`, 303);
+  })
+  .get("/dashboard/imports", async (c) => c.html(<ImportsPage c={c} />))
+  .post("/dashboard/imports", async (c) => {
+    need(c, "manage_users");
+    const file = (await c.req.parseBody()).file;
+    try {
+      if (!(file instanceof File) || file.size === 0) throw AppError.validation([{ path: "file", message: "Choose a CSV file to upload." }]);
+      const imp = await uploadImportAction(c.get("db"), c.env, c.get("tenant").id, file.stream());
+      return c.redirect(`/dashboard/imports/${imp.id}`, 303);
+    } catch (err) {
+      if (!(err instanceof AppError) || err.status >= 500) throw err;
+      const why = err.errors?.map((e) => e.message).join(" ") || err.detail || "The file was refused.";
+      return c.html(<ImportsPage c={c} problem={`Not uploaded: ${why}`} />, err.status as 413 | 422);
+    }
+  })
+  .get("/dashboard/imports/:id", async (c) => c.html(<ImportPage c={c} imp={await importOf(c)} />))
+  .post("/dashboard/imports/:id/:step{preview|apply|save-mapping}", async (c) => {
+    need(c, "manage_users");
+    const imp = await importOf(c);
+    const form = await formOf(c);
+    const headers = importHeaders(imp);
+    const mapping = Object.fromEntries(headers.map((h, i) => [h, form[`map_${i}`] || null]));
+    const mode = form.mode === "full" ? "full" : "partial";
+    const percent = Number(form.maxDisablePercent);
+    const maxDisablePercent = Number.isFinite(percent) && percent >= 0 && percent <= 100 ? percent : 20;
+    const shown = { c, imp, mapping, mode, maxDisablePercent } as const;
+    try {
+      if (c.req.param("step") === "save-mapping") {
+        const errors = checkMapping(headers, mapping);
+        if (errors.length) throw AppError.validation(errors, "The mapping does not fit the file.");
+        await saveMapping(c.get("db"), imp.tenantId, { mapping, mode, maxDisablePercent });
+        return c.html(<ImportPage {...shown} notice="Saved: scheduled pickup applies files with this mapping." />);
+      }
+      if (c.req.param("step") === "apply") {
+        const { run } = await startImport(c.get("db"), c.env, imp, { mapping, mode, maxDisablePercent }, "dashboard");
+        return c.redirect(`/dashboard/runs/${run.id}`, 303);
+      }
+      const { absent: _a, errorRows: _e, present: _p, ...preview } = await planImport(c.get("db"), c.env.FILES, imp, { mapping, mode, maxDisablePercent });
+      return c.html(<ImportPage {...shown} preview={preview} />);
+    } catch (err) {
+      if (!(err instanceof AppError) || (err.kind !== "validation_failed" && err.kind !== "conflict")) throw err;
+      return c.html(<ImportPage {...shown} problem={err.detail} errors={err.errors} />, err.status as 409 | 422);
+    }
   })
   .post("/dashboard/sign-out", (c) => {
     deleteCookie(c, SESSION_COOKIE, { path: "/" });

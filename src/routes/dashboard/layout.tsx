@@ -2,11 +2,12 @@ import type { Child } from "hono/jsx";
 import type { FieldError } from "../../lib/errors";
 import type { Dash } from "./session";
 
-export type Section = "integrations" | "users" | "runs";
+export type Section = "integrations" | "users" | "imports" | "runs";
 
 const NAV: { id: Section; href: string; label: string }[] = [
   { id: "integrations", href: "/dashboard", label: "Integrations" },
   { id: "users", href: "/dashboard/users", label: "Users" },
+  { id: "imports", href: "/dashboard/imports", label: "Import" },
   { id: "runs", href: "/dashboard/runs", label: "Runs" },
 ];
 

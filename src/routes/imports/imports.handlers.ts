@@ -1,8 +1,9 @@
 import { createFactory } from "hono/factory";
 import type { Db } from "../../db/client";
-import { getImport, getSavedMapping, importHeaders, insertImport, listImports, saveMapping } from "../../db/imports.repo";
+import { getImport, getSavedMapping, importHeaders, listImports, saveMapping } from "../../db/imports.repo";
 import type { ImportRow } from "../../db/schema";
-import { describeCsv, storeUpload, suggestMapping } from "../../directory/csv";
+import { suggestMapping } from "../../directory/csv";
+import { uploadImportAction } from "../../http/actions";
 import { checkMapping, planImport } from "../../directory/import-plan";
 import { startImport } from "../../runs/import";
 import { triggerOf } from "../../http/loaders";
@@ -10,7 +11,6 @@ import type { TenantEnv } from "../../http/context";
 import { AppError } from "../../http/errors";
 import { decodeCursor, encodeCursor } from "../../http/pagination";
 import { validate } from "../../http/validate";
-import { newId } from "../../lib/ids";
 import { iso } from "../../lib/time";
 import { contracts, ImportParams, ListImportsQuery, MappingBody, PreviewBody } from "./imports.routes";
 
@@ -34,19 +34,7 @@ async function load(db: Db, tenantId: string, id: string): Promise<ImportRow> {
 
 export const uploadHandlers = factory.createHandlers(contracts.upload, async (c) => {
   if (!isCsv(c.req.header("content-type"))) throw new AppError("unsupported_media_type", "Send the file as text/csv.");
-  const tenantId = c.get("tenant").id;
-  const id = newId("imp");
-  const key = `uploads/${tenantId}/${id}.csv`;
-  const { bytes, delimiter } = await storeUpload(c.env.FILES, key, c.req.raw.body);
-  let described: { headers: string[]; rows: number };
-  try {
-    described = await describeCsv(c.env.FILES, key, delimiter);
-  } catch (err) {
-    await c.env.FILES.delete(key);
-    throw err;
-  }
-  const { headers, rows } = described;
-  const row = await insertImport(c.get("db"), { id, tenantId, objectKey: key, bytes, rows, headers: JSON.stringify(headers), delimiter, createdAt: Date.now() });
+  const row = await uploadImportAction(c.get("db"), c.env, c.get("tenant").id, c.req.raw.body);
   return c.json(importView(row), 201);
 });
 
