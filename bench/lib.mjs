@@ -41,7 +41,7 @@ export async function startEmulators({ port = 8798 } = {}) {
 }
 
 /** Starts the hub with fresh local state on `port`; returns its URL, secrets and a stop(). */
-export async function startHub({ port = 8797, vars = {}, config = "wrangler.toml", inspectorPort = 9329 } = {}) {
+export async function startHub({ port = 8797, vars = {}, config = "wrangler.toml", inspectorPort = 9329, extraArgs = [] } = {}) {
   const state = mkdtempSync(join(tmpdir(), "usersync-bench-"));
   const secrets = {
     OPERATOR_TOKEN: `op_${randomBytes(16).toString("hex")}`,
@@ -59,7 +59,7 @@ export async function startHub({ port = 8797, vars = {}, config = "wrangler.toml
   const varArgs = Object.entries(secrets).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
   const child = spawn(
     wrangler,
-    ["dev", "-c", config, "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(inspectorPort), "--persist-to", state, "--show-interactive-dev-session=false", "--log-level", "error", ...varArgs],
+    ["dev", "-c", config, "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(inspectorPort), "--persist-to", state, "--show-interactive-dev-session=false", "--log-level", "error", ...extraArgs, ...varArgs],
     { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] },
   );
   const url = `http://127.0.0.1:${port}`;
@@ -77,6 +77,11 @@ export async function startHub({ port = 8797, vars = {}, config = "wrangler.toml
     url,
     state,
     secrets,
+    /** Puts a local file into this server's local R2 bucket. */
+    r2Put(key, file) {
+      const r = spawnSync(wrangler, ["r2", "object", "put", `usersync-files/${key}`, "--file", file, "--local", "--persist-to", state, "-c", config], { cwd: root, env, encoding: "utf8" });
+      if (r.status !== 0) throw new Error(`r2 object put failed: ${r.stderr}`);
+    },
     /** Runs SQL against the local D1 of this server. */
     sql(command) {
       const r = spawnSync(wrangler, ["d1", "execute", "DB", "--local", "--persist-to", state, "-c", config, "--command", command, "--json"], {

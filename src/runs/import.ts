@@ -4,7 +4,7 @@ import { activePeopleIds, importOfRun, importStatusStatement, setImportStatus } 
 import { addRunCountsStatement, advanceRunStatement, failRun, getRun, insertRun } from "../db/runs.repo";
 import type { ImportRow, RunRow } from "../db/schema";
 import { noCounts, type RunTrigger } from "../db/vocabulary";
-import { applyChange } from "../directory/ingest";
+import { applyChanges } from "../directory/ingest";
 import { planImport, type ImportOptions, type ImportPreview } from "../directory/import-plan";
 import type { Env } from "../env";
 import { AppError } from "../lib/errors";
@@ -18,8 +18,8 @@ import { sendPage } from "./start";
  * row errors and its 409 guard answer the request), and written to R2 as one JSON line per
  * change (`plans/{tenant}/{import}.jsonl`, the absent people of `full` mode last). The run
  * then carries it out in pages through the queue, each page a slice of that file by byte
- * offset, every change through the directory's one path (`applyChange`: stale and replay
- * guards, then a push job per active integration). Unchanged rows are not in the file, so
+ * offset, every change through the directory's one path (`applyChanges`, the write of
+ * `applyChange`: stale and replay guards, then a push job per active integration). Unchanged rows are not in the file, so
  * applying the same file twice changes nothing the second time.
  */
 
@@ -129,16 +129,22 @@ export async function importPage(db: Db, env: Env, run: RunRow, imp: ImportRow):
   const counts = noCounts();
   const pending: Promise<unknown>[] = [];
   const waitUntil = (p: Promise<unknown>) => void pending.push(p);
-  await Promise.all(
-    lines.map(async (raw) => {
-      const line = v.parse(PlannedLine, JSON.parse(raw));
-      const result = await applyChange(db, env.JOBS, imp.tenantId, { kind: line.action === "disable" ? "disable" : "upsert", user: line.user, at: null, reason: "import" }, { waitUntil });
-      if (result.outcome !== "applied") counts.unchanged++;
-      else if (line.action === "disable") counts.disabled++;
-      else if (result.created) counts.created++;
-      else counts.updated++;
-    }),
+  const planned = lines.map((raw) => v.parse(PlannedLine, JSON.parse(raw)));
+  const results = await applyChanges(
+    db,
+    env.JOBS,
+    imp.tenantId,
+    planned.map((line) => ({ kind: line.action === "disable" ? ("disable" as const) : ("upsert" as const), user: line.user, at: null, reason: "import" as const })),
+    { waitUntil },
   );
+  results.forEach((settled, i) => {
+    // A change the directory could not take is counted failed; the others go on.
+    if (settled.status === "rejected") counts.failed++;
+    else if (settled.value.outcome !== "applied") counts.unchanged++;
+    else if (planned[i]!.action === "disable") counts.disabled++;
+    else if (settled.value.created) counts.created++;
+    else counts.updated++;
+  });
   await Promise.allSettled(pending);
   const next = offset + consumed;
   const done = next >= total || lines.length === 0;

@@ -1,0 +1,127 @@
+// CSV import benchmark (issue #17) against `wrangler dev` over loopback: a generated file of
+// N rows (default 100,000) uploaded, previewed and applied into the directory (no
+// integration: the directory's own work), then a file of P rows (default 500,000) put into
+// R2 and imported by the scheduled pickup, where the 50 MiB upload limit does not apply.
+// Wall time of each step, and the peak JavaScript heap of the hub's isolate, read through
+// the inspector (`Runtime.getHeapUsage`, sampled every 100 ms), so that memory is seen not
+// to grow with the file.
+// Usage: npm run bench:imports [-- --rows 100000 --pickup 500000]
+import { mkdtempSync, rmSync, writeFileSync, createWriteStream } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { emulatorSettings } from "../emulators/settings.mjs";
+import { round, startEmulators, startHub } from "./lib.mjs";
+
+const { values: args } = parseArgs({ options: { rows: { type: "string", default: "100000" }, pickup: { type: "string", default: "500000" } } });
+const rows = Number(args.rows);
+const pickupRows = Number(args.pickup);
+const inspectorPort = 9339;
+
+const line = (i, tag) => `p${i}.${tag}@bench.example;P${i};"Bulk, ${i % 7}";Dept ${i % 13};${i % 50 === 0 ? "disabled" : "active"}\n`;
+const HEADER = "E-mail;First Name;Surname;Department;Status\n";
+
+/** The hub isolate's JS heap, sampled through the inspector; `peak()` answers the highest used size in MiB since `reset()`. */
+async function heapSampler() {
+  const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json();
+  // wrangler's inspector proxy takes connections from its own origin only.
+  const ws = new WebSocket(targets[0].webSocketDebuggerUrl, { headers: { origin: `http://127.0.0.1:${inspectorPort}` } });
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = reject;
+  });
+  let id = 0;
+  let peak = 0;
+  ws.onmessage = (m) => {
+    const msg = JSON.parse(String(m.data));
+    if (msg.result?.usedSize !== undefined) peak = Math.max(peak, msg.result.usedSize);
+  };
+  const timer = setInterval(() => ws.send(JSON.stringify({ id: ++id, method: "Runtime.getHeapUsage" })), 100);
+  return {
+    reset() {
+      peak = 0;
+    },
+    peak: () => round(peak / 1024 / 1024),
+    stop() {
+      clearInterval(timer);
+      ws.close();
+    },
+  };
+}
+
+async function waitForRun(api, runId, maxMs = 1_800_000) {
+  const started = Date.now();
+  let run;
+  while ((run = await (await api(`/v1/runs/${runId}`)).json()).status === "running" && Date.now() - started < maxMs) await new Promise((r) => setTimeout(r, 250));
+  return run;
+}
+
+const emulators = await startEmulators({ port: 8808 });
+const hub = await startHub({ port: 8807, inspectorPort, extraArgs: ["--test-scheduled"], vars: { PUBLIC_URL: "http://127.0.0.1:8807", ...emulatorSettings(emulators.url) } });
+const files = mkdtempSync(join(tmpdir(), "usersync-bench-csv-"));
+try {
+  const created = await (
+    await fetch(`${hub.url}/v1/tenants`, { method: "POST", headers: { authorization: `Bearer ${hub.secrets.OPERATOR_TOKEN}`, "content-type": "application/json" }, body: JSON.stringify({ name: "Import bench" }) })
+  ).json();
+  const api = (path, init = {}) => fetch(`${hub.url}${path}`, { ...init, headers: { authorization: `Bearer ${created.apiKey}`, ...init.headers } });
+  const heap = await heapSampler();
+  const mapping = { "E-mail": "email", "First Name": "firstName", Surname: "lastName", Department: "department", Status: "status" };
+
+  // 1. Upload, streamed from a generator (no Content-Length).
+  heap.reset();
+  let i = 0;
+  const encoder = new TextEncoder();
+  const body = new ReadableStream({
+    pull(controller) {
+      if (i === 0) controller.enqueue(encoder.encode(HEADER));
+      if (i >= rows) return controller.close();
+      let chunk = "";
+      for (const end = Math.min(rows, i + 2000); i < end; i++) chunk += line(i, "up");
+      controller.enqueue(encoder.encode(chunk));
+    },
+  });
+  let t0 = Date.now();
+  const up = await api("/v1/imports", { method: "POST", headers: { "content-type": "text/csv" }, body, duplex: "half" });
+  if (up.status !== 201) throw new Error(`upload answered ${up.status}: ${await up.text()}`);
+  const imp = await up.json();
+  const upload = { seconds: round((Date.now() - t0) / 1000), rows: imp.rows, peakHeapMiB: heap.peak() };
+
+  // 2. Preview.
+  heap.reset();
+  t0 = Date.now();
+  const pv = await api(`/v1/imports/${imp.id}/preview`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ mapping, mode: "partial", maxDisablePercent: 100 }) });
+  const plan = await pv.json();
+  const preview = { seconds: round((Date.now() - t0) / 1000), status: pv.status, create: plan.create, errors: plan.errors?.length, peakHeapMiB: heap.peak() };
+
+  // 3. Apply, until its run is done.
+  heap.reset();
+  t0 = Date.now();
+  const ap = await api(`/v1/imports/${imp.id}/apply`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ mapping, mode: "partial", maxDisablePercent: 100 }) });
+  if (ap.status !== 202) throw new Error(`apply answered ${ap.status}: ${await ap.text()}`);
+  const applied = await waitForRun(api, (await ap.json()).runId);
+  const apply = { seconds: round((Date.now() - t0) / 1000), status: applied.status, counts: applied.counts, peakHeapMiB: heap.peak() };
+
+  // 4. A bigger file through the R2 pickup.
+  const big = join(files, "big.csv");
+  const out = createWriteStream(big);
+  out.write(HEADER);
+  for (let k = 0; k < pickupRows; k++) if (!out.write(line(k, "pick"))) await new Promise((r) => out.once("drain", r));
+  await new Promise((r) => out.end(r));
+  await api("/v1/imports/mapping", { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ mapping, mode: "partial", maxDisablePercent: 100 }) });
+  hub.r2Put(`inbox/${created.tenant.id}/big.csv`, big);
+  heap.reset();
+  t0 = Date.now();
+  await fetch(`${hub.url}/__scheduled?cron=${encodeURIComponent("* * * * *")}`);
+  const list = await (await api("/v1/imports")).json();
+  const picked = list.data.find((d) => d.rows === pickupRows);
+  const pickedRun = picked?.runId ? await waitForRun(api, picked.runId) : null;
+  const pickup = { seconds: round((Date.now() - t0) / 1000), rows: picked?.rows, status: pickedRun?.status, counts: pickedRun?.counts, peakHeapMiB: heap.peak() };
+  heap.stop();
+
+  const result = { command: `npm run bench:imports -- --rows ${rows} --pickup ${pickupRows}`, memory: "peak JS heap of the hub's isolate (inspector Runtime.getHeapUsage, every 100 ms)", upload, preview, apply, pickup };
+  console.log(JSON.stringify(result, null, 2));
+} finally {
+  rmSync(files, { recursive: true, force: true });
+  await hub.stop();
+  await emulators.stop();
+}
