@@ -2,6 +2,7 @@ import { Buffer } from "node:buffer";
 import { parse, type CsvError } from "csv-parse";
 import { PROFILE_FIELDS } from "../lib/user-fields";
 import { AppError } from "../lib/errors";
+import { R2PartWriter } from "../lib/r2-parts";
 
 /**
  * CSV files as a source (API.md "CSV imports"): streamed into R2 as they arrive, read back
@@ -11,8 +12,6 @@ import { AppError } from "../lib/errors";
 
 /** API.md: an upload may be at most 50 MiB, chunked or not. */
 export const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
-/** R2 multipart parts are at least 5 MiB, except the last. */
-const PART_BYTES = 5 * 1024 * 1024;
 
 export type Delimiter = "," | ";";
 
@@ -23,25 +22,11 @@ export type Delimiter = "," | ";";
  */
 export async function storeUpload(bucket: R2Bucket, key: string, body: ReadableStream<Uint8Array> | null, maxBytes = MAX_UPLOAD_BYTES): Promise<{ bytes: number; delimiter: Delimiter }> {
   if (!body) throw AppError.validation([{ path: "(body)", message: "The file is empty." }]);
-  const upload = await bucket.createMultipartUpload(key, { httpMetadata: { contentType: "text/csv; charset=utf-8" } });
-  const parts: R2UploadedPart[] = [];
+  const writer = await R2PartWriter.open(bucket, key, { httpMetadata: { contentType: "text/csv; charset=utf-8" } });
   const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
+  const notUtf8 = () => AppError.validation([{ path: "(body)", message: "The file is not UTF-8 text: save it as CSV UTF-8." }]);
   let bytes = 0;
   let head = "";
-  const flush = async () => {
-    if (!pendingBytes) return;
-    const part = new Uint8Array(pendingBytes);
-    let at = 0;
-    for (const chunk of pending) {
-      part.set(chunk, at);
-      at += chunk.byteLength;
-    }
-    parts.push(await upload.uploadPart(parts.length + 1, part));
-    pending = [];
-    pendingBytes = 0;
-  };
   try {
     const reader = body.getReader();
     for (;;) {
@@ -54,23 +39,20 @@ export async function storeUpload(bucket: R2Bucket, key: string, body: ReadableS
         const text = decoder.decode(value, { stream: true });
         if (head.length < 64 * 1024) head += text;
       } catch {
-        throw AppError.validation([{ path: "(body)", message: "The file is not UTF-8 text: save it as CSV UTF-8." }]);
+        throw notUtf8();
       }
-      pending.push(value);
-      pendingBytes += value.byteLength;
-      if (pendingBytes >= PART_BYTES) await flush();
+      await writer.write(value);
     }
     if (bytes === 0 || !head.replace(/^\uFEFF/, "").trim()) throw AppError.validation([{ path: "(body)", message: "The file is empty." }]);
     try {
       decoder.decode();
     } catch {
-      throw AppError.validation([{ path: "(body)", message: "The file is not UTF-8 text: save it as CSV UTF-8." }]);
+      throw notUtf8();
     }
-    await flush();
-    await upload.complete(parts);
+    await writer.complete();
     return { bytes, delimiter: sniffDelimiter(head) };
   } catch (err) {
-    await upload.abort().catch(() => {});
+    await writer.abort().catch(() => {});
     throw err;
   }
 }
@@ -153,34 +135,17 @@ export async function storedDelimiter(bucket: R2Bucket, key: string): Promise<De
 export async function moveObject(bucket: R2Bucket, from: string, to: string): Promise<void> {
   const object = await bucket.get(from);
   if (!object) return;
-  const upload = await bucket.createMultipartUpload(to, { httpMetadata: object.httpMetadata });
-  const parts: R2UploadedPart[] = [];
-  let pending: Uint8Array[] = [];
-  let size = 0;
-  const flush = async () => {
-    const part = new Uint8Array(size);
-    let at = 0;
-    for (const chunk of pending) {
-      part.set(chunk, at);
-      at += chunk.byteLength;
-    }
-    parts.push(await upload.uploadPart(parts.length + 1, part));
-    pending = [];
-    size = 0;
-  };
+  const writer = await R2PartWriter.open(bucket, to, { httpMetadata: object.httpMetadata });
   try {
     const reader = object.body.getReader();
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      pending.push(value);
-      size += value.byteLength;
-      if (size >= PART_BYTES) await flush();
+      await writer.write(value);
     }
-    if (size || !parts.length) await flush();
-    await upload.complete(parts);
+    await writer.complete();
   } catch (err) {
-    await upload.abort().catch(() => {});
+    await writer.abort().catch(() => {});
     throw err;
   }
   await bucket.delete(from);

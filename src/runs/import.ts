@@ -8,6 +8,7 @@ import { applyChanges } from "../directory/ingest";
 import { planImport, type ImportOptions, type ImportPreview } from "../directory/import-plan";
 import type { Env } from "../env";
 import { AppError } from "../lib/errors";
+import { R2PartWriter } from "../lib/r2-parts";
 import { UserRef } from "../lib/user-fields";
 import type { RunPageJob } from "../jobs/messages";
 import { finishPickup, nameOf, summaryKey } from "./pickup-report";
@@ -25,44 +26,30 @@ import { sendPage } from "./start";
 
 /** Bytes of the plan file one page reads (a few hundred changes). */
 const PAGE_BYTES = 128 * 1024;
-const PART_BYTES = 5 * 1024 * 1024;
 
 const PlannedLine = v.object({ row: v.number(), action: v.picklist(["create", "update", "disable"]), user: UserRef });
 
-/** Writes lines to an R2 object in multipart parts, holding at most one part in memory. */
+/** Writes JSON lines to an R2 object in parts. */
 class LineWriter {
-  private parts: R2UploadedPart[] = [];
-  private buffer = "";
   lines = 0;
-  private constructor(private readonly upload: R2MultipartUpload) {}
+  private readonly encoder = new TextEncoder();
+  private constructor(private readonly parts: R2PartWriter) {}
 
   static async open(bucket: R2Bucket, key: string): Promise<LineWriter> {
-    return new LineWriter(await bucket.createMultipartUpload(key, { httpMetadata: { contentType: "application/x-ndjson" } }));
+    return new LineWriter(await R2PartWriter.open(bucket, key, { httpMetadata: { contentType: "application/x-ndjson" } }));
   }
 
   async line(value: unknown): Promise<void> {
-    this.buffer += `${JSON.stringify(value)}\n`;
     this.lines++;
-    if (this.buffer.length >= PART_BYTES) await this.flush();
+    await this.parts.write(this.encoder.encode(`${JSON.stringify(value)}\n`));
   }
 
-  private async flush(): Promise<void> {
-    if (!this.buffer) return;
-    this.parts.push(await this.upload.uploadPart(this.parts.length + 1, this.buffer));
-    this.buffer = "";
-  }
-
-  async close(): Promise<void> {
-    if (this.buffer || !this.parts.length) {
-      // An empty plan still gets one (empty) part, so the object exists.
-      this.parts.push(await this.upload.uploadPart(this.parts.length + 1, this.buffer));
-      this.buffer = "";
-    }
-    await this.upload.complete(this.parts);
+  close(): Promise<void> {
+    return this.parts.complete();
   }
 
   abort(): Promise<void> {
-    return this.upload.abort();
+    return this.parts.abort();
   }
 }
 
