@@ -31,7 +31,6 @@ const PlannedLine = v.object({ row: v.number(), action: v.picklist(["create", "u
 
 /** Writes JSON lines to an R2 object in parts. */
 class LineWriter {
-  lines = 0;
   private readonly encoder = new TextEncoder();
   private constructor(private readonly parts: R2PartWriter) {}
 
@@ -40,7 +39,6 @@ class LineWriter {
   }
 
   async line(value: unknown): Promise<void> {
-    this.lines++;
     await this.parts.write(this.encoder.encode(`${JSON.stringify(value)}\n`));
   }
 
@@ -93,17 +91,12 @@ export async function startImport(db: Db, env: Env, imp: ImportRow, opts: Import
   return { run, plan };
 }
 
-/** Whether the import's run is done after this page. */
-export interface ImportPage {
-  outcome: "done" | "more";
-}
-
 /**
  * One page of an import run: the next slice of the plan file, each change applied through
- * `applyChange`, the counts and the next byte offset written in one statement (which only
+ * `applyChanges`, the counts and the next byte offset written in one statement (which only
  * the first delivery of a page can make, so a redelivered page adds nothing twice).
  */
-export async function importPage(db: Db, env: Env, run: RunRow, imp: ImportRow): Promise<ImportPage> {
+export async function importPage(db: Db, env: Env, run: RunRow, imp: ImportRow): Promise<void> {
   const offset = Number(run.cursor ?? 0);
   const object = await env.FILES.get(planKey(imp), { range: { offset, length: PAGE_BYTES } });
   if (!object) throw new AppError("conflict", "The import's plan is no longer stored.");
@@ -137,11 +130,10 @@ export async function importPage(db: Db, env: Env, run: RunRow, imp: ImportRow):
   const done = next >= total || lines.length === 0;
   await db.batch([advanceRunStatement(db, run, counts, { cursor: String(next), done }), ...(done ? [importStatusStatement(db, run.id, "applied")] : [])]);
   if (!done) await sendPage(env, { ...run, page: run.page + 1 });
-  else {
+  else if (imp.pickupKey) {
     const ended = await getRun(db, run.tenantId, run.id);
     if (ended) await finishPickup(db, env, imp, ended);
   }
-  return { outcome: done ? "done" : "more" };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { CONNECTORS, connector, PROVIDER_IDS, type ProviderId } from "../../connectors";
+import { CONNECTORS, connector, PROVIDER_IDS } from "../../connectors";
 import { linkStats } from "../../db/integrations.repo";
 import { listRuns, runView } from "../../db/runs.repo";
 import { defaultConfig } from "../../integrations/config";
@@ -486,8 +486,4 @@ export function DeletePage({ c, integration }: { c: Dash; integration: Integrati
       </section>
     </Page>
   );
-}
-
-export function isProviderId(id: string): id is ProviderId {
-  return (PROVIDER_IDS as readonly string[]).includes(id);
 }
