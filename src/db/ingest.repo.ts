@@ -32,26 +32,44 @@ function compileStatements(db: Db) {
     needsPush: 0,
     updatedAt: sql`excluded.updated_at`,
   };
-  const row: Record<keyof typeof userColumns, unknown> = {
+  // A person's values from bound parameters (one change), or from one element of a JSON array (many).
+  const personValues = (value: (key: "id" | "email" | "emailLower" | "firstName" | "lastName" | "status" | "profile" | "at") => unknown): Record<keyof typeof userColumns, unknown> => ({
     tenantId: p("tenantId"),
-    id: p("id"),
-    email: p("email"),
-    emailLower: p("emailLower"),
-    firstName: p("firstName"),
-    lastName: p("lastName"),
-    status: p("status"),
-    profile: p("profile"),
+    id: value("id"),
+    email: value("email"),
+    emailLower: value("emailLower"),
+    firstName: value("firstName"),
+    lastName: value("lastName"),
+    status: value("status"),
+    profile: value("profile"),
     version: 1,
     // No time from the source: the stored one (or none), so that the write claims no time
     // of its own and a later event from a clock a little behind still applies.
-    sourceUpdatedAt: sql`coalesce(${p("at")}, (select ${directoryUsers.sourceUpdatedAt} from ${directoryUsers} where ${directoryUsers.tenantId} = ${p("tenantId")} and ${directoryUsers.id} = ${p("id")}), 0)`,
+    sourceUpdatedAt: sql`coalesce(${value("at")}, (select ${directoryUsers.sourceUpdatedAt} from ${directoryUsers} where ${directoryUsers.tenantId} = ${p("tenantId")} and ${directoryUsers.id} = ${value("id")}), 0)`,
     needsPush: 0,
     createdAt: p("now"),
     updatedAt: p("now"),
-  };
+  });
   // A removal remembered for a person not held yet makes an older create stale (API.md).
-  const notRemovedLater = sql`not exists (select 1 from ${directoryTombstones} where ${directoryTombstones.tenantId} = ${p("tenantId")} and ${directoryTombstones.id} = ${p("id")} and ${directoryTombstones.sourceUpdatedAt} > ${p("at")})`;
-  const insertPerson = () => db.insert(directoryUsers).select(selectValues(row, sql`${fresh} and ${notRemovedLater}`));
+  const notRemovedLater = (id: unknown, at: unknown) =>
+    sql`not exists (select 1 from ${directoryTombstones} where ${directoryTombstones.tenantId} = ${p("tenantId")} and ${directoryTombstones.id} = ${id} and ${directoryTombstones.sourceUpdatedAt} > ${at})`;
+  const insertPerson = () => db.insert(directoryUsers).select(selectValues(personValues(p), sql`${fresh} and ${notRemovedLater(p("id"), p("at"))}`));
+  const element = (key: string) => sql`json_extract(person.value, ${sql.raw(`'$.${key}'`)})`;
+  const insertPeople = () =>
+    db.insert(directoryUsers).select(selectValues(personValues(element), notRemovedLater(element("id"), element("at")), sql`json_each(${p("people")}) as person`));
+  /** A full user's fields replaced; `status` says what becomes of the stored status. */
+  const replaceFields = (status: SQL) => ({
+    email: sql`excluded.email`,
+    emailLower: sql`excluded.email_lower`,
+    firstName: sql`excluded.first_name`,
+    lastName: sql`excluded.last_name`,
+    status,
+    profile: sql`excluded.profile`,
+    ...bump,
+  });
+  // A full user without a status keeps the stored one, unless the person was deleted:
+  // sending them again brings them back.
+  const keptStatus = sql`case when ${directoryUsers.status} = 'deleted' then 'active' else ${directoryUsers.status} end`;
   const target = [directoryUsers.tenantId, directoryUsers.id];
   return {
     active: compile<"tenantIds">(
@@ -63,21 +81,18 @@ function compileStatements(db: Db) {
     /** A full user: created, or its fields replaced. */
     upsert: compile<PersonValue>(
       insertPerson()
-        .onConflictDoUpdate({
-          target,
-          set: {
-            email: sql`excluded.email`,
-            emailLower: sql`excluded.email_lower`,
-            firstName: sql`excluded.first_name`,
-            lastName: sql`excluded.last_name`,
-            // A full user without a status keeps the stored one, unless the person was
-            // deleted: sending them again brings them back.
-            status: sql`coalesce(${p("givenStatus")}, case when ${directoryUsers.status} = 'deleted' then 'active' else ${directoryUsers.status} end)`,
-            profile: sql`excluded.profile`,
-            ...bump,
-          },
-          setWhere: newer,
-        })
+        .onConflictDoUpdate({ target, set: replaceFields(sql`coalesce(${p("givenStatus")}, ${keptStatus})`), setWhere: newer })
+        .returning(),
+    ),
+    /**
+     * Many full users of one tenant in one statement (`people`: a JSON array of
+     * `PersonElement`), with the same guards as `upsert`, for changes that are not
+     * webhooks. `statusGiven` says for the whole array whether each element's status
+     * was given (else the stored one is kept, as in `upsert`). Returns the rows written.
+     */
+    upsertMany: compile<"tenantId" | "people" | "statusGiven" | "now">(
+      insertPeople()
+        .onConflictDoUpdate({ target, set: replaceFields(sql`case when ${p("statusGiven")} = 1 then excluded.status else ${keptStatus} end`), setWhere: newer })
         .returning(),
     ),
     /** Disable/delete with an e-mail: a person we hold changes status only; one we don't is created so. */
@@ -142,12 +157,24 @@ type PersonValue = "tenantId" | "webhookId" | "id" | "email" | "emailLower" | "f
  * `select <values> where <condition>`, in the insert's column order: an insert that only
  * happens if the condition holds. (SQLite needs the WHERE for an upsert from a SELECT.)
  */
-function selectValues(values: Record<keyof typeof userColumns, unknown>, condition: SQL): SQL {
+function selectValues(values: Record<keyof typeof userColumns, unknown>, condition: SQL, from?: SQL): SQL {
   const list = Object.entries(userColumns).map(([key, column]) => {
     const value = values[key as keyof typeof userColumns];
     return is(value, SQL) ? value : sql.param(value, column);
   });
-  return sql`select ${sql.join(list, sql`, `)} where ${condition}`;
+  return sql`select ${sql.join(list, sql`, `)}${from ? sql` from ${from}` : sql``} where ${condition}`;
+}
+
+/** One person of `upsertMany`'s JSON array: the values `upsert` binds one by one. */
+export interface PersonElement {
+  id: string;
+  email: string;
+  emailLower: string;
+  firstName: string | null;
+  lastName: string | null;
+  status: string;
+  profile: string;
+  at: number | null;
 }
 
 const userColumns = getTableColumns(directoryUsers);

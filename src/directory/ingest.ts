@@ -1,5 +1,5 @@
 import type { Db } from "../db/client";
-import { ingestStatements, markNeedsPush, toUserRow, type IngestStatements as Statements } from "../db/ingest.repo";
+import { ingestStatements, markNeedsPush, toUserRow, type IngestStatements as Statements, type PersonElement } from "../db/ingest.repo";
 import type { DirectoryUserRow } from "../db/schema";
 import { errorText, logger } from "../lib/log";
 import { GroupCommit, type WaitUntil } from "../lib/group-commit";
@@ -17,6 +17,8 @@ export type IngestResult =
 
 /** How many changes one D1 round trip may carry: two statements each, well inside D1's limits. */
 const MAX_GROUP = 32;
+/** How many full users one `upsertMany` statement writes (a JSON array of some 100 KiB). */
+const BULK_GROUP = 400;
 
 interface Pending {
   tenantId: string;
@@ -61,19 +63,75 @@ export function applyChange(
 }
 
 /**
- * Applies many changes of one tenant at once (an import's page): the same write as
- * `applyChange`, in groups of MAX_GROUP written one after another, without the polling of
- * callers that a group commit of single requests needs. Answers one result per change, in
- * order; a change that failed answers its error.
+ * Applies many changes of one tenant at once (an import's slice): the same write as
+ * `applyChange`. Full users that are not webhooks (the bulk of an import) are written
+ * BULK_GROUP at a time by one statement each (`upsertMany`, the same guards); the other
+ * changes in groups of MAX_GROUP, as `applyChange` writes them. The changes must be of
+ * distinct people (an import's plan is): their order is not kept. Answers one result per
+ * change, in order; a change that failed answers its error.
  */
 export async function applyChanges(db: Db, queue: Queue<PushJob>, tenantId: string, changes: Change[], opts: { waitUntil: WaitUntil; now?: number }): Promise<PromiseSettledResult<IngestResult>[]> {
   const now = opts.now ?? Date.now();
-  const out: PromiseSettledResult<IngestResult>[] = [];
-  for (let i = 0; i < changes.length; i += MAX_GROUP) {
-    const group = changes.slice(i, i + MAX_GROUP).map((change) => ({ tenantId, change, queue, now }));
-    out.push(...(await writeGroup(db, group, opts.waitUntil)));
+  const out = new Array<PromiseSettledResult<IngestResult>>(changes.length);
+  const bulk = new Map<boolean, number[]>([[true, []], [false, []]]);
+  const single: number[] = [];
+  changes.forEach((c, i) => (c.kind === "upsert" && !c.webhook && c.user.email ? bulk.get(c.user.status !== undefined)! : single).push(i));
+  for (const [statusGiven, indexes] of bulk) {
+    for (let i = 0; i < indexes.length; i += BULK_GROUP) {
+      const at = indexes.slice(i, i + BULK_GROUP);
+      const group = at.map((k) => ({ tenantId, change: changes[k]!, queue, now }));
+      let results: PromiseSettledResult<IngestResult>[];
+      try {
+        results = await writeMany(db, group, statusGiven, opts.waitUntil);
+      } catch {
+        // One change the statement could not take: each is written alone, failing only itself.
+        results = await writeGroups(db, group, opts.waitUntil);
+      }
+      at.forEach((k, j) => (out[k] = results[j]!));
+    }
   }
+  const results = await writeGroups(db, single.map((k) => ({ tenantId, change: changes[k]!, queue, now })), opts.waitUntil);
+  single.forEach((k, j) => (out[k] = results[j]!));
   return out;
+}
+
+async function writeGroups(db: Db, pending: Pending[], waitUntil: WaitUntil): Promise<PromiseSettledResult<IngestResult>[]> {
+  const out: PromiseSettledResult<IngestResult>[] = [];
+  for (let i = 0; i < pending.length; i += MAX_GROUP) out.push(...(await writeGroup(db, pending.slice(i, i + MAX_GROUP), waitUntil)));
+  return out;
+}
+
+/** Full users of one tenant, none a webhook, in one statement: a person the statement did not write is unchanged (older than the stored one). */
+async function writeMany(db: Db, group: Pending[], statusGiven: boolean, waitUntil: WaitUntil): Promise<PromiseSettledResult<IngestResult>[]> {
+  if (!group.length) return [];
+  const d1 = db.$client;
+  const stmts = ingestStatements(db);
+  const { tenantId, now } = group[0]!;
+  const people: PersonElement[] = group.map(({ change: { user, at } }) => ({
+    id: user.id,
+    email: user.email!,
+    emailLower: user.email!.toLowerCase(),
+    firstName: user.firstName ?? null,
+    lastName: user.lastName ?? null,
+    status: user.status ?? "active",
+    profile: JSON.stringify(profileOf(user)),
+    at,
+  }));
+  const [active, written] = await d1.batch<Record<string, unknown>>([
+    stmts.active.bind(d1, { tenantIds: JSON.stringify([tenantId]) }),
+    stmts.upsertMany.bind(d1, { tenantId, people: JSON.stringify(people), statusGiven: statusGiven ? 1 : 0, now }),
+  ]);
+  const integrationIds = active!.results.map((r) => String(r.id));
+  const byId = new Map(written!.results.map((raw) => [String(raw.id), toUserRow(raw)]));
+  const toSend: { pending: Pending; user: DirectoryUserRow; integrationIds: string[] }[] = [];
+  const results = group.map((pending): PromiseSettledResult<IngestResult> => {
+    const user = byId.get(pending.change.user.id);
+    if (!user) return { status: "fulfilled", value: { outcome: "unchanged" } };
+    if (integrationIds.length) toSend.push({ pending, user, integrationIds });
+    return { status: "fulfilled", value: { outcome: "applied", created: user.version === 1, user } };
+  });
+  if (toSend.length) waitUntil(enqueue(db, toSend));
+  return results;
 }
 
 /** One batch for the group; if it fails, each change is tried alone so that one bad change fails only itself. */

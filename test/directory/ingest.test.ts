@@ -1,7 +1,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
-import { applyChange, type Change } from "../../src/directory/ingest";
+import { applyChange, applyChanges, type Change } from "../../src/directory/ingest";
 import { createTenant, insertIntegration, observedQueue } from "../helpers";
 
 function webhookChange(userId: string, webhookId: string): Change {
@@ -76,5 +76,46 @@ describe("grouped ingest", () => {
     expect(String((settled[2] as PromiseRejectedResult).reason)).toMatch(/FOREIGN KEY/i);
     expect(await count("SELECT count(*) AS n FROM directory_users WHERE tenant_id = ?", t.id)).toBe(3);
     expect(await count("SELECT count(*) AS n FROM directory_users WHERE tenant_id = 't_nobody'")).toBe(0);
+  });
+});
+
+// An import's slice goes through applyChanges, whose full users are written many to a
+// statement: the same guards as one change at a time.
+describe("bulk ingest", () => {
+  it("writes many full users in one statement with applyChange's guards: older changes, remembered removals, kept and revived statuses", async () => {
+    const t = await createTenant();
+    const integrationId = await insertIntegration(t.id, "active");
+    const db = createDb(env.DB);
+    const ctx = createExecutionContext();
+    const waitUntil = (p: Promise<unknown>) => ctx.waitUntil(p);
+    const rest = (id: string, at: number | null, extra: Partial<Change["user"]> = {}): Change => ({ kind: "upsert", user: { id, email: `${id}@example.com`, firstName: "Before", ...extra }, at, reason: "rest" });
+    const now = Date.now();
+    for (const c of [rest("newer", now + 60_000), rest("disabled", null, { status: "disabled" }), rest("deleted", null)]) await applyChange(db, env.JOBS, t.id, c, { waitUntil });
+    await applyChange(db, env.JOBS, t.id, { kind: "delete", user: { id: "deleted", email: "deleted@example.com" }, at: null, reason: "rest" }, { waitUntil });
+    // A removal of a person not held yet is remembered: an older create is stale.
+    await applyChange(db, env.JOBS, t.id, { kind: "delete", user: { id: "removed" }, at: now + 60_000, reason: "webhook", webhook: { id: "msg_removed", type: "user.deleted", body: "{}" } }, { waitUntil });
+    const observed = observedQueue(env.JOBS);
+    const changes = [
+      rest("newer", now, { firstName: "Older" }),
+      rest("removed", now),
+      rest("disabled", null, { firstName: "After" }),
+      rest("deleted", null, { firstName: "After" }),
+      rest("fresh", null, { firstName: "After", status: "disabled" }),
+      ...Array.from({ length: 450 }, (_, i) => rest(`many${i}`, null)),
+    ];
+    const results = await applyChanges(db, observed.queue, t.id, changes, { waitUntil });
+    await waitOnExecutionContext(ctx);
+    expect(results.slice(0, 5).map((r) => (r.status === "fulfilled" ? r.value.outcome : "failed"))).toEqual(["unchanged", "unchanged", "applied", "applied", "applied"]);
+    const row = (id: string) => env.DB.prepare("SELECT first_name, status, version FROM directory_users WHERE tenant_id = ? AND id = ?").bind(t.id, id).first();
+    expect(await row("newer")).toEqual({ first_name: "Before", status: "active", version: 1 });
+    expect(await row("removed")).toBeNull();
+    expect(await row("disabled")).toEqual({ first_name: "After", status: "disabled", version: 2 });
+    expect(await row("deleted")).toEqual({ first_name: "After", status: "active", version: 3 });
+    expect(await row("fresh")).toEqual({ first_name: "After", status: "disabled", version: 1 });
+    expect(await count("SELECT count(*) AS n FROM directory_users WHERE tenant_id = ? AND id LIKE 'many%'", t.id)).toBe(450);
+    // One push job per written person, for the active integration.
+    const jobs = observed.batches.flat();
+    expect(jobs.length).toBe(453);
+    expect(jobs.every((j) => j.kind === "push" && j.integrationId === integrationId)).toBe(true);
   });
 });
