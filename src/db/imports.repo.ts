@@ -1,7 +1,7 @@
-import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, desc, eq, lt, sql } from "drizzle-orm";
 import * as v from "valibot";
 import type { Db } from "./client";
-import { directoryUsers, importMappings, imports, type DirectoryUserRow, type ImportRow } from "./schema";
+import { directoryUsers, importKeys, importMappings, imports, type ImportKeyRow, type ImportRow } from "./schema";
 
 const Headers = v.array(v.string());
 
@@ -50,34 +50,93 @@ export function listImports(db: Db, tenantId: string, before: { createdAt: numbe
     .limit(limit);
 }
 
-/** Directory people of a tenant by id (at most 90 ids). */
-export function peopleByIds(db: Db, tenantId: string, ids: string[]): Promise<DirectoryUserRow[]> {
-  if (!ids.length) return Promise.resolve([]);
-  return db.select().from(directoryUsers).where(and(eq(directoryUsers.tenantId, tenantId), inArray(directoryUsers.id, ids.slice(0, 90))));
+export type ImportKeyKind = ImportKeyRow["kind"];
+
+/** A JSON array bound as one parameter (D1 allows 100 per statement), read with json_each. */
+const jsonValues = (values: string[]) => sql`(select value from json_each(${JSON.stringify(values)}))`;
+
+/** Directory people of a tenant by id or by exact e-mail, any number at once. */
+export function peopleByKeys(db: Db, tenantId: string, kind: ImportKeyKind, keys: string[]) {
+  const column = kind === "id" ? directoryUsers.id : directoryUsers.email;
+  return db.select().from(directoryUsers).where(and(eq(directoryUsers.tenantId, tenantId), sql`${column} in ${jsonValues(keys)}`));
 }
 
-/** Directory people of a tenant by exact e-mail (at most 90). */
-export function peopleByEmails(db: Db, tenantId: string, emails: string[]): Promise<DirectoryUserRow[]> {
-  if (!emails.length) return Promise.resolve([]);
-  return db.select().from(directoryUsers).where(and(eq(directoryUsers.tenantId, tenantId), inArray(directoryUsers.email, emails.slice(0, 90))));
+/** Remembers keys of a plan's rows (any number: one statement per thousand). */
+export async function addImportKeys(db: Db, planId: string, keys: { kind: ImportKeyKind; key: string }[], now: number): Promise<void> {
+  const statements = [];
+  for (let i = 0; i < keys.length; i += 1000) {
+    const chunk = JSON.stringify(keys.slice(i, i + 1000).map((k) => [k.kind, k.key]));
+    statements.push(
+      db.insert(importKeys).select(
+        sql`select ${planId}, json_extract(k.value, '$[0]'), json_extract(k.value, '$[1]'), lower(json_extract(k.value, '$[1]')), ${now} from json_each(${chunk}) as k`,
+      ),
+    );
+  }
+  const [first, ...rest] = statements;
+  if (first) await db.batch([first, ...rest]);
 }
 
-/** How many of the tenant's people are active. */
-export async function activePeopleCount(db: Db, tenantId: string): Promise<number> {
-  const [row] = await db.select({ n: sql<number>`count(*)` }).from(directoryUsers).where(and(eq(directoryUsers.tenantId, tenantId), eq(directoryUsers.status, "active")));
-  return row?.n ?? 0;
+/**
+ * For these keys of a plan: how many rows carry each (only those on more than one row),
+ * and for e-mails, the other spellings that differ only in case (only where there are).
+ */
+export function sharedKeys(db: Db, planId: string, kind: ImportKeyKind, keys: string[]) {
+  const lowers = [...new Set(keys.map((k) => k.toLowerCase()))];
+  return db.batch([
+    db
+      .select({ key: importKeys.key, rows: sql<number>`count(*)` })
+      .from(importKeys)
+      .where(and(eq(importKeys.planId, planId), eq(importKeys.kind, kind), sql`${importKeys.key} in ${jsonValues(keys)}`))
+      .groupBy(importKeys.key)
+      .having(sql`count(*) > 1`),
+    db
+      .select({ lower: importKeys.keyLower, spellings: sql<string>`json_group_array(distinct ${importKeys.key})` })
+      .from(importKeys)
+      .where(and(eq(importKeys.planId, planId), eq(importKeys.kind, kind), sql`${importKeys.keyLower} in ${jsonValues(kind === "email" ? lowers : [])}`))
+      .groupBy(importKeys.keyLower)
+      .having(sql`count(distinct ${importKeys.key}) > 1`),
+  ]);
 }
 
+/** Whether a row of the plan names the person, by id or by e-mail (a person a row names either way is not absent). */
+function namedByPlan(planId: string) {
+  const named = (kind: ImportKeyKind, column: typeof directoryUsers.id | typeof directoryUsers.email) =>
+    sql`exists (select 1 from ${importKeys} where ${importKeys.planId} = ${planId} and ${importKeys.kind} = ${kind} and ${importKeys.key} = ${column})`;
+  return sql`(${named("id", directoryUsers.id)} or ${named("email", directoryUsers.email)})`;
+}
 
-/** A page of the tenant's active people's ids, in id order, after `after`. */
-export async function activePeopleIds(db: Db, tenantId: string, after: string | null, limit: number): Promise<string[]> {
+/** The tenant's active people no row of the plan names, in id order, after `after`: those `full` mode disables. */
+export async function absentPeopleIds(db: Db, tenantId: string, planId: string, after: string | null, limit: number): Promise<string[]> {
   const rows = await db
     .select({ id: directoryUsers.id })
     .from(directoryUsers)
-    .where(and(eq(directoryUsers.tenantId, tenantId), eq(directoryUsers.status, "active"), after !== null ? sql`${directoryUsers.id} > ${after}` : undefined))
+    .where(and(eq(directoryUsers.tenantId, tenantId), eq(directoryUsers.status, "active"), after !== null ? sql`${directoryUsers.id} > ${after}` : undefined, sql`not ${namedByPlan(planId)}`))
     .orderBy(directoryUsers.id)
     .limit(limit);
   return rows.map((r) => r.id);
+}
+
+/** How many of the tenant's people are active, and how many of them the plan's rows name. */
+export async function activePeopleNamed(db: Db, tenantId: string, planId: string): Promise<{ active: number; named: number }> {
+  const [row] = await db
+    .select({ active: sql<number>`count(*)`, named: sql<number>`coalesce(sum(${namedByPlan(planId)}), 0)` })
+    .from(directoryUsers)
+    .where(and(eq(directoryUsers.tenantId, tenantId), eq(directoryUsers.status, "active")));
+  return { active: row?.active ?? 0, named: row?.named ?? 0 };
+}
+
+/** Forgets a plan's keys (in slices, each well inside D1's time for one query). */
+export async function dropImportKeys(db: Db, planId: string): Promise<void> {
+  for (;;) {
+    const gone = await db.run(sql`delete from ${importKeys} where rowid in (select rowid from ${importKeys} where ${importKeys.planId} = ${planId} limit 20000)`);
+    if (!gone.meta.changes) return;
+  }
+}
+
+/** Keys left by plans that died before they could forget them; answers how many went. */
+export async function dropStaleImportKeys(db: Db, before: number): Promise<number> {
+  const gone = await db.delete(importKeys).where(lt(importKeys.createdAt, before));
+  return gone.meta.changes;
 }
 
 /** Marks an import applying under its run, or ended (applied or failed). */

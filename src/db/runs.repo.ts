@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { and, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { iso } from "../lib/time";
 import { newId } from "../lib/ids";
 import type { Db } from "./client";
@@ -76,6 +76,22 @@ export function advanceRunStatement(db: Db, run: RunRow, counts: RunCounts, next
     .update(runs)
     .set({ ...addCounts(counts), page: run.page + 1, cursor: next.cursor, ...(next.done ? { status: "done" as const, finishedAt: now } : {}) })
     .where(and(eq(runs.id, run.id), eq(runs.page, run.page), eq(runs.status, "running")));
+}
+
+/**
+ * The statement that records one slice of a page that reads its input in slices (an
+ * import): adds the slice's counts and moves the cursor from `from` to `next.cursor`
+ * (ending the run when `done`, moving to the next page when `endsPage`), only if the run
+ * is still on this page at `from`. It returns the run's id when it did, so that of two
+ * deliveries of one page racing through the same slices, the one that lost stops.
+ */
+export function advanceCursorStatement(db: Db, run: RunRow, counts: RunCounts, from: string | null, next: { cursor: string; done: boolean; endsPage: boolean }) {
+  const now = Date.now();
+  return db
+    .update(runs)
+    .set({ ...addCounts(counts), cursor: next.cursor, ...(next.endsPage ? { page: run.page + 1 } : {}), ...(next.done ? { status: "done" as const, finishedAt: now } : {}) })
+    .where(and(eq(runs.id, run.id), eq(runs.page, run.page), eq(runs.status, "running"), from === null ? isNull(runs.cursor) : eq(runs.cursor, from)))
+    .returning({ id: runs.id });
 }
 
 /** Counts of people a page settled before a provider failure sent it back to the queue. */

@@ -105,6 +105,24 @@ export const imports = sqliteTable(
   (t) => [index("imports_tenant").on(t.tenantId, t.createdAt), uniqueIndex("imports_pickup").on(t.pickupKey)],
 );
 
+/**
+ * The keys (ids and e-mails) of every row of a file while an import is planned, so that
+ * rows sharing a key and the people absent from the file are found in D1 rather than in
+ * the isolate's memory, which then does not grow with the file. A plan deletes its own
+ * keys when it ends; the daily housekeeping deletes what a plan that died left behind.
+ */
+export const importKeys = sqliteTable(
+  "import_keys",
+  {
+    planId: text("plan_id").notNull(),
+    kind: text("kind", { enum: ["id", "email"] }).notNull(),
+    key: text("key").notNull(),
+    keyLower: text("key_lower").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("import_keys_key").on(t.planId, t.kind, t.key), index("import_keys_lower").on(t.planId, t.kind, t.keyLower), index("import_keys_created").on(t.createdAt)],
+);
+
 /** A tenant's saved import mapping: what scheduled pickup applies files from R2 with. */
 export const importMappings = sqliteTable("import_mappings", {
   tenantId: text("tenant_id")
@@ -356,3 +374,4 @@ export type RunRow = typeof runs.$inferSelect;
 export type CredentialsRow = typeof integrationCredentials.$inferSelect;
 export type ImportRow = typeof imports.$inferSelect;
 export type ImportMappingRow = typeof importMappings.$inferSelect;
+export type ImportKeyRow = typeof importKeys.$inferSelect;

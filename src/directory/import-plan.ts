@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import type { Db } from "../db/client";
-import { activePeopleCount, importHeaders, peopleByEmails, peopleByIds } from "../db/imports.repo";
+import { absentPeopleIds, activePeopleNamed, addImportKeys, dropImportKeys, importHeaders, peopleByKeys, sharedKeys, type ImportKeyKind } from "../db/imports.repo";
 import type { DirectoryUserRow, ImportRow } from "../db/schema";
 import { AppError, type FieldError } from "../lib/errors";
 import { EMAIL_PATTERN, UserInput } from "../lib/user-fields";
@@ -122,13 +122,20 @@ function sameAsStored(input: RowInput["input"], person: DirectoryUserRow): boole
   return true;
 }
 
+/** Rows looked up in the directory together, and keys written to D1 together. */
+const LOOKUP_ROWS = 500;
+const KEYS_AT_ONCE = 5000;
+
 /**
- * Plans an import without changing anything: reads the file twice as a stream (first the
- * keys, to find rows that share an id or e-mail; then every row, looked up in the
- * directory in batches), and answers the counts, the first planned changes and the row
- * errors. Rows with errors are left out of the plan. In `full` mode everyone active who is
- * absent from the file is disabled too; past `maxDisablePercent` of the active people the
- * plan is refused (409). `onRow` receives each planned row, for the apply.
+ * Plans an import without changing the directory: reads the file twice as a stream
+ * (first every row's keys, written to D1 under a plan id; then every row, looked up in
+ * the directory and against those keys in batches, to find rows that share an id or an
+ * e-mail), and answers the counts, the first planned changes and the row errors. Rows
+ * with errors are left out of the plan. In `full` mode everyone active whom no row names
+ * is disabled too; past `maxDisablePercent` of the active people the plan is refused
+ * (409). `onRow` receives each planned change, the absent people of `full` mode last,
+ * for the apply. Memory holds one batch of rows, whatever the size of the file; the keys
+ * are forgotten when the plan ends.
  */
 export async function planImport(
   db: Db,
@@ -136,93 +143,116 @@ export async function planImport(
   imp: ImportRow,
   opts: ImportOptions,
   onRow?: (row: number, action: PlannedAction, input: Record<string, unknown>) => Promise<void>,
-): Promise<ImportPreview & { absent: number; errorRows: number; present: Set<string> }> {
+): Promise<ImportPreview & { absent: number; errorRows: number }> {
   const headers = importHeaders(imp);
   const mappingErrors = checkMapping(headers, opts.mapping);
   if (mappingErrors.length) throw AppError.validation(mappingErrors, "The mapping does not fit the file.");
   const mapped = headers.map((h) => opts.mapping[h] ?? null);
   const idIndex = mapped.indexOf("id");
   const emailIndex = mapped.indexOf("email");
+  const planId = crypto.randomUUID();
+  try {
+    // Pass 1: the keys of every row, into D1.
+    let keys: { kind: ImportKeyKind; key: string }[] = [];
+    const now = Date.now();
+    for await (const { cells, line } of await records(bucket, imp)) {
+      if (line === 1) continue;
+      const email = (cells[emailIndex] ?? "").trim();
+      if (email) keys.push({ kind: "email", key: email });
+      const id = idIndex >= 0 ? (cells[idIndex] ?? "").trim() : "";
+      if (id) keys.push({ kind: "id", key: id });
+      if (keys.length >= KEYS_AT_ONCE) {
+        await addImportKeys(db, planId, keys, now);
+        keys = [];
+      }
+    }
+    await addImportKeys(db, planId, keys, now);
 
-  // Pass 1: the keys of every row.
-  const idCount = new Map<string, number>();
-  const emailCount = new Map<string, number>();
-  const casesOf = new Map<string, Set<string>>();
-  for await (const { cells, line } of await records(bucket, imp)) {
-    if (line === 1) continue;
-    const email = (cells[emailIndex] ?? "").trim();
-    if (email) {
-      emailCount.set(email, (emailCount.get(email) ?? 0) + 1);
-      const lower = email.toLowerCase();
-      const cases = casesOf.get(lower) ?? new Set<string>();
-      cases.add(email);
-      casesOf.set(lower, cases);
+    // Pass 2: every row, in batches looked up together.
+    const out: ImportPreview & { absent: number } = { create: 0, update: 0, disable: 0, unchanged: 0, errors: [], sample: [], absent: 0 };
+    let errorCount = 0;
+    const error = (e: RowError) => {
+      errorCount++;
+      if (out.errors.length < MAX_ERRORS) out.errors.push(e);
+    };
+    let batch: RowInput[] = [];
+    const plan = async () => {
+      const idOf = (r: RowInput) => (idIndex >= 0 && typeof r.input.id === "string" ? r.input.id : null);
+      const emailOf = (r: RowInput) => (typeof r.input.email === "string" ? r.input.email : "");
+      const ids = batch.map(idOf).filter((id): id is string => id !== null);
+      const emails = batch.map(emailOf).filter(Boolean);
+      const [byId, byEmail, [sharedIds], [sharedEmails, spellings]] = await Promise.all([
+        peopleByKeys(db, imp.tenantId, "id", ids),
+        peopleByKeys(db, imp.tenantId, "email", batch.filter((r) => idOf(r) === null).map(emailOf).filter(Boolean)),
+        ids.length ? sharedKeys(db, planId, "id", ids) : [[]],
+        sharedKeys(db, planId, "email", emails),
+      ]);
+      const people = { id: new Map(byId.map((p) => [p.id, p])), email: new Map(byEmail.map((p) => [p.email, p])) };
+      const idRows = new Set(sharedIds.map((k) => k.key));
+      const emailRows = new Set(sharedEmails.map((k) => k.key));
+      const spellingsOf = new Map(spellings.map((k) => [k.lower, v.parse(v.array(v.string()), JSON.parse(k.spellings))]));
+      for (const r of batch) {
+        const id = idOf(r);
+        const email = emailOf(r);
+        let problem = rowProblem(r);
+        if (!problem && id !== null && idRows.has(id)) problem = { row: r.row, column: headers[idIndex]!, message: `The id ${id} is on more than one row of the file.` };
+        if (!problem && emailRows.has(email)) problem = { row: r.row, column: headers[emailIndex]!, message: `The e-mail ${email} is on more than one row of the file.` };
+        const others = (spellingsOf.get(email.toLowerCase()) ?? []).filter((e) => e !== email);
+        if (!problem && others.length) problem = { row: r.row, column: headers[emailIndex]!, message: `The e-mail ${email} differs only in case from another row's (${others.join(", ")}): e-mails are compared exactly, so write each person's one way.` };
+        if (problem) {
+          error(problem);
+          continue;
+        }
+        const person = id !== null ? people.id.get(id) : people.email.get(email);
+        // A new person without an id column gets the e-mail, exactly as written, as id.
+        const input: Record<string, unknown> = { ...r.input, id: person?.id ?? r.input.id ?? r.input.email };
+        const action: PlannedAction = !person ? "create" : input.status === "disabled" && person.status === "active" ? "disable" : sameAsStored(r.input, person) ? "unchanged" : "update";
+        out[action]++;
+        if (action !== "unchanged" && out.sample.length < SAMPLE) out.sample.push({ row: r.row, action, user: input });
+        await onRow?.(r.row, action, input);
+      }
+      batch = [];
+    };
+    let row = 0;
+    for await (const { cells, line } of await records(bucket, imp)) {
+      if (line === 1) continue;
+      batch.push(rowInput(++row, headers, cells, opts.mapping));
+      if (batch.length >= LOOKUP_ROWS) await plan();
     }
-    if (idIndex >= 0) {
-      const id = (cells[idIndex] ?? "").trim();
-      if (id) idCount.set(id, (idCount.get(id) ?? 0) + 1);
-    }
-  }
+    await plan();
 
-  // Pass 2: every row, in batches looked up together.
-  const out: ImportPreview & { absent: number } = { create: 0, update: 0, disable: 0, unchanged: 0, errors: [], sample: [], absent: 0 };
-  /** The active people the file names (error rows included): in `full` mode, the others are absent. */
-  let errorCount = 0;
-  const activeSeen = new Set<string>();
-  const error = (e: RowError) => {
-    errorCount++;
-    if (out.errors.length < MAX_ERRORS) out.errors.push(e);
-  };
-  let batch: RowInput[] = [];
-  const plan = async () => {
-    const keyed = batch.map((r) => (idIndex >= 0 && typeof r.input.id === "string" ? r.input.id : String(r.input.email)));
-    const found = idIndex >= 0 ? await peopleByIds(db, imp.tenantId, keyed) : await peopleByEmails(db, imp.tenantId, keyed);
-    const byKey = new Map(found.map((p) => [idIndex >= 0 ? p.id : p.email, p]));
-    for (const [i, r] of batch.entries()) {
-      const person = byKey.get(keyed[i]!);
-      if (person?.status === "active") activeSeen.add(person.id);
-      const problem = (r as RowInput & { problem?: RowError }).problem;
-      if (problem) continue;
-      // A new person without an id column gets the e-mail, exactly as written, as id.
-      const input: Record<string, unknown> = { ...r.input, id: person?.id ?? r.input.id ?? r.input.email };
-      const action: PlannedAction = !person ? "create" : input.status === "disabled" && person.status === "active" ? "disable" : sameAsStored(r.input, person) ? "unchanged" : "update";
-      out[action]++;
-      if (action !== "unchanged" && out.sample.length < SAMPLE) out.sample.push({ row: r.row, action, user: input });
-      await onRow?.(r.row, action, input);
+    // In `full` mode, the active people no row names (a row with an error names its person too).
+    const { active, named } = await activePeopleNamed(db, imp.tenantId, planId);
+    if (opts.mode === "full") {
+      out.absent = Math.max(0, active - named);
+      out.disable += out.absent;
     }
-    batch = [];
-  };
-  let row = 0;
-  for await (const { cells, line } of await records(bucket, imp)) {
-    if (line === 1) continue;
-    row++;
-    const r = rowInput(row, headers, cells, opts.mapping);
-    let problem = rowProblem(r);
-    const email = typeof r.input.email === "string" ? r.input.email : "";
-    if (!problem && idIndex >= 0 && typeof r.input.id === "string" && (idCount.get(r.input.id) ?? 0) > 1) problem = { row, column: headers[idIndex]!, message: `The id ${r.input.id} is on more than one row of the file.` };
-    if (!problem && (emailCount.get(email) ?? 0) > 1) problem = { row, column: headers[emailIndex]!, message: `The e-mail ${email} is on more than one row of the file.` };
-    if (!problem && (casesOf.get(email.toLowerCase())?.size ?? 0) > 1) problem = { row, column: headers[emailIndex]!, message: `The e-mail ${email} differs only in case from another row's (${[...casesOf.get(email.toLowerCase())!].filter((e) => e !== email).join(", ")}): e-mails are compared exactly, so write each person's one way.` };
-    if (problem) error(problem);
-    // A row with an error is left out of the plan, but its person is not absent from the file.
-    if (problem && !email && !(idIndex >= 0 && r.input.id)) continue;
-    batch.push(Object.assign(r, problem ? { problem } : {}));
-    if (batch.length >= 90) await plan();
+    // The guard counts absent people and `disabled` rows together.
+    if (active > 0 && (out.disable * 100) / active > opts.maxDisablePercent) {
+      throw new AppError(
+        "conflict",
+        `This import would disable ${out.disable} of ${active} active people (${Math.round((out.disable * 100) / active)}%), more than maxDisablePercent (${opts.maxDisablePercent}%). Check that the file is complete, import in partial mode, or raise maxDisablePercent for this import.`,
+      );
+    }
+    if (opts.mode === "full" && out.absent > 0 && onRow) {
+      for (let after: string | null = null; ; ) {
+        const absent = await absentPeopleIds(db, imp.tenantId, planId, after, 500);
+        for (const id of absent) await onRow(0, "disable", { id });
+        if (absent.length < 500) break;
+        after = absent[absent.length - 1]!;
+      }
+    }
+    if (errorCount > out.errors.length) out.errors.push({ row: 0, column: null, message: `${errorCount - out.errors.length} more rows have errors; only the first ${MAX_ERRORS} are listed.` });
+    return { ...out, errorRows: errorCount };
+  } finally {
+    await dropImportKeys(db, planId);
   }
-  await plan();
-  const active = await activePeopleCount(db, imp.tenantId);
-  if (opts.mode === "full") {
-    out.absent = Math.max(0, active - activeSeen.size);
-    out.disable += out.absent;
-  }
-  // The guard counts absent people and `disabled` rows together.
-  if (active > 0 && (out.disable * 100) / active > opts.maxDisablePercent) {
-    throw new AppError(
-      "conflict",
-      `This import would disable ${out.disable} of ${active} active people (${Math.round((out.disable * 100) / active)}%), more than maxDisablePercent (${opts.maxDisablePercent}%). Check that the file is complete, import in partial mode, or raise maxDisablePercent for this import.`,
-    );
-  }
-  if (errorCount > out.errors.length) out.errors.push({ row: 0, column: null, message: `${errorCount - out.errors.length} more rows have errors; only the first ${MAX_ERRORS} are listed.` });
-  return { ...out, errorRows: errorCount, present: activeSeen };
+}
+
+/** The preview of API.md: the plan's counts, sample and row errors, nothing changed. */
+export async function previewImport(db: Db, bucket: R2Bucket, imp: ImportRow, opts: ImportOptions): Promise<ImportPreview> {
+  const { absent: _absent, errorRows: _errorRows, ...preview } = await planImport(db, bucket, imp, opts);
+  return preview;
 }
 
 async function records(bucket: R2Bucket, imp: ImportRow) {

@@ -1,9 +1,9 @@
 import * as v from "valibot";
 import type { Db } from "../db/client";
-import { activePeopleIds, importOfRun, importStatusStatement, setImportStatus } from "../db/imports.repo";
-import { addRunCountsStatement, advanceRunStatement, failRun, getRun, insertRun } from "../db/runs.repo";
+import { importOfRun, importStatusStatement, setImportStatus } from "../db/imports.repo";
+import { addRunCountsStatement, advanceCursorStatement, failRun, getRun, insertRun } from "../db/runs.repo";
 import type { ImportRow, RunRow } from "../db/schema";
-import { noCounts, type RunTrigger } from "../db/vocabulary";
+import { noCounts, type RunCounts, type RunTrigger } from "../db/vocabulary";
 import { applyChanges } from "../directory/ingest";
 import { planImport, type ImportOptions, type ImportPreview } from "../directory/import-plan";
 import type { Env } from "../env";
@@ -24,8 +24,8 @@ import { sendPage } from "./start";
  * applying the same file twice changes nothing the second time.
  */
 
-/** Bytes of the plan file one page reads (a few hundred changes). */
-const PAGE_BYTES = 128 * 1024;
+/** Bytes of the plan file one slice reads (a few hundred changes). */
+const SLICE_BYTES = 128 * 1024;
 
 const PlannedLine = v.object({ row: v.number(), action: v.picklist(["create", "update", "disable"]), user: UserRef });
 
@@ -67,14 +67,6 @@ export async function startImport(db: Db, env: Env, imp: ImportRow, opts: Import
     plan = await planImport(db, env.FILES, imp, opts, async (row, action, user) => {
       if (action !== "unchanged") await writer.line({ row, action, user });
     });
-    if (opts.mode === "full" && plan.absent > 0) {
-      for (let after: string | null = null; ; ) {
-        const ids = await activePeopleIds(db, imp.tenantId, after, 500);
-        for (const id of ids) if (!plan.present.has(id)) await writer.line({ row: 0, action: "disable", user: { id } });
-        if (ids.length < 500) break;
-        after = ids[ids.length - 1]!;
-      }
-    }
     await writer.close();
   } catch (err) {
     await writer.abort().catch(() => {});
@@ -92,19 +84,47 @@ export async function startImport(db: Db, env: Env, imp: ImportRow, opts: Import
 }
 
 /**
- * One page of an import run: the next slice of the plan file, each change applied through
- * `applyChanges`, the counts and the next byte offset written in one statement (which only
- * the first delivery of a page can make, so a redelivered page adds nothing twice).
+ * How long one page goes on reading slices before it hands over to the next page's
+ * message: long enough that the queue's batching wait (up to `max_batch_timeout`) is
+ * paid a few times per run rather than per slice, well inside a consumer's limits.
+ */
+const PAGE_BUDGET_MS = 10_000;
+
+/**
+ * One page of an import run: slices of the plan file, from the run's cursor, for up to
+ * PAGE_BUDGET_MS. Each slice's changes go through `applyChanges`; its counts and the next
+ * byte offset are written in one statement that only applies if the run is still at that
+ * offset, so a redelivered or crashed page resumes where the last slice ended and adds
+ * nothing twice, and of two deliveries racing, the one that lost stops.
  */
 export async function importPage(db: Db, env: Env, run: RunRow, imp: ImportRow): Promise<void> {
-  const offset = Number(run.cursor ?? 0);
-  const object = await env.FILES.get(planKey(imp), { range: { offset, length: PAGE_BYTES } });
+  const started = Date.now();
+  let cursor = run.cursor;
+  for (;;) {
+    const slice = await importSlice(db, env, imp, Number(cursor ?? 0));
+    const endsPage = !slice.done && Date.now() - started >= PAGE_BUDGET_MS;
+    const next = { cursor: String(slice.next), done: slice.done, endsPage };
+    const [moved] = await db.batch([advanceCursorStatement(db, run, slice.counts, cursor, next), ...(slice.done ? [importStatusStatement(db, run.id, "applied")] : [])]);
+    if (moved.length === 0) return;
+    cursor = next.cursor;
+    if (slice.done) break;
+    if (endsPage) return sendPage(env, { ...run, page: run.page + 1 });
+  }
+  if (imp.pickupKey) {
+    const ended = await getRun(db, run.tenantId, run.id);
+    if (ended) await finishPickup(db, env, imp, ended);
+  }
+}
+
+/** Reads the slice of the plan file at `offset` (whole lines) and applies its changes. */
+async function importSlice(db: Db, env: Env, imp: ImportRow, offset: number): Promise<{ counts: RunCounts; next: number; done: boolean }> {
+  const object = await env.FILES.get(planKey(imp), { range: { offset, length: SLICE_BYTES } });
   if (!object) throw new AppError("conflict", "The import's plan is no longer stored.");
   const bytes = new Uint8Array(await object.arrayBuffer());
   const total = object.size;
-  // Whole lines only: a slice that ends inside a line leaves it to the next page.
+  // Whole lines only: a slice that ends inside a line leaves it to the next slice.
   const consumed = offset + bytes.byteLength >= total ? bytes.byteLength : bytes.lastIndexOf(0x0a) + 1;
-  if (consumed === 0 && bytes.byteLength > 0) throw new AppError("internal", undefined, undefined, undefined, { cause: new Error(`a plan line longer than ${PAGE_BYTES} bytes at ${offset}`) });
+  if (consumed === 0 && bytes.byteLength > 0) throw new AppError("internal", undefined, undefined, undefined, { cause: new Error(`a plan line longer than ${SLICE_BYTES} bytes at ${offset}`) });
   const lines = new TextDecoder().decode(bytes.subarray(0, consumed)).split("\n").filter(Boolean);
   const counts = noCounts();
   const pending: Promise<unknown>[] = [];
@@ -127,13 +147,7 @@ export async function importPage(db: Db, env: Env, run: RunRow, imp: ImportRow):
   });
   await Promise.allSettled(pending);
   const next = offset + consumed;
-  const done = next >= total || lines.length === 0;
-  await db.batch([advanceRunStatement(db, run, counts, { cursor: String(next), done }), ...(done ? [importStatusStatement(db, run.id, "applied")] : [])]);
-  if (!done) await sendPage(env, { ...run, page: run.page + 1 });
-  else if (imp.pickupKey) {
-    const ended = await getRun(db, run.tenantId, run.id);
-    if (ended) await finishPickup(db, env, imp, ended);
-  }
+  return { counts, next, done: next >= total || lines.length === 0 };
 }
 
 /**

@@ -1,6 +1,8 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { createDb } from "../../src/db/client";
 import { suggestMapping } from "../../src/directory/csv";
+import { handleImportPage } from "../../src/runs/import";
 import { call, createTenant, eventually, type TestTenant } from "../helpers";
 import { connectedCrm, contacts } from "../sync/helpers";
 
@@ -163,6 +165,8 @@ describe("CSV preview", () => {
     ]);
     const after = await env.DB.prepare("SELECT id, version, status FROM directory_users WHERE tenant_id = ? ORDER BY id").bind(t.id).all();
     expect(after.results).toEqual(before.results);
+    // The plan kept the file's keys in D1 while it ran, and forgot them when it ended.
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM import_keys").first("n")).toBe(0);
   });
 
   it("full mode disables everyone absent from the file, and refuses (409) past maxDisablePercent", async () => {
@@ -253,6 +257,28 @@ describe("CSV apply", () => {
     expect(await (await call("/v1/imports/mapping", { token: t.apiKey })).json()).toEqual({ mapping: { Email: "email", Dept: "department", Notes: null }, mode: "full", maxDisablePercent: 20 });
     expect((await call("/v1/imports/mapping", { method: "PUT", json: { mapping: { Dept: "department" } }, token: t.apiKey })).status).toBe(422);
   });
+});
+
+describe("CSV apply under redelivery", () => {
+  it("a page delivered again while it runs, and again after it ended, counts every row once", async () => {
+    const t = await createTenant();
+    const lines = ["Email,First Name"];
+    for (let i = 0; i < 3_000; i++) lines.push(`r${i}@redeliver.example,R${i}`);
+    const imp = await uploaded(t, `${lines.join("\n")}\n`);
+    const res = await call(`/v1/imports/${imp.id}/apply`, { method: "POST", json: { mapping: { Email: "email", "First Name": "firstName" } }, token: t.apiKey });
+    expect(res.status).toBe(202);
+    const { runId } = (await res.json()) as { runId: string };
+    // The queue delivers page 0; two more deliveries of it race with it and with each other.
+    const job = { kind: "run" as const, tenantId: t.id, integrationId: null, runId, page: 0 };
+    const db = createDb(env.DB);
+    await Promise.all([handleImportPage(db, env, job), handleImportPage(db, env, job)]);
+    const run = await runEnded(t, runId);
+    await handleImportPage(db, env, job);
+    expect(run).toMatchObject({ status: "done", counts: { created: 3_000, updated: 0, unchanged: 0, failed: 0 } });
+    expect(((await (await call(`/v1/runs/${runId}`, { token: t.apiKey })).json()) as { counts: unknown }).counts).toEqual(run.counts);
+    const people = await env.DB.prepare("SELECT count(*) AS n FROM directory_users WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
+    expect(people!.n).toBe(3_000);
+  }, 120_000);
 });
 
 describe("CSV apply at scale", () => {

@@ -5,7 +5,7 @@ import { readSession, SESSION_COOKIE } from "../../auth/session";
 import { getImport, importHeaders, saveMapping } from "../../db/imports.repo";
 import { getRun } from "../../db/runs.repo";
 import type { ImportRow } from "../../db/schema";
-import { checkMapping, planImport } from "../../directory/import-plan";
+import { checkMapping, previewImport } from "../../directory/import-plan";
 import { startImport } from "../../runs/import";
 import { ImportPage, ImportsPage } from "./imports";
 import { changeIntegrationAction, createIntegrationAction, deleteIntegrationAction, linkAction, startRunAction, transitionAction, unlinkAction, uploadImportAction } from "../../http/actions";
@@ -215,7 +215,7 @@ const pages = new Hono<DashEnv>()
         const { run } = await startImport(c.get("db"), c.env, imp, { mapping, mode, maxDisablePercent }, "dashboard");
         return c.redirect(`/dashboard/runs/${run.id}`, 303);
       }
-      const { absent: _a, errorRows: _e, present: _p, ...preview } = await planImport(c.get("db"), c.env.FILES, imp, { mapping, mode, maxDisablePercent });
+      const preview = await previewImport(c.get("db"), c.env.FILES, imp, { mapping, mode, maxDisablePercent });
       return c.html(<ImportPage {...shown} preview={preview} />);
     } catch (err) {
       if (!(err instanceof AppError) || (err.kind !== "validation_failed" && err.kind !== "conflict")) throw err;

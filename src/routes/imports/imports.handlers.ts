@@ -4,7 +4,7 @@ import { getImport, getSavedMapping, importHeaders, listImports, saveMapping } f
 import type { ImportRow } from "../../db/schema";
 import { suggestMapping } from "../../directory/csv";
 import { uploadImportAction } from "../../http/actions";
-import { checkMapping, planImport } from "../../directory/import-plan";
+import { checkMapping, previewImport } from "../../directory/import-plan";
 import { startImport } from "../../runs/import";
 import { triggerOf } from "../../http/loaders";
 import type { TenantEnv } from "../../http/context";
@@ -53,7 +53,7 @@ export const getHandlers = factory.createHandlers(contracts.get, validate("param
 export const previewHandlers = factory.createHandlers(contracts.preview, validate("param", ImportParams), validate("json", PreviewBody), async (c) => {
   const imp = await load(c.get("db"), c.get("tenant").id, c.req.valid("param").id);
   const body = c.req.valid("json");
-  const { absent: _a, errorRows: _e, present: _p, ...preview } = await planImport(c.get("db"), c.env.FILES, imp, { mapping: body.mapping, mode: body.mode, maxDisablePercent: body.maxDisablePercent ?? 20 });
+  const preview = await previewImport(c.get("db"), c.env.FILES, imp, { mapping: body.mapping, mode: body.mode, maxDisablePercent: body.maxDisablePercent ?? 20 });
   return c.json(preview, 200);
 });
 
