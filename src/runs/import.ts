@@ -84,15 +84,17 @@ export async function startImport(db: Db, env: Env, imp: ImportRow, opts: Import
 }
 
 /**
- * How long one page goes on reading slices before it hands over to the next page's
- * message: long enough that the queue's batching wait (up to `max_batch_timeout`) is
- * paid a few times per run rather than per slice, well inside a consumer's limits.
+ * How long, and for how many slices, one page goes on before it hands over to the next
+ * page's message: long enough that the queue's batching wait (up to `max_batch_timeout`)
+ * is paid a few times per run rather than per slice, well inside a consumer's limits
+ * (a slice makes a handful of subrequests: R2, D1, the queue).
  */
 const PAGE_BUDGET_MS = 10_000;
+const PAGE_SLICES = 25;
 
 /**
  * One page of an import run: slices of the plan file, from the run's cursor, for up to
- * PAGE_BUDGET_MS. Each slice's changes go through `applyChanges`; its counts and the next
+ * PAGE_BUDGET_MS or PAGE_SLICES. Each slice's changes go through `applyChanges`; its counts and the next
  * byte offset are written in one statement that only applies if the run is still at that
  * offset, so a redelivered or crashed page resumes where the last slice ended and adds
  * nothing twice, and of two deliveries racing, the one that lost stops.
@@ -100,9 +102,9 @@ const PAGE_BUDGET_MS = 10_000;
 export async function importPage(db: Db, env: Env, run: RunRow, imp: ImportRow): Promise<void> {
   const started = Date.now();
   let cursor = run.cursor;
-  for (;;) {
+  for (let slices = 1; ; slices++) {
     const slice = await importSlice(db, env, imp, Number(cursor ?? 0));
-    const endsPage = !slice.done && Date.now() - started >= PAGE_BUDGET_MS;
+    const endsPage = !slice.done && (Date.now() - started >= PAGE_BUDGET_MS || slices >= PAGE_SLICES);
     const next = { cursor: String(slice.next), done: slice.done, endsPage };
     const [moved] = await db.batch([advanceCursorStatement(db, run, slice.counts, cursor, next), ...(slice.done ? [importStatusStatement(db, run.id, "applied")] : [])]);
     if (moved.length === 0) return;
