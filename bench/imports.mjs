@@ -129,8 +129,11 @@ try {
   heap.reset();
   t0 = Date.now();
   await fetch(`${hub.url}/__scheduled?cron=${encodeURIComponent("* * * * *")}`);
-  const list = await (await api("/v1/imports")).json();
-  const picked = list.data.find((d) => d.rows === pickupRows);
+  // The tick may answer before the claimed file is described and its run started: wait for it.
+  let picked;
+  for (const until = Date.now() + 600_000; !picked?.runId && Date.now() < until; await new Promise((r) => setTimeout(r, 500))) {
+    picked = (await (await api("/v1/imports")).json()).data.find((d) => d.rows === pickupRows);
+  }
   const pickedRun = picked?.runId ? await waitForRun(api, picked.runId) : null;
   const pickup = { seconds: round((Date.now() - t0) / 1000), rows: picked?.rows, status: pickedRun?.status, counts: pickedRun?.counts, peakHeapMiB: heap.peak(), peakLiveHeapMiB: heap.live() };
   heap.stop();
