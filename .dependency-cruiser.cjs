@@ -83,6 +83,20 @@ module.exports = {
       to: { path: above("sync", "directory", "runs", "routes", "http", "auth", "app", "jobs", "schedule", "index") },
     },
     {
+      name: "events-below-the-engine",
+      severity: "error",
+      comment: "events/ (the after handlers' events) is used by the engine, runs and integrations; it imports none of them but integrations/store for the delivery.",
+      from: { path: "^src/events/" },
+      to: { path: above("sync", "directory", "runs", "routes", "http", "auth", "app", "jobs/router", "schedule", "index") },
+    },
+    {
+      name: "events-emit-below-integrations",
+      severity: "error",
+      comment: "events/emit.ts is imported by integrations/ (a reconnect's event): it imports only db/, lib/ and message types.",
+      from: { path: "^src/events/emit\\.ts$" },
+      to: { path: "^src/(integrations|events/deliver)" },
+    },
+    {
       name: "engine-below-runs-and-http",
       severity: "error",
       comment: "sync/ and directory/ do not import runs/, HTTP or the entry points.",

@@ -19,5 +19,7 @@ export function emulatorSettings(baseUrl) {
     MICROSOFT_CLIENT_SECRET: "emulator-microsoft-secret",
     MICROSOFT_LOGIN_URL: `${baseUrl}/microsoft/login`,
     MICROSOFT_GRAPH_URL: `${baseUrl}/microsoft/graph`,
+    // The emulators' receiver stands in for a tenant's `after` handler: plain http on loopback.
+    OUTBOUND_ALLOWLIST: new URL(baseUrl).host,
   };
 }

@@ -115,7 +115,7 @@ async function demoTenant(operatorToken) {
   });
   if (res.status !== 201) throw new Error(`creating the demo tenant failed: ${res.status} ${await res.text()}`);
   const body = await res.json();
-  return saveDemo({ tenantId: body.tenant.id, apiKey: body.apiKey, webhookSecret: body.webhookSecret, ssoSecret: body.ssoSecret }, false);
+  return saveDemo({ tenantId: body.tenant.id, apiKey: body.apiKey, webhookSecret: body.webhookSecret, ssoSecret: body.ssoSecret, eventSecret: body.eventSecret }, false);
 }
 
 /** Keeps the demo tenant with this run's URLs, so the demo scripts find the hub as started. */
@@ -163,6 +163,7 @@ function printNextSteps(demo) {
     `  demo tenant     ${demo.tenantId}${demo.reused ? " (kept from an earlier run)" : ""}`,
     `  API key         ${demo.apiKey}`,
     `  webhook secret  ${demo.webhookSecret}`,
+    ...(demo.eventSecret ? [`  event secret    ${demo.eventSecret}   (verifies the events the hub sends to an after handler)`] : []),
     "",
     "Next, in another terminal:",
     "  npm run demo:webhook     # 1. your app adds a person: a signed user.created for Ada Lovelace",

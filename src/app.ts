@@ -16,6 +16,7 @@ import { sessionRoutes } from "./routes/session";
 import { runRoutes } from "./routes/runs";
 import { linkRoutes } from "./routes/links";
 import { logRoutes } from "./routes/logs";
+import { handlerRoutes } from "./routes/handlers";
 import { systemRoutes } from "./routes/system";
 import { operatorRoutes, tenantRoutes } from "./routes/tenants";
 import { webhookRoutes } from "./routes/webhooks";
@@ -54,6 +55,7 @@ export function createApp() {
   tenantApi.route("/", runRoutes);
   tenantApi.route("/", linkRoutes);
   tenantApi.route("/", logRoutes);
+  tenantApi.route("/", handlerRoutes);
   tenantApi.route("/", importRoutes);
   app.route("/v1", tenantApi);
 

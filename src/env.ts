@@ -24,6 +24,7 @@ export interface Env {
   MICROSOFT_GRAPH_URL: string;
   /** Days sync logs and webhook records are kept; default 30. */
   RETENTION_DAYS?: string;
+  OUTBOUND_ALLOWLIST?: string;
   /** The queue whose batches are dead letters (wrangler.toml's `dead_letter_queue`). */
   DEAD_LETTER_QUEUE: string;
 }

@@ -1,5 +1,6 @@
 import type { Env } from "./env";
 import { AppError } from "./lib/errors";
+import { parseAllowlist, type AllowedHost } from "./lib/outbound";
 
 /** Settings parsed from the Worker's vars and secrets (see the README's settings table). */
 export interface Settings {
@@ -8,6 +9,8 @@ export interface Settings {
   microsoftGraphUrl: string;
   /** Days sync logs and webhook records are kept (RETENTION_DAYS, default 30). */
   retentionDays: number;
+  /** Hosts tenant-supplied URLs may reach over http or at private addresses (OUTBOUND_ALLOWLIST). */
+  outboundAllowlist: AllowedHost[];
 }
 
 const cache = new WeakMap<object, Settings>();
@@ -21,6 +24,7 @@ export function settings(env: Env): Settings {
     microsoftLoginUrl: trimSlash(env.MICROSOFT_LOGIN_URL || "https://login.microsoftonline.com"),
     microsoftGraphUrl: trimSlash(env.MICROSOFT_GRAPH_URL || "https://graph.microsoft.com"),
     retentionDays: parseRetention(env.RETENTION_DAYS),
+    outboundAllowlist: allowlist(env.OUTBOUND_ALLOWLIST),
   };
   cache.set(env, parsed);
   return parsed;
@@ -43,6 +47,7 @@ export function settingsProblems(env: Env): string[] {
     }
   };
   check(() => parseRetention(env.RETENTION_DAYS));
+  check(() => allowlist(env.OUTBOUND_ALLOWLIST));
   check(() => new URL(env.PUBLIC_URL || "http://localhost:8787"));
   for (const name of ["OPERATOR_TOKEN", "SESSION_SECRET", "ENCRYPTION_KEY"] as const) {
     if (!env[name]) problems.push(`${name} is not set`);
@@ -64,6 +69,14 @@ function parseRetention(raw: string | undefined): number {
   const days = Number(raw);
   if (!Number.isInteger(days) || days < 1 || days > 3650) throw AppError.config("RETENTION_DAYS must be a whole number of days from 1 to 3650");
   return days;
+}
+
+function allowlist(raw: string | undefined): AllowedHost[] {
+  try {
+    return parseAllowlist(raw);
+  } catch (err) {
+    throw AppError.config((err as Error).message);
+  }
 }
 
 function trimSlash(url: string): string {

@@ -137,11 +137,12 @@ describe("tenant API keys", () => {
     const secretRows = await env.DB.prepare("SELECT * FROM tenant_secrets WHERE tenant_id = ?").bind(t.id).all();
     const raw = JSON.stringify([keyRows.results, secretRows.results]);
     expect(keyRows.results).toHaveLength(1);
-    expect(secretRows.results).toHaveLength(2);
+    expect(secretRows.results).toHaveLength(3);
     expect(raw).not.toContain(t.apiKey);
     expect(raw).not.toContain(t.apiKey.slice(4));
     expect(raw).not.toContain(t.webhookSecret.slice(6));
     expect(raw).not.toContain(t.ssoSecret);
+    expect(raw).not.toContain(t.eventSecret.slice(6));
   });
 
   it("rotating the API key retires the old key at once and the new one works", async () => {
@@ -213,7 +214,7 @@ describe("bad input gets a clear answer", () => {
     expect(p.errors?.map((e) => e.path)).toEqual(expect.arrayContaining(["name", "extra"]));
     const rotate = await call("/v1/secrets/rotate", { method: "POST", json: { which: "password" }, token: (await createTenant()).apiKey });
     expect(rotate.status).toBe(422);
-    expect((await problem(rotate)).errors).toEqual([{ path: "which", message: "Expected apiKey, webhookSecret or ssoSecret." }]);
+    expect((await problem(rotate)).errors).toEqual([{ path: "which", message: "Expected apiKey, webhookSecret, ssoSecret or eventSecret." }]);
   });
 
   it("Security: a 500 answers no stack trace or internal message", async () => {

@@ -30,14 +30,15 @@ export interface TestTenant {
   apiKey: string;
   webhookSecret: string;
   ssoSecret: string;
+  eventSecret: string;
 }
 
 /** Creates a tenant through the public API, as the operator would. */
 export async function createTenant(name = "Acme"): Promise<TestTenant> {
   const res = await call("/v1/tenants", { method: "POST", json: { name }, token: OPERATOR_TOKEN });
   if (res.status !== 201) throw new Error(`tenant creation failed: ${res.status} ${await res.text()}`);
-  const body = (await res.json()) as { tenant: { id: string }; apiKey: string; webhookSecret: string; ssoSecret: string };
-  return { id: body.tenant.id, apiKey: body.apiKey, webhookSecret: body.webhookSecret, ssoSecret: body.ssoSecret };
+  const body = (await res.json()) as { tenant: { id: string }; apiKey: string; webhookSecret: string; ssoSecret: string; eventSecret: string };
+  return { id: body.tenant.id, apiKey: body.apiKey, webhookSecret: body.webhookSecret, ssoSecret: body.ssoSecret, eventSecret: body.eventSecret };
 }
 
 /** Parses a problem+json answer and checks its content type. */

@@ -6,6 +6,7 @@ import { identity } from "./microsoft/identity";
 import { accounts } from "./zoho/accounts";
 import { connect } from "./zoho/connect";
 import { hostApp } from "./host-app";
+import { receiver } from "./receiver";
 import { crm } from "./zoho/crm";
 import { people } from "./zoho/people";
 import { esc } from "./html";
@@ -17,7 +18,8 @@ import { world, type ZohoDc } from "./state";
  *   (CRM v8), `/zoho/{dc}/crm` the CRM web host (record URLs), `/zoho/{dc}/connect`,
  *   `/zoho/{dc}/people`;
  * - `/microsoft/login` the identity platform, `/microsoft/graph` Microsoft Graph;
- * - `/_emulator` the control API.
+ * - `/_emulator` the control API;
+ * - `/host-app/sign-in` the host app's sign-in, `/receivers/{name}` an `after` handler's receiver.
  */
 const app = new Hono();
 
@@ -29,6 +31,7 @@ app.route("/zoho/:dc/connect", connect);
 app.route("/zoho/:dc/people", people);
 app.route("/microsoft/login", identity);
 app.route("/", hostApp);
+app.route("/", receiver);
 app.route("/microsoft/graph", graph);
 
 /** The CRM web host: what a person opening a record URL sees; 404 when the organisation or the record is not there. */

@@ -47,6 +47,8 @@ export async function insertIntegration(db: Db, input: { tenantId: string; provi
     pausedUntil: null,
     resyncDueAt: null,
     reconcileDueAt: null,
+    afterGoneStreak: 0,
+    afterDisabledReason: null,
     createdAt: now,
     updatedAt: now,
   };
@@ -82,6 +84,8 @@ export type IntegrationChanges = Partial<{
   connection: Connection | null;
   lastError: string | null;
   pausedUntil: number | null;
+  /** Deliveries to the `after` handler resume (its settings were saved again). */
+  afterResumed: true;
 }>;
 
 function changesToColumns(changes: IntegrationChanges) {
@@ -97,6 +101,7 @@ function changesToColumns(changes: IntegrationChanges) {
       : {}),
     ...(changes.lastError !== undefined ? { lastError: changes.lastError } : {}),
     ...(changes.pausedUntil !== undefined ? { pausedUntil: changes.pausedUntil } : {}),
+    ...(changes.afterResumed ? { afterGoneStreak: 0, afterDisabledReason: null } : {}),
     updatedAt: Date.now(),
   };
 }
@@ -197,3 +202,27 @@ export async function claimDueTime(db: Db, id: string, column: "resyncDueAt" | "
     .where(and(eq(integrations.id, id), seen === null ? isNull(integrations[column]) : eq(integrations[column], seen)));
   return (res.meta.changes ?? 0) === 1;
 }
+
+/**
+ * Counts the `after` receiver's answer: a 410 adds one to the streak, and the third in a
+ * row stops deliveries with `reason`; any other answer resets the streak. Answers the
+ * integration's delivery state after it.
+ */
+export async function countAfterAnswer(db: Db, integrationId: string, gone: boolean, reason: string): Promise<{ streak: number; disabledReason: string | null }> {
+  const [row] = await db
+    .update(integrations)
+    .set(
+      gone
+        ? {
+            afterGoneStreak: sql`${integrations.afterGoneStreak} + 1`,
+            afterDisabledReason: sql`case when ${integrations.afterGoneStreak} + 1 >= ${AFTER_GONE_LIMIT} then coalesce(${integrations.afterDisabledReason}, ${reason}) else ${integrations.afterDisabledReason} end`,
+          }
+        : { afterGoneStreak: 0 },
+    )
+    .where(eq(integrations.id, integrationId))
+    .returning({ streak: integrations.afterGoneStreak, disabledReason: integrations.afterDisabledReason });
+  return row ?? { streak: 0, disabledReason: null };
+}
+
+/** `410 Gone` answers in a row after which deliveries to an `after` handler stop. */
+export const AFTER_GONE_LIMIT = 3;

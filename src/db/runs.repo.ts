@@ -59,7 +59,8 @@ function addCounts(counts: RunCounts) {
   return Object.fromEntries(COUNT_KEYS.map((k) => [k, sql`${runs[k]} + ${counts[k]}`])) as Record<keyof RunCounts, ReturnType<typeof sql>>;
 }
 
-function countsOf(run: RunRow): RunCounts {
+/** A run's counts so far. */
+export function countsOf(run: RunRow): RunCounts {
   const counts = noCounts();
   for (const k of COUNT_KEYS) counts[k] = run[k];
   return counts;
@@ -103,11 +104,13 @@ export function addRunCountsStatement(db: Db, run: RunRow, counts: RunCounts) {
 }
 
 /** Holds a running run at its current page with the reason; approving it sends that page again. */
-export async function holdRun(db: Db, run: RunRow, detail: string): Promise<void> {
-  await db
+export async function holdRun(db: Db, run: RunRow, detail: string): Promise<boolean> {
+  const held = await db
     .update(runs)
     .set({ status: "held", detail })
-    .where(and(eq(runs.id, run.id), eq(runs.status, "running"), eq(runs.page, run.page)));
+    .where(and(eq(runs.id, run.id), eq(runs.status, "running"), eq(runs.page, run.page)))
+    .returning({ id: runs.id });
+  return held.length > 0;
 }
 
 /** Ends a run as failed (or cancelled by an admin) with the reason, if it is still open. */

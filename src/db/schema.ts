@@ -40,7 +40,7 @@ export const tenantSecrets = sqliteTable(
   {
     id: text("id").primaryKey(),
     tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
-    kind: text("kind", { enum: ["webhook", "sso"] }).notNull(),
+    kind: text("kind", { enum: ["webhook", "sso", "event"] }).notNull(),
     valueEnc: text("value_enc").notNull(),
     createdAt: integer("created_at").notNull(),
     expiresAt: integer("expires_at"),
@@ -192,10 +192,61 @@ export const integrations = sqliteTable(
     /** When the cron next starts a resync / a reconciliation (null: at the next tick). */
     resyncDueAt: integer("resync_due_at"),
     reconcileDueAt: integer("reconcile_due_at"),
+    /** `410 Gone` answers of the `after` handler's receiver in a row; any other answer resets it. */
+    afterGoneStreak: integer("after_gone_streak").notNull().default(0),
+    /** Why deliveries to the `after` handler stopped (three 410s in a row); saving the handler again clears it. */
+    afterDisabledReason: text("after_disabled_reason"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [index("integrations_tenant").on(t.tenantId, t.status)],
+);
+
+/**
+ * An event for an integration's `after` handler (API.md "Handlers"), stored before it is
+ * queued so that no restart loses it: the cron's sweep sends again any the queue lost.
+ * `id` is the `webhook-id` of every attempt; `body` is exactly what is signed and sent.
+ */
+export const events = sqliteTable(
+  "events",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    integrationId: text("integration_id").notNull(),
+    type: text("type").notNull(),
+    body: text("body").notNull(),
+    status: text("status", { enum: ["pending", "delivered", "failed", "dropped"] }).notNull(),
+    /** Attempts made (claimed) so far. */
+    attempts: integer("attempts").notNull().default(0),
+    /** When the next attempt is due; while an attempt runs, when it is given up for lost. */
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("events_due").on(t.status, t.nextAttemptAt), index("events_integration").on(t.integrationId, t.createdAt)],
+);
+
+/** What the handlers did: each `before` evaluation that skipped or failed, each `after` delivery attempt. Kept as long as sync logs. */
+export const handlerLogs = sqliteTable(
+  "handler_logs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    // No foreign key: the logs of a deleted integration are kept, as sync logs are.
+    integrationId: text("integration_id").notNull(),
+    kind: text("kind", { enum: ["before", "after"] }).notNull(),
+    event: text("event"),
+    eventId: text("event_id"),
+    userId: text("user_id"),
+    status: text("status", { enum: ["ok", "skipped", "failed", "retrying", "disabled"] }).notNull(),
+    httpStatus: integer("http_status"),
+    durationMs: integer("duration_ms"),
+    attempt: integer("attempt"),
+    nextAttemptAt: integer("next_attempt_at"),
+    detail: text("detail"),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("handler_logs_integration").on(t.integrationId, t.id), index("handler_logs_at").on(t.at)],
 );
 
 /**
@@ -375,3 +426,5 @@ export type CredentialsRow = typeof integrationCredentials.$inferSelect;
 export type ImportRow = typeof imports.$inferSelect;
 export type ImportMappingRow = typeof importMappings.$inferSelect;
 export type ImportKeyRow = typeof importKeys.$inferSelect;
+export type EventRow = typeof events.$inferSelect;
+export type HandlerLogRow = typeof handlerLogs.$inferInsert;

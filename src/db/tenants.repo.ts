@@ -5,11 +5,13 @@ import { newId } from "../lib/ids";
 import type { Db } from "./client";
 import { apiKeys, tenantSecrets, tenants, type Tenant } from "./schema";
 
-export type SecretKind = "webhook" | "sso";
+export type SecretKind = "webhook" | "sso" | "event";
 
 /** How long a rotated secret keeps working, so senders can switch without downtime. */
 export const ROTATION_GRACE_MS: Record<SecretKind | "apiKey", number> = {
   webhook: 24 * 60 * 60 * 1000,
+  // Events are signed with every valid event secret during the grace, so receivers can switch.
+  event: 24 * 60 * 60 * 1000,
   // SSO tokens live at most 5 minutes; a leaked SSO secret must stop working at once.
   sso: 0,
   // The caller holds the new key in the same answer that retires the old one.
@@ -30,21 +32,24 @@ export interface CreatedTenant {
   apiKey: string;
   webhookSecret: string;
   ssoSecret: string;
+  eventSecret: string;
 }
 
-/** Creates a tenant with a first API key, webhook secret and SSO secret, in one batch. */
+/** Creates a tenant with a first API key, webhook secret, SSO secret and event secret, in one batch. */
 export async function createTenant(db: Db, encryptionKey: string, name: string, now = Date.now()): Promise<CreatedTenant> {
   const tenant: Tenant = { id: newId("ten"), name, signInUrl: null, createdAt: now };
   const apiKey = newSecret("usk_");
   const webhookSecret = newWebhookSecret();
   const ssoSecret = newSecret("sso_");
+  const eventSecret = newWebhookSecret();
   await db.batch([
     db.insert(tenants).values(tenant),
     db.insert(apiKeys).values(await apiKeyRow(tenant.id, apiKey, now)),
     db.insert(tenantSecrets).values(await secretRow(encryptionKey, tenant.id, "webhook", webhookSecret, now)),
     db.insert(tenantSecrets).values(await secretRow(encryptionKey, tenant.id, "sso", ssoSecret, now)),
+    db.insert(tenantSecrets).values(await secretRow(encryptionKey, tenant.id, "event", eventSecret, now)),
   ]);
-  return { tenant, apiKey, webhookSecret, ssoSecret };
+  return { tenant, apiKey, webhookSecret, ssoSecret, eventSecret };
 }
 
 async function apiKeyRow(tenantId: string, key: string, now: number) {
@@ -130,9 +135,14 @@ export async function validSecrets(db: Db, encryptionKey: string, tenantId: stri
   );
 }
 
-export type RotateWhich = "apiKey" | "webhookSecret" | "ssoSecret";
+export type RotateWhich = "apiKey" | "webhookSecret" | "ssoSecret" | "eventSecret";
 
-/** Issues a new secret; the previous ones stay valid for ROTATION_GRACE_MS of their kind. */
+const KIND_OF: Record<Exclude<RotateWhich, "apiKey">, SecretKind> = { webhookSecret: "webhook", ssoSecret: "sso", eventSecret: "event" };
+
+/**
+ * Issues a new secret; the previous ones stay valid for ROTATION_GRACE_MS of their kind.
+ * A tenant created before event secrets existed gets its first one this way.
+ */
 export async function rotateSecret(db: Db, encryptionKey: string, tenantId: string, which: RotateWhich, now = Date.now()) {
   if (which === "apiKey") {
     const value = newSecret("usk_");
@@ -146,8 +156,8 @@ export async function rotateSecret(db: Db, encryptionKey: string, tenantId: stri
     ]);
     return { value, previousValidUntil: until };
   }
-  const kind: SecretKind = which === "webhookSecret" ? "webhook" : "sso";
-  const value = kind === "webhook" ? newWebhookSecret() : newSecret("sso_");
+  const kind = KIND_OF[which];
+  const value = kind === "sso" ? newSecret("sso_") : newWebhookSecret();
   const until = now + ROTATION_GRACE_MS[kind];
   await db.batch([
     db

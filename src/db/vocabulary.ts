@@ -13,6 +13,11 @@ export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 export const COUNT_KEYS = ["created", "updated", "unchanged", "disabled", "excluded", "failed", "linked", "unmatched"] as const;
 export type RunCounts = Record<(typeof COUNT_KEYS)[number], number>;
 
+/** Two sets of counts added up. */
+export function sumCounts(a: RunCounts, b: RunCounts): RunCounts {
+  return Object.fromEntries(COUNT_KEYS.map((k) => [k, a[k] + b[k]])) as RunCounts;
+}
+
 export function noCounts(): RunCounts {
   return Object.fromEntries(COUNT_KEYS.map((k) => [k, 0])) as RunCounts;
 }

@@ -34,9 +34,9 @@ function missingScopesOf(needed: string[], granted: string[]): string[] {
 }
 
 /** Enables a provider for a tenant: a new integration with the provider's defaults and `config` on top. */
-export async function createIntegrationAction(db: Db, tenantId: string, input: { provider: ProviderId; name?: string | undefined; config?: Record<string, unknown> | undefined }): Promise<Integration> {
+export async function createIntegrationAction(db: Db, env: Env, tenantId: string, input: { provider: ProviderId; name?: string | undefined; config?: Record<string, unknown> | undefined }): Promise<Integration> {
   const def = CONNECTORS[input.provider];
-  const { config, errors } = resolveConfig(def, defaultConfig(def), input.config ?? {});
+  const { config, errors } = resolveConfig(def, defaultConfig(def), input.config ?? {}, settings(env).outboundAllowlist);
   if (errors.length) throw AppError.validation(errors);
   return insertIntegration(db, { tenantId, provider: def.facts.id, name: input.name ?? def.facts.name, config, pendingActions: pendingActionsFor(def, config, false, false) });
 }
@@ -48,7 +48,7 @@ export async function createIntegrationAction(db: Db, tenantId: string, input: {
  */
 export async function changeIntegrationAction(db: Db, env: Env, integration: Integration, input: { name?: string | undefined; config?: Record<string, unknown> | undefined }, trigger: RunTrigger): Promise<Integration> {
   const def = connector(integration.provider);
-  const { config, errors } = resolveConfig(def, integration.config, input.config ?? {});
+  const { config, errors } = resolveConfig(def, integration.config, input.config ?? {}, settings(env).outboundAllowlist);
   if (errors.length) throw AppError.validation(errors);
   const missingScopes = integration.connection ? missingScopesOf(def.config.scopes(config), integration.connection.scopes) : [];
   const reconnect = integration.pendingActions.includes("reconnect") || missingScopes.length > 0;
@@ -56,9 +56,13 @@ export async function changeIntegrationAction(db: Db, env: Env, integration: Int
   const pendingActions = pendingActionsFor(def, config, connected, reconnect);
   const status = statusFor(integration.status, pendingActions);
   const reason = missingScopes.length ? `The new settings need ${missingScopes.join(", ")}, which the connection was not granted: reconnect the integration to grant it.` : undefined;
-  await updateIntegration(db, integration.tenantId, integration.id, { ...(input.name ? { name: input.name } : {}), config, pendingActions, status, ...(reason ? { lastError: reason } : {}) });
+  // Saving the after handler again resumes deliveries stopped by its receiver's 410s.
+  const afterResumed = input.config?.handlers !== undefined ? ({ afterResumed: true } as const) : {};
+  await updateIntegration(db, integration.tenantId, integration.id, { ...(input.name ? { name: input.name } : {}), config, pendingActions, status, ...(reason ? { lastError: reason } : {}), ...afterResumed });
   const updated = (await getIntegration(db, integration.tenantId, integration.id))!;
-  if (JSON.stringify(config.mapping) !== JSON.stringify(integration.config.mapping) || config.object !== integration.config.object) {
+  // What each person's payload is made from changed: everyone is pushed again.
+  const beforeChanged = JSON.stringify(config.handlers.before ?? null) !== JSON.stringify(integration.config.handlers.before ?? null);
+  if (JSON.stringify(config.mapping) !== JSON.stringify(integration.config.mapping) || config.object !== integration.config.object || beforeChanged) {
     await forgetPushedState(db, integration.id);
     await startInitialResync(db, env, updated, trigger);
   }

@@ -26,6 +26,7 @@ export const ROUTE_PERMISSIONS: Record<string, readonly Permission[]> = {
   "POST /v1/integrations/:id/deactivate": ["manage_integrations"],
   "POST /v1/integrations/:id/resync": ["manage_integrations"],
   "POST /v1/integrations/:id/reconcile": ["manage_integrations"],
+  "POST /v1/integrations/:id/handlers/test": ["manage_integrations"],
   "PUT /v1/integrations/:id/links/:userId": ["manage_integrations"],
   "DELETE /v1/integrations/:id/links/:userId": ["manage_integrations"],
   "POST /v1/runs/:id/approve": ["manage_integrations"],

@@ -2,6 +2,7 @@ import * as v from "valibot";
 import { CONNECTORS, PROVIDER_IDS, type Connector } from "../connectors";
 import { checkConfig, configSchema, ENGINE_DEFAULTS, mergeConfig, type ProviderConfig, type ResolvedConfig } from "../lib/config";
 import type { FieldError } from "../lib/errors";
+import type { AllowedHost } from "../lib/outbound";
 import { fieldErrors } from "../lib/errors";
 
 /** A provider's full default config: the engine's defaults with the provider's on top. */
@@ -25,9 +26,9 @@ export function configSchemaOf(c: Connector) {
 export const AnyProviderConfig = configSchema(Object.assign({}, ...PROVIDER_IDS.map((id) => CONNECTORS[id].config.entries)));
 
 /** A config change checked for one provider: its keys, then what valibot cannot check, then the provider's own limits. */
-export function resolveConfig(c: Connector, base: ResolvedConfig, patch: Readonly<Record<string, unknown>>): { config: ProviderConfig; errors: FieldError[] } {
+export function resolveConfig(c: Connector, base: ResolvedConfig, patch: Readonly<Record<string, unknown>>, allow: readonly AllowedHost[]): { config: ProviderConfig; errors: FieldError[] } {
   const parsed = v.safeParse(configSchemaOf(c), patch);
   if (!parsed.success) return { config: base, errors: fieldErrors(parsed.issues, "config") };
   const config: ProviderConfig = mergeConfig(base, parsed.output);
-  return { config, errors: [...checkConfig(config, c.facts.objects), ...c.config.problems(config)] };
+  return { config, errors: [...checkConfig(config, c.facts.objects, allow), ...c.config.problems(config)] };
 }

@@ -2,6 +2,8 @@ import type { BatchItem } from "drizzle-orm/batch";
 import { connector, ProviderError, ReauthRequired } from "../connectors";
 import type { AccessToken, TokenSet } from "../connectors/contract";
 import { logger } from "../lib/log";
+import { insertEventsStatements } from "../db/events.repo";
+import { eventRows, queueEvents } from "../events/emit";
 import type { Db } from "../db/client";
 import { updateIntegrationStatement, type IntegrationChanges } from "../db/integrations.repo";
 import { type Integration } from "./store";
@@ -82,7 +84,7 @@ async function refreshWithLease(db: Db, env: Env, integration: Integration, row:
   // What is refused is this connection's: a reconnect stored since keeps its credentials.
   const ofThisConnection = { ...integration, connectionVersion: row.connectionVersion };
   const reconnectNeeded = async (reason: string) => {
-    if (await markReconnect(db, ofThisConnection, reason)) return new ReauthRequired(reason);
+    if (await markReconnect(db, env, ofThisConnection, reason)) return new ReauthRequired(reason);
     return new ProviderError("transient", "The integration was reconnected while its old token was refused; the new one is used.", 0);
   };
   if (!row.refreshTokenEnc || !row.connection) throw await reconnectNeeded("No refresh token is stored; reconnect the integration.");
@@ -119,11 +121,14 @@ async function refreshWithLease(db: Db, env: Env, integration: Integration, row:
 /**
  * The provider no longer accepts the refresh token: forget the credentials, and send the
  * integration back to `pending` with `reconnect` and the reason. Its jobs park (their
- * links stay `pending`) and run once it is reconnected.
+ * links stay `pending`) and run once it is reconnected. The `after` handler's
+ * `integration.reconnect_required` is stored in the same batch (once per connection).
  */
-export async function markReconnect(db: Db, integration: Integration, reason: string): Promise<boolean> {
-  if (!(await forgetConnection(db, integration, integration.connectionVersion, "reconnect", { lastError: reason }))) return false;
+export async function markReconnect(db: Db, env: Env, integration: Integration, reason: string): Promise<boolean> {
+  const event = eventRows(integration, "integration.reconnect_required", [{ reason }], Date.now(), () => `evt_reconnect_${integration.id}_${integration.connectionVersion}`);
+  if (!(await forgetConnection(db, integration, integration.connectionVersion, "reconnect", { lastError: reason }, insertEventsStatements(db, event)))) return false;
   logger({ tenantId: integration.tenantId, integrationId: integration.id }).warn("integration needs reconnecting", { reason });
+  await queueEvents(env.JOBS, event);
   return true;
 }
 

@@ -31,4 +31,16 @@ export interface RunPageJob {
   page: number;
 }
 
-export type JobMessage = PushJob | RunPageJob;
+/**
+ * One attempt at delivering a stored event to an `after` handler. The event row says how
+ * many attempts were made, so a message for an attempt already made is recognised.
+ */
+export interface EventJob {
+  kind: "event";
+  tenantId: string;
+  eventId: string;
+  /** The attempt this message makes, from 1. */
+  attempt: number;
+}
+
+export type JobMessage = PushJob | RunPageJob | EventJob;

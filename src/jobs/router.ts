@@ -6,6 +6,7 @@ import { failRun } from "../db/runs.repo";
 import { importStatusStatement } from "../db/imports.repo";
 import { deadLetterStatement, parkStatements } from "../db/sync.repo";
 import type { Env } from "../env";
+import { deliverEvent } from "../events/deliver";
 import { handleImportPage } from "../runs/import";
 import { handleRunPage } from "../runs/page";
 import { pushGroup } from "../sync/push";
@@ -27,6 +28,14 @@ export async function handleQueue(batch: MessageBatch<JobMessage>, env: Env): Pr
   for (const m of batch.messages) {
     if (m.body.kind === "run") {
       await guarded([m], `run page ${m.body.runId}`, () => runPage(db, env, m as Message<RunPageJob>));
+      continue;
+    }
+    if (m.body.kind === "event") {
+      const job = m.body;
+      await guarded([m], `event ${job.eventId}`, async () => {
+        await deliverEvent(db, env, job);
+        m.ack();
+      });
       continue;
     }
     const key = `${m.body.tenantId}/${m.body.integrationId}`;

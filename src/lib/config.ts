@@ -1,4 +1,5 @@
-import jsonata from "jsonata";
+import { expressionProblem } from "./expressions";
+import { outboundUrlProblem, type AllowedHost } from "./outbound";
 import * as v from "valibot";
 import { PROFILE_FIELDS } from "./user-fields";
 import type { FieldError } from "./errors";
@@ -35,7 +36,9 @@ export const ScopeRule = v.pipe(
 );
 export type ScopeRule = v.InferOutput<typeof ScopeRule>;
 
-export const HANDLER_EVENTS = ["user.synced", "user.failed", "run.completed"] as const;
+/** The events an `after` handler may subscribe to (API.md "Handlers"). */
+export const HANDLER_EVENTS = ["user.synced", "user.failed", "user.excluded", "run.completed", "run.held", "integration.reconnect_required", "import.completed"] as const;
+export type HandlerEvent = (typeof HANDLER_EVENTS)[number];
 
 /** The config keys every integration has, whatever its provider (API.md "Integration config"). */
 export const ENGINE_CONFIG_ENTRIES = {
@@ -56,7 +59,12 @@ export const ENGINE_CONFIG_ENTRIES = {
   handlers: v.optional(
     v.strictObject({
       before: v.optional(v.strictObject({ expr: Expr })),
-      after: v.optional(v.strictObject({ url: v.pipe(v.string(), v.maxLength(2000)), events: v.pipe(v.array(v.picklist(HANDLER_EVENTS)), v.minLength(1)) })),
+      after: v.optional(
+        v.strictObject({
+          url: v.pipe(v.string(), v.maxLength(2000)),
+          events: v.pipe(v.array(v.picklist(HANDLER_EVENTS, `Expected one of ${HANDLER_EVENTS.join(", ")}.`)), v.minLength(1, "Choose at least one event."), v.maxLength(HANDLER_EVENTS.length)),
+        }),
+      ),
     }),
   ),
   maxDisablePercent: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(100))),
@@ -105,12 +113,12 @@ export function mergeConfig(base: ResolvedConfig, patch: Readonly<Record<string,
  * Checks what valibot cannot: JSONata expressions compile, regular expressions compile,
  * the after-sync URL is https and not a private address, required mapping targets exist.
  */
-export function checkConfig(config: ResolvedConfig, objects: readonly string[]): FieldError[] {
+export function checkConfig(config: ResolvedConfig, objects: readonly string[], allow: readonly AllowedHost[]): FieldError[] {
   const errors: FieldError[] = [];
   if (!objects.includes(config.object)) errors.push({ path: "config.object", message: `Expected one of ${objects.join(", ")}.` });
   config.mapping.forEach((m, i) => {
     if ("expr" in m) {
-      const problem = jsonataProblem(m.expr);
+      const problem = expressionProblem(m.expr);
       if (problem) errors.push({ path: `config.mapping.${i}.expr`, message: problem });
     }
   });
@@ -130,53 +138,13 @@ export function checkConfig(config: ResolvedConfig, objects: readonly string[]):
     });
   }
   if (config.handlers.before) {
-    const problem = jsonataProblem(config.handlers.before.expr);
+    const problem = expressionProblem(config.handlers.before.expr);
     if (problem) errors.push({ path: "config.handlers.before.expr", message: problem });
   }
   if (config.handlers.after) {
-    const problem = outboundUrlProblem(config.handlers.after.url);
+    const problem = outboundUrlProblem(config.handlers.after.url, allow);
     if (problem) errors.push({ path: "config.handlers.after.url", message: problem });
   }
   return errors;
 }
 
-/** The reason a JSONata expression does not compile, or null. */
-export function jsonataProblem(expr: string): string | null {
-  try {
-    jsonata(expr);
-    return null;
-  } catch (err) {
-    const e = err as { message?: string; position?: number };
-    return `Not a valid JSONata expression: ${e.message ?? "syntax error"}${e.position !== undefined ? ` (at ${e.position})` : ""}.`;
-  }
-}
-
-/**
- * DESIGN.md: tenant-supplied URLs must be https and not private addresses. Host names
- * are checked as written (a Worker cannot resolve them first).
- */
-export function outboundUrlProblem(raw: string): string | null {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return "Not a URL.";
-  }
-  if (url.protocol !== "https:") return "Must be an https URL.";
-  if (url.username || url.password) return "Must not carry credentials.";
-  const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, "");
-  if (host === "localhost" || host.endsWith(".localhost") || host.endsWith(".local") || host.endsWith(".internal") || !host.includes(".") && !host.includes(":")) {
-    return "Must not be a local or internal host.";
-  }
-  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
-  if (v4) {
-    const [a, b] = [Number(v4[1]), Number(v4[2])];
-    if (a === 10 || a === 127 || a === 0 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || a >= 224) {
-      return "Must not be a private, loopback or link-local address.";
-    }
-  }
-  if (host.includes(":") && (host === "::1" || host === "::" || /^f[cd]/.test(host) || /^fe[89ab]/.test(host) || host.startsWith("::ffff:"))) {
-    return "Must not be a private, loopback or link-local address.";
-  }
-  return null;
-}

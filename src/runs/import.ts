@@ -1,9 +1,12 @@
 import * as v from "valibot";
 import type { Db } from "../db/client";
 import { importOfRun, importStatusStatement, setImportStatus } from "../db/imports.repo";
-import { addRunCountsStatement, advanceCursorStatement, failRun, getRun, insertRun } from "../db/runs.repo";
-import type { ImportRow, RunRow } from "../db/schema";
-import { noCounts, type RunCounts, type RunTrigger } from "../db/vocabulary";
+import { addRunCountsStatement, advanceCursorStatement, countsOf, failRun, getRun, insertRun } from "../db/runs.repo";
+import { insertEventsStatements } from "../db/events.repo";
+import type { EventRow, ImportRow, RunRow } from "../db/schema";
+import { noCounts, sumCounts, type RunCounts, type RunTrigger } from "../db/vocabulary";
+import { eventRows, queueEvents } from "../events/emit";
+import { listIntegrations } from "../integrations/store";
 import { applyChanges } from "../directory/ingest";
 import { planImport, type ImportOptions, type ImportPreview } from "../directory/import-plan";
 import type { Env } from "../env";
@@ -102,20 +105,37 @@ const PAGE_SLICES = 25;
 export async function importPage(db: Db, env: Env, run: RunRow, imp: ImportRow): Promise<void> {
   const started = Date.now();
   let cursor = run.cursor;
+  let total = countsOf(run);
   for (let slices = 1; ; slices++) {
     const slice = await importSlice(db, env, imp, Number(cursor ?? 0));
     const endsPage = !slice.done && (Date.now() - started >= PAGE_BUDGET_MS || slices >= PAGE_SLICES);
     const next = { cursor: String(slice.next), done: slice.done, endsPage };
-    const [moved] = await db.batch([advanceCursorStatement(db, run, slice.counts, cursor, next), ...(slice.done ? [importStatusStatement(db, run.id, "applied")] : [])]);
+    total = sumCounts(total, slice.counts);
+    // The last slice stores `import.completed` for the after handlers with the run's end.
+    const events = slice.done ? await importCompletedEvents(db, imp, run, total) : [];
+    const [moved] = await db.batch([
+      advanceCursorStatement(db, run, slice.counts, cursor, next),
+      ...(slice.done ? [importStatusStatement(db, run.id, "applied"), ...insertEventsStatements(db, events)] : []),
+    ]);
     if (moved.length === 0) return;
     cursor = next.cursor;
-    if (slice.done) break;
+    if (slice.done) {
+      await queueEvents(env.JOBS, events);
+      break;
+    }
     if (endsPage) return sendPage(env, { ...run, page: run.page + 1 });
   }
   if (imp.pickupKey) {
     const ended = await getRun(db, run.tenantId, run.id);
     if (ended) await finishPickup(db, env, imp, ended);
   }
+}
+
+/** `import.completed` for every active integration of the tenant whose after handler subscribes, one per integration however often the end is reached. */
+async function importCompletedEvents(db: Db, imp: ImportRow, run: RunRow, counts: RunCounts): Promise<EventRow[]> {
+  const now = Date.now();
+  const integrations = (await listIntegrations(db, imp.tenantId, null, 500)).filter((i) => i.status === "active");
+  return integrations.flatMap((i) => eventRows(i, "import.completed", [{ importId: imp.id, runId: run.id, counts }], now, () => `evt_${run.id}_${i.id}`));
 }
 
 /** Reads the slice of the plan file at `offset` (whole lines) and applies its changes. */

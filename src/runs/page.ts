@@ -1,7 +1,8 @@
 import type { Db } from "../db/client";
 import type { RunRow } from "../db/schema";
 import type { Integration } from "../integrations/store";
-import { failRun, getRun, holdRun, runUserIds } from "../db/runs.repo";
+import { countsOf, failRun, getRun, holdRun, runUserIds } from "../db/runs.repo";
+import { emitEvents, queueEvents, runEventId, runEventRows, subscribes } from "../events/emit";
 import type { Env } from "../env";
 import type { RunPageJob } from "../jobs/messages";
 import type { GroupOutcome } from "../sync/push";
@@ -41,7 +42,7 @@ export async function handleRunPage(db: Db, env: Env, job: RunPageJob, integrati
   if (!run.approved) {
     const problem = await guardProblem(db, integration, runUserIds(run));
     if (problem) {
-      await holdRun(db, run, problem);
+      if (await holdRun(db, run, problem)) await emitEvents(db, env.JOBS, runEventRows(integration, "run.held", run, countsOf(run), Date.now()));
       return done;
     }
   }
@@ -57,5 +58,7 @@ export async function handleRunPage(db: Db, env: Env, job: RunPageJob, integrati
     return done;
   }
   if (outcome.more) await sendPage(env, { ...run, page: run.page + 1 });
+  // The last page stored the run's `run.completed` with its outcomes: queue it now (the sweep would, later).
+  else if (subscribes(integration, "run.completed")) await queueEvents(env.JOBS, [{ id: runEventId(run, "run.completed"), tenantId: run.tenantId }]);
   return done;
 }

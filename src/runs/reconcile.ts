@@ -3,6 +3,7 @@ import { ProviderError, type RemoteRecord } from "../connectors";
 import type { Db } from "../db/client";
 import { linksInRange, markRemoteGoneStatements, peopleByKey, rememberUnmatchedStatements } from "../db/reconcile.repo";
 import { advanceRunStatement } from "../db/runs.repo";
+import { runCompletedStatements } from "./start";
 import type { DirectoryUserRow, LinkRow, RunRow } from "../db/schema";
 import { linksByUsers, usersByIds } from "../db/sync.repo";
 import { COUNT_KEYS, noCounts } from "../db/vocabulary";
@@ -124,7 +125,7 @@ export async function reconcilePage(db: Db, env: Env, integration: Integration, 
       if (!finished) return [];
       const total = noCounts();
       for (const k of COUNT_KEYS) total[k] = counts[k] + pushed[k];
-      return [...marks, ...remember, advanceRunStatement(db, run, total, { cursor: last ?? run.cursor, done: !more })];
+      return [...marks, ...remember, advanceRunStatement(db, run, total, { cursor: last ?? run.cursor, done: !more }), ...(more ? [] : runCompletedStatements(db, integration, run, total))];
     },
   });
   return { ...outcome, more };

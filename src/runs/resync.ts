@@ -5,6 +5,7 @@ import type { RunRow } from "../db/schema";
 import { duePeople } from "../db/sync.repo";
 import type { Env } from "../env";
 import { pushGroup, type GroupOutcome } from "../sync/push";
+import { runCompletedStatements } from "./start";
 
 /** People a resync page pushes: one COQL lookup and five bulk writes of 100 for a full page. */
 export const RESYNC_PAGE = 500;
@@ -32,7 +33,8 @@ export async function resyncPage(db: Db, env: Env, integration: Integration, run
   const outcome = await pushGroup(db, env, integration, ids, {
     force: run.userIds !== null,
     removals: run.approved ? "approved" : "held",
-    alongside: (counts, finished) => [finished ? advanceRunStatement(db, run, counts, { cursor, done: !more }) : addRunCountsStatement(db, run, counts)],
+    alongside: (counts, finished) =>
+      finished ? [advanceRunStatement(db, run, counts, { cursor, done: !more }), ...(more ? [] : runCompletedStatements(db, integration, run, counts))] : [addRunCountsStatement(db, run, counts)],
   });
   return { ...outcome, more };
 }

@@ -1,13 +1,24 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
 import type { Integration } from "../integrations/store";
-import { approveHeldRun, failRun, failRunStatement, heldRemovalsRun, insertRun, runUserIds, type RunKind } from "../db/runs.repo";
+import { approveHeldRun, countsOf, failRun, failRunStatement, heldRemovalsRun, insertRun, runUserIds, type RunKind } from "../db/runs.repo";
+import { insertEventsStatements } from "../db/events.repo";
+import { sumCounts, type RunCounts } from "../db/vocabulary";
+import { emitEvents, runEventRows } from "../events/emit";
 import type { RunRow } from "../db/schema";
 import type { RunTrigger } from "../db/vocabulary";
 import { cancelledRemovalsStatements, linksByUsers, removalCounts, usersByIds } from "../db/sync.repo";
 import type { Env } from "../env";
 import type { RunPageJob } from "../jobs/messages";
 import { canPush } from "../sync/target";
+
+/**
+ * The `run.completed` event of a run whose last page this is, stored in that page's batch;
+ * `pageCounts` are the last page's, added to the run's so far.
+ */
+export function runCompletedStatements(db: Db, integration: Integration, run: RunRow, pageCounts: RunCounts): BatchItem<"sqlite">[] {
+  return insertEventsStatements(db, runEventRows(integration, "run.completed", run, sumCounts(countsOf(run), pageCounts), Date.now()));
+}
 
 /** Sends the message for the run's next page. */
 export async function sendPage(env: Env, run: Pick<RunRow, "id" | "tenantId" | "integrationId" | "page">): Promise<void> {
@@ -63,6 +74,7 @@ export async function startRun(db: Db, env: Env, integration: Integration, kind:
     detail: held,
   });
   if (!run) return null;
+  if (held) await emitEvents(db, env.JOBS, runEventRows(integration, "run.held", run, countsOf(run), Date.now()));
   if (!held) {
     try {
       await sendPage(env, run);

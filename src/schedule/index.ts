@@ -6,6 +6,7 @@ import { dispatchDue } from "./dispatch";
 import { housekeeping } from "./housekeeping";
 import { sweepBehind } from "./sweep";
 import { pickupInbox } from "../runs/pickup";
+import { resendOverdueEvents } from "../events/deliver";
 
 /** The daily housekeeping cron of wrangler.toml; every other tick dispatches due runs and sweeps. */
 export const HOUSEKEEPING_CRON = "30 3 * * *";
@@ -23,6 +24,8 @@ export async function handleScheduled(controller: ScheduledController, env: Env,
   if (started.resync || started.reconcile) log.info("runs started", started);
   const resent = await sweepBehind(db, env, controller.scheduledTime);
   if (resent) log.info("jobs left behind sent again", { resent });
+  const events = await resendOverdueEvents(db, env, Date.now());
+  if (events) log.info("events left behind sent again", { events });
   const picked = await pickupInbox(db, env, controller.scheduledTime);
   if (picked) log.info("CSV files picked up", { picked });
 }

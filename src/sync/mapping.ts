@@ -1,21 +1,8 @@
-import jsonata from "jsonata";
+import { evaluate, ExpressionFailed } from "../lib/expressions";
 import type { ResolvedConfig, ScopeRule } from "../lib/config";
 
 /** The directory user as mappings and expressions see it (API.md's user shape). */
 export type SourceUser = Record<string, unknown> & { id: string; email: string; attributes: Record<string, string> };
-
-const compiled = new Map<string, jsonata.Expression>();
-
-/** Compiles once per isolate; config saving already refused expressions that do not compile. */
-function expression(expr: string): jsonata.Expression {
-  let e = compiled.get(expr);
-  if (!e) {
-    e = jsonata(expr);
-    if (compiled.size > 1000) compiled.clear();
-    compiled.set(expr, e);
-  }
-  return e;
-}
 
 function valueOf(user: SourceUser, field: string): unknown {
   if (field.startsWith("attributes.")) return user.attributes[field.slice("attributes.".length)];
@@ -50,26 +37,51 @@ export function outOfScope(user: SourceUser, scope: ResolvedConfig["scope"]): st
 
 export type MapResult =
   | { ok: true; payload: Record<string, unknown>; hash: string }
-  | { ok: false; reason: "expression_failed" | "missing_required" | "before_failed"; field: string | null; message: string };
+  | { ok: false; reason: "expression_failed" | "missing_required"; field: string | null; message: string }
+  /** The `before` handler skipped the person (`null`), or failed or ran past its budget: the person is skipped, never the batch. */
+  | { ok: false; reason: "before_skipped" | "before_failed"; field: null; message: string };
+
+/** What the `before` handler sees of the integration. */
+export interface HandlerIntegration {
+  id: string;
+  name: string;
+  provider: string;
+}
 
 /**
- * The remote payload for one person: the `before` transform (JSONata, its object merged
- * over the user), then each mapping entry, direct (`from`) or JSONata (`expr`). An
- * expression that fails at run time fails this person only. Empty values map to null
- * so that clearing a field in the directory clears it remotely.
+ * The `before` handler (API.md "Handlers"): JSONata over `{ user, integration }` that
+ * gives the user to sync (a changed copy) or null to skip them. The person's id is theirs
+ * whatever the expression gives. Answers the user, or why the person is skipped.
  */
-export async function mapUser(user: SourceUser, config: ResolvedConfig): Promise<MapResult> {
+export async function beforeHandler(expr: string, user: SourceUser, integration: HandlerIntegration): Promise<{ user: SourceUser } | { skipped: true; failed: boolean; message: string }> {
+  let result: unknown;
+  try {
+    result = await evaluate(expr, { user, integration });
+  } catch (err) {
+    const why = err instanceof ExpressionFailed ? err.message : String(err);
+    return { skipped: true, failed: true, message: `The before handler failed: ${why}. The person was skipped.` };
+  }
+  if (result === null) return { skipped: true, failed: false, message: "The before handler skipped the person (it gave null)." };
+  if (typeof result !== "object" || result === undefined || Array.isArray(result)) {
+    return { skipped: true, failed: true, message: `The before handler must give the user to sync (an object) or null; it gave ${result === undefined ? "nothing" : Array.isArray(result) ? "a list" : typeof result}. The person was skipped.` };
+  }
+  const changed = result as Record<string, unknown>;
+  const attributes = typeof changed.attributes === "object" && changed.attributes !== null && !Array.isArray(changed.attributes) ? (changed.attributes as Record<string, string>) : {};
+  return { user: { ...changed, id: user.id, email: typeof changed.email === "string" ? changed.email : user.email, attributes } };
+}
+
+/**
+ * The remote payload for one person: the `before` handler, then each mapping entry,
+ * direct (`from`) or JSONata (`expr`). An expression that fails at run time fails this
+ * person only. Empty values map to null so that clearing a field in the directory clears
+ * it remotely.
+ */
+export async function mapUser(user: SourceUser, config: ResolvedConfig, integration: HandlerIntegration): Promise<MapResult> {
   let source = user;
   if (config.handlers.before) {
-    try {
-      const changed: unknown = await expression(config.handlers.before.expr).evaluate(user);
-      if (changed !== undefined && (typeof changed !== "object" || changed === null || Array.isArray(changed))) {
-        return { ok: false, reason: "before_failed", field: null, message: "The before transform must give an object." };
-      }
-      if (changed) source = { ...user, ...(changed as Record<string, unknown>) };
-    } catch (err) {
-      return { ok: false, reason: "before_failed", field: null, message: `The before transform failed: ${(err as Error).message}` };
-    }
+    const before = await beforeHandler(config.handlers.before.expr, user, integration);
+    if ("skipped" in before) return { ok: false, reason: before.failed ? "before_failed" : "before_skipped", field: null, message: before.message };
+    source = before.user;
   }
   const payload: Record<string, unknown> = {};
   for (const entry of config.mapping) {
@@ -77,7 +89,7 @@ export async function mapUser(user: SourceUser, config: ResolvedConfig): Promise
     if ("from" in entry) value = valueOf(source, entry.from);
     else {
       try {
-        value = await expression(entry.expr).evaluate(source);
+        value = await evaluate(entry.expr, source);
       } catch (err) {
         return { ok: false, reason: "expression_failed", field: entry.to, message: `The expression for ${entry.to} failed: ${(err as Error).message}` };
       }

@@ -1,7 +1,9 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
-import type { LinkRow, syncLogs } from "../db/schema";
+import { handlerLogStatements, insertEventsStatements } from "../db/events.repo";
+import type { EventRow, HandlerLogRow, LinkRow, syncLogs } from "../db/schema";
 import { saveOutcomes } from "../db/sync.repo";
+import { eventRows, type EventData } from "../events/emit";
 import { noCounts, type RunCounts } from "../db/vocabulary";
 import type { Integration } from "../integrations/store";
 
@@ -11,6 +13,8 @@ export type LogRow = typeof syncLogs.$inferInsert;
  * What a push decided, person by person: the links to write, one log line per action,
  * the counts, and the links to forget. Planning, matching and applying add to it; it is
  * written in one batch at the end (what a create made is written as soon as it answers).
+ * The `after` handler's events (`user.synced`, `user.failed`, `user.excluded`) follow from
+ * the log lines and go into the same batches; `emitted` holds them for the queue.
  */
 export class Outcomes {
   readonly counts: RunCounts = noCounts();
@@ -18,11 +22,17 @@ export class Outcomes {
   readonly logs: LogRow[] = [];
   /** People whose link is deleted (a removed record, an inactive person never synced). */
   readonly removed: string[] = [];
+  /** What the `before` handler skipped or failed on. */
+  readonly handlerLogs: HandlerLogRow[] = [];
+  /** Events stored by the saves so far, to queue once they are written. */
+  readonly emitted: EventRow[] = [];
 
   constructor(
     readonly integration: Integration,
     readonly now: number,
     private readonly stored: Map<string, LinkRow>,
+    /** The people's e-mails, for the events. */
+    private readonly emails: Map<string, string> = new Map(),
   ) {}
 
   /** The person's link as this push sees it. */
@@ -64,6 +74,34 @@ export class Outcomes {
     this.logs.push({ tenantId: this.integration.tenantId, integrationId: this.integration.id, userId, action, status, remoteId, detail, at: this.now });
   }
 
+  handlerLog(userId: string, status: "skipped" | "failed", detail: string): void {
+    this.handlerLogs.push({ tenantId: this.integration.tenantId, integrationId: this.integration.id, kind: "before", userId, status, detail, at: this.now });
+  }
+
+  /** The events the log lines call for, for an integration whose `after` handler subscribes. */
+  private eventsOf(logs: LogRow[]): EventRow[] {
+    const linkOf = (userId: string) => this.links.findLast((l) => l.userId === userId);
+    const synced: EventData["user.synced"][] = [];
+    const failed: EventData["user.failed"][] = [];
+    const excluded: EventData["user.excluded"][] = [];
+    for (const log of logs) {
+      const userId = log.userId;
+      if (!userId) continue;
+      const email = this.emails.get(userId) ?? null;
+      if (log.status === "ok" && log.action !== "skip") synced.push({ userId, email, action: log.action, remoteId: log.remoteId ?? null, remoteUrl: linkOf(userId)?.remoteUrl ?? null });
+      else if (log.status === "failed") failed.push({ userId, email, error: log.detail ?? "failed" });
+      else if (log.action === "skip" && linkOf(userId)?.status === "excluded") excluded.push({ userId, reason: log.detail ?? "excluded" });
+    }
+    return [...eventRows(this.integration, "user.synced", synced, this.now), ...eventRows(this.integration, "user.failed", failed, this.now), ...eventRows(this.integration, "user.excluded", excluded, this.now)];
+  }
+
+  /** The event and handler log statements for log lines about to be written. */
+  private handlerStatements(db: Db, logs: LogRow[]): BatchItem<"sqlite">[] {
+    const events = this.eventsOf(logs);
+    this.emitted.push(...events);
+    return [...insertEventsStatements(db, events), ...handlerLogStatements(db, this.handlerLogs.splice(0))];
+  }
+
   /** The people whose link was already decided. */
   settledUsers(): Set<string> {
     return new Set(this.links.map((l) => l.userId));
@@ -74,7 +112,8 @@ export class Outcomes {
    * at the end) and the log lines (written now only).
    */
   async flushSince(db: Db, mark: { links: number; logs: number }): Promise<void> {
-    await saveOutcomes(db, this.links.slice(mark.links), this.logs.splice(mark.logs), null);
+    const logs = this.logs.splice(mark.logs);
+    await saveOutcomes(db, this.links.slice(mark.links), logs, null, this.handlerStatements(db, logs));
   }
 
   mark(): { links: number; logs: number } {
@@ -88,6 +127,6 @@ export class Outcomes {
   async save(db: Db, opts: { alongside: BatchItem<"sqlite">[]; finished: boolean }): Promise<void> {
     const { alongside, finished } = opts;
     const removedLinks = finished && this.removed.length ? { integrationId: this.integration.id, userIds: this.removed } : null;
-    await saveOutcomes(db, this.links, this.logs, removedLinks, alongside);
+    await saveOutcomes(db, this.links, this.logs, removedLinks, [...alongside, ...this.handlerStatements(db, this.logs)]);
   }
 }

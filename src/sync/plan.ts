@@ -2,7 +2,7 @@ import type { RemoteRecord } from "../connectors";
 import type { DirectoryUserRow } from "../db/schema";
 import { userView } from "../directory/user";
 import type { ResolvedConfig } from "../lib/config";
-import { mapUser, outOfScope, type SourceUser } from "./mapping";
+import { mapUser, outOfScope, type HandlerIntegration, type SourceUser } from "./mapping";
 import type { Outcomes } from "./outcomes";
 
 /** An active person to write: update the linked record, or find-or-create one. */
@@ -43,6 +43,8 @@ export interface Plan {
 
 export interface PlanInput {
   config: ResolvedConfig;
+  /** What the `before` handler sees of the integration. */
+  integration: HandlerIntegration;
   /** How sentences name the provider's side (the connector's `facts.brand`). */
   brand: string;
   /** Reconciliation: the record seen for each person, or null when the linked one is gone. */
@@ -63,7 +65,7 @@ function driftedFields(payload: Record<string, unknown>, remote: Record<string, 
  * with the record seen. Decisions that need no provider call go straight into `out`.
  */
 export async function planGroup(users: DirectoryUserRow[], input: PlanInput, out: Outcomes): Promise<Plan> {
-  const { config, brand, seen: seenAll, force } = input;
+  const { config, brand, seen: seenAll, force, integration } = input;
   const plan: Plan = { writes: [], removals: [], unknown: [], found: [] };
   for (const row of users) {
     const user: SourceUser = userView(row);
@@ -114,7 +116,18 @@ export async function planGroup(users: DirectoryUserRow[], input: PlanInput, out
       if (link?.status !== "excluded") out.log(row.id, "skip", "skipped", excluded);
       continue;
     }
-    const mapped = await mapUser(user, config);
+    const mapped = await mapUser(user, config, integration);
+    if (!mapped.ok && (mapped.reason === "before_skipped" || mapped.reason === "before_failed")) {
+      // The before handler skipped the person (or failed on them): left out like the
+      // scope's exclusions, with the reason, and never the batch.
+      out.counts.excluded++;
+      if (link?.status !== "excluded" || link.pushedVersion !== row.version || link.lastError !== mapped.message) {
+        out.link(row.id, { status: "excluded", lastError: mapped.message, pushedVersion: row.version });
+        out.log(row.id, "skip", "skipped", mapped.message, link?.remoteId ?? null);
+        out.handlerLog(row.id, mapped.reason === "before_failed" ? "failed" : "skipped", mapped.message);
+      }
+      continue;
+    }
     if (!mapped.ok) {
       out.counts.failed++;
       out.link(row.id, { status: "failed", lastError: mapped.message, failureKind: "bad_data", pushedVersion: row.version });

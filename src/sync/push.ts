@@ -4,6 +4,7 @@ import type { Db } from "../db/client";
 import type { RunCounts } from "../db/vocabulary";
 import { forgetHashesStatement, linksByUsers, usersByIds } from "../db/sync.repo";
 import type { Env } from "../env";
+import { queueEvents } from "../events/emit";
 import { connectorContext } from "../integrations/connector-context";
 import type { Integration } from "../integrations/store";
 import type { PushJob } from "../jobs/messages";
@@ -56,8 +57,9 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
   if (!target) throw new ProviderError("fatal", `${integration.provider} does not push people.`);
   const config = integration.config;
   const [users, existing] = await Promise.all([usersByIds(db, integration.tenantId, userIds), linksByUsers(db, integration.id, userIds)]);
-  const out = new Outcomes(integration, Date.now(), new Map(existing.map((l) => [l.userId, l])));
-  const plan = await planGroup(users, { config, brand: target.facts.brand, seen: opts.seen, force: opts.force }, out);
+  const out = new Outcomes(integration, Date.now(), new Map(existing.map((l) => [l.userId, l])), new Map(users.map((u) => [u.id, u.email])));
+  const handlerIntegration = { id: integration.id, name: integration.name, provider: integration.provider };
+  const plan = await planGroup(users, { config, brand: target.facts.brand, seen: opts.seen, force: opts.force, integration: handlerIntegration }, out);
 
   try {
     const ctx = connectorContext(db, env, integration);
@@ -74,6 +76,7 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
     const waiting = plan.writes.filter((p) => !settled.has(p.user.id));
     for (const p of waiting) out.link(p.user.id, { status: "pending", lastError: err.detail, failureKind: "retry" });
     await out.save(db, { alongside: opts.alongside?.(out.counts, false) ?? [], finished: false });
+    await queueEvents(env.JOBS, out.emitted);
     const { stop, pause } = handlingOf(err);
     if (stop) return { kind: "stopped", reason: err.detail, counts: out.counts };
     return { kind: "retry", delayMs: err.retryAfterMs, reason: err.detail, pause, counts: out.counts };
@@ -84,6 +87,7 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
   const overtaken = written.size ? (await usersByIds(db, integration.tenantId, [...written.keys()])).filter((u) => u.version > written.get(u.id)!) : [];
   const again = overtaken.length ? [forgetHashesStatement(db, integration.id, overtaken.map((u) => u.id))] : [];
   await out.save(db, { alongside: [...(opts.alongside?.(out.counts, true) ?? []), ...again], finished: true });
+  await queueEvents(env.JOBS, out.emitted);
   if (overtaken.length) {
     await env.JOBS.sendBatch(
       overtaken.map((u) => ({ body: { kind: "push", tenantId: u.tenantId, integrationId: integration.id, userId: u.id, version: u.version, reason: "sweep" } satisfies PushJob, contentType: "json" as const })),

@@ -1,6 +1,8 @@
 import { ProviderError } from "../connectors";
 import type { Db } from "../db/client";
-import { heldRemovalsRun, holdRemovals, runUserIds } from "../db/runs.repo";
+import { countsOf, heldRemovalsRun, holdRemovals, runUserIds } from "../db/runs.repo";
+import { insertEventsStatements } from "../db/events.repo";
+import { runEventRows } from "../events/emit";
 import type { RunRow } from "../db/schema";
 import { linkedCount, removalsSince } from "../db/sync.repo";
 import type { Integration } from "../integrations/store";
@@ -25,7 +27,7 @@ export type RemovalMode = "hourly" | "held" | "approved";
  * FREE_REMOVALS_PER_HOUR) within a rolling hour, counting the removals already made in it;
  * the rest are held behind the removals run, for an admin to approve or cancel.
  */
-async function guardRemovals(db: Db, integration: Integration, toDelete: Removal[], mode: "hourly" | "held"): Promise<{ go: Removal[]; held: { run: RunRow; items: Removal[] } | null }> {
+async function guardRemovals(db: Db, integration: Integration, toDelete: Removal[], mode: "hourly" | "held"): Promise<{ go: Removal[]; held: { run: RunRow; items: Removal[]; opened: boolean } | null }> {
   const heldRun = await heldRemovalsRun(db, integration.id);
   const already = new Set(heldRun ? (runUserIds(heldRun) ?? []) : []);
   const waiting = toDelete.filter((d) => already.has(d.userId));
@@ -46,13 +48,20 @@ async function guardRemovals(db: Db, integration: Integration, toDelete: Removal
   if (!waiting.length && !newlyHeld.length) return { go, held: null };
   const run = newlyHeld.length ? await holdRemovals(db, integration, newlyHeld.map((d) => d.userId), detail) : heldRun;
   if (!run) throw new ProviderError("transient", "An approved removals run is still deleting records; these removals wait for it to end.", 30_000);
-  return { go, held: { run, items: [...waiting, ...newlyHeld] } };
+  return { go, held: { run, items: [...waiting, ...newlyHeld], opened: heldRun === null } };
 }
 
 /** The removals that may go now; the held ones are recorded as waiting for their run. */
 export async function allowedRemovals(db: Db, integration: Integration, removals: Removal[], mode: RemovalMode, out: Outcomes): Promise<Removal[]> {
   if (!removals.length || mode === "approved") return removals;
   const { go, held } = await guardRemovals(db, integration, removals, mode);
+  if (held?.opened) {
+    // A new removals run waits for an admin: the after handler hears of it (queued with the push's other events).
+    const events = runEventRows(integration, "run.held", held.run, countsOf(held.run), Date.now());
+    const [first, ...rest] = insertEventsStatements(db, events);
+    if (first) await db.batch([first, ...rest]);
+    out.emitted.push(...events);
+  }
   for (const d of held?.items ?? []) {
     const l = out.current(d.userId);
     if (l?.status === "pending" && l.lastError?.includes(held!.run.id)) continue;

@@ -42,7 +42,7 @@ describe("14.7 a reconnect racing an in-flight push", () => {
   it("a refresh refused for the old connection does not delete the reconnect's credentials", async () => {
     const { t, db, stale, fresh } = await reconnectedUnderAJob("admin@acme-eu.example");
     // The old refresh token was refused while the reconnect was being stored.
-    await markReconnect(db, stale, "The refresh token was revoked.");
+    await markReconnect(db, env, stale, "The refresh token was revoked.");
     await expectStillConnected(t, fresh);
   });
 

@@ -71,7 +71,7 @@ const pages = new Hono<DashEnv>()
     need(c, "manage_integrations");
     const { provider } = await formOf(c);
     if (!provider || !isProviderId(provider)) throw AppError.validation([{ path: "provider", message: "Choose a provider." }]);
-    const integration = await createIntegrationAction(c.get("db"), c.get("tenant").id, { provider });
+    const integration = await createIntegrationAction(c.get("db"), c.env, c.get("tenant").id, { provider });
     return c.redirect(`/dashboard/integrations/${integration.id}`, 303);
   })
   .get("/dashboard/integrations/:id", async (c) => {

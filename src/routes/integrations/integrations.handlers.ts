@@ -22,7 +22,7 @@ export const providersHandlers = factory.createHandlers(contracts.providers, (c)
 
 export const createHandlers = factory.createHandlers(contracts.create, validate("json", CreateIntegrationBody), async (c) => {
   const body = c.req.valid("json");
-  return respond(c, await createIntegrationAction(c.get("db"), c.get("tenant").id, body), 201);
+  return respond(c, await createIntegrationAction(c.get("db"), c.env, c.get("tenant").id, body), 201);
 });
 
 export const listHandlers = factory.createHandlers(contracts.list, validate("query", ListQuery), async (c) => {

@@ -23,6 +23,7 @@ export const createTenantHandlers = createFactory<AppEnv>().createHandlers(
         apiKey: created.apiKey,
         webhookSecret: created.webhookSecret,
         ssoSecret: created.ssoSecret,
+        eventSecret: created.eventSecret,
       },
       201,
     );

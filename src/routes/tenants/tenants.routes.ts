@@ -22,10 +22,11 @@ export const CreatedTenantOut = v.object({
   apiKey: v.string(),
   webhookSecret: v.string(),
   ssoSecret: v.string(),
+  eventSecret: v.string(),
 });
 
 export const RotateBody = v.strictObject({
-  which: v.picklist(["apiKey", "webhookSecret", "ssoSecret"], "Expected apiKey, webhookSecret or ssoSecret."),
+  which: v.picklist(["apiKey", "webhookSecret", "ssoSecret", "eventSecret"], "Expected apiKey, webhookSecret, ssoSecret or eventSecret."),
 });
 
 export const RotatedOut = v.object({

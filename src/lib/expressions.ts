@@ -1,0 +1,71 @@
+import jsonata from "jsonata";
+
+/**
+ * JSONata as the hub runs tenant expressions (mapping entries and the `before` handler):
+ * compiled once per isolate, evaluated within a budget so that a runaway expression fails
+ * itself rather than the batch it is in. JSONata interprets its syntax tree; nothing is
+ * generated from strings, which production Workers refuse.
+ *
+ * The budget (docs/handlers.md): at most BUDGET.steps evaluation steps, BUDGET.depth nested
+ * calls, BUDGET.sequence items in any sequence (ranges included), BUDGET.stringChars
+ * characters in any string made along the way, and BUDGET.outputBytes of JSON in the
+ * result. Steps stand in for time: a Worker's clock does not move while code runs, so a
+ * wall-clock limit alone would never fire in production (JSONata's own `timeout` is set
+ * too, for runtimes whose clock does move).
+ */
+export const BUDGET = { steps: 100_000, depth: 200, sequence: 10_000, stringChars: 100_000, outputBytes: 64 * 1024, timeoutMs: 1_000 };
+
+export class ExpressionFailed extends Error {}
+
+interface Budget {
+  steps: number;
+}
+
+const BUDGET_BINDING = "__usersync_budget";
+const compiled = new Map<string, jsonata.Expression>();
+
+/** Compiles once per isolate (saving a config refuses expressions that do not compile). */
+function expression(expr: string): jsonata.Expression {
+  let e = compiled.get(expr);
+  if (!e) {
+    e = jsonata(expr, { stack: BUDGET.depth, sequence: BUDGET.sequence, timeout: BUDGET.timeoutMs });
+    // The hooks are JSONata's own (`__evaluate_entry`/`__evaluate_exit`); each evaluation
+    // finds its own budget in its bindings, so concurrent evaluations never share one.
+    e.assign(Symbol.for("jsonata.__evaluate_entry") as unknown as string, (_node: unknown, _input: unknown, env: { lookup(name: string): unknown }) => {
+      const budget = env.lookup(BUDGET_BINDING) as Budget | undefined;
+      if (budget && ++budget.steps > BUDGET.steps) throw new ExpressionFailed(`it took more than ${BUDGET.steps} steps`);
+    });
+    e.assign(Symbol.for("jsonata.__evaluate_exit") as unknown as string, (_node: unknown, _input: unknown, _env: unknown, result: unknown) => {
+      if (typeof result === "string" && result.length > BUDGET.stringChars) throw new ExpressionFailed(`it made a string longer than ${BUDGET.stringChars} characters`);
+    });
+    if (compiled.size > 1000) compiled.clear();
+    compiled.set(expr, e);
+  }
+  return e;
+}
+
+/** The reason a JSONata expression does not compile (with its position), or null. */
+export function expressionProblem(expr: string): string | null {
+  try {
+    jsonata(expr);
+    return null;
+  } catch (err) {
+    const e = err as { message?: string; position?: number };
+    return `Not a valid JSONata expression: ${e.message ?? "syntax error"}${e.position !== undefined ? ` (at ${e.position})` : ""}.`;
+  }
+}
+
+/** Evaluates within the budget; throws ExpressionFailed with why it failed. */
+export async function evaluate(expr: string, input: unknown): Promise<unknown> {
+  let result: unknown;
+  try {
+    result = await expression(expr).evaluate(input, { [BUDGET_BINDING]: { steps: 0 } satisfies Budget });
+  } catch (err) {
+    if (err instanceof ExpressionFailed) throw err;
+    const e = err as { message?: string; code?: string };
+    if (err instanceof RangeError) throw new ExpressionFailed("it recursed too deeply");
+    throw new ExpressionFailed(e.message ?? e.code ?? String(err));
+  }
+  if (result !== undefined && (JSON.stringify(result)?.length ?? 0) > BUDGET.outputBytes) throw new ExpressionFailed(`its result is larger than ${BUDGET.outputBytes / 1024} KiB`);
+  return result;
+}
