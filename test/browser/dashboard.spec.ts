@@ -13,7 +13,7 @@ import dotenv from "dotenv";
  * (no serious or critical violation) and photographed at 1280 and 390 px wide into
  * test-results/screens/.
  */
-const demo = JSON.parse(process.env.USERSYNC_DEMO ?? "{}") as { tenantId: string; apiKey: string; webhookSecret: string; ssoSecret: string; hubUrl: string; emulatorUrl: string };
+const demo = JSON.parse(process.env.USERSYNC_DEMO ?? "{}") as { tenantId: string; apiKey: string; webhookSecret: string; ssoSecret: string; eventSecret: string; hubUrl: string; emulatorUrl: string };
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const screens = join(root, "test-results", "screens");
 mkdirSync(screens, { recursive: true });
@@ -261,4 +261,47 @@ test("an admin uploads a CSV file, maps its columns, previews it with its row er
   await look(page, "import-run");
   const ann = (await (await api(`/v1/directory/users/${encodeURIComponent(`ann.${tag}@csv.example`)}`)).json()) as { lastName: string; attributes: Record<string, string> };
   expect(ann).toMatchObject({ lastName: "Lee; Jr.", attributes: { Cost_Centre: "CC1" } });
+});
+
+test("an admin writes a before handler, tries it on a person, sets the after handler and sends a test event", async ({ page }) => {
+  const tag = randomUUID().slice(0, 6);
+  const person = { id: `u_hb_${tag}`, email: `hanna.${tag}@demo.example`, firstName: "Hanna", lastName: "Berg", workLocation: "Berlin" };
+  await webhook("user.created", person);
+  const created = await api("/v1/integrations", { method: "POST", json: { provider: "zoho-crm", name: `Handlers ${tag}` } });
+  const { id } = (await created.json()) as { id: string };
+  const receiver = randomUUID();
+  expect((await fetch(`${demo.emulatorUrl}/_emulator/receivers/${receiver}`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ secret: demo.eventSecret }) })).status).toBe(200);
+  await page.goto(await signInLink(`/dashboard/integrations/${id}#handlers`));
+  await expect(page.getByRole("heading", { level: 2, name: "Handlers" })).toBeVisible();
+  await look(page, "integration-handlers");
+
+  // A bad expression is refused beside the box, and nothing is saved.
+  await page.locator("#before-expr").fill('user ~> | $ | { "email": ');
+  await page.getByRole("button", { name: "Save the handlers" }).click();
+  await expect(page.locator("#before-expr-errors")).toContainText("Not a valid JSONata expression");
+  expect(((await (await api(`/v1/integrations/${id}`)).json()) as { config: { handlers: unknown } }).config.handlers).toEqual({});
+
+  // Tried on a person: what goes in and what comes out, side by side; nothing saved yet.
+  const expr = 'user ~> | $ | { "email": $substringBefore(email, "@") & "@" & (workLocation = "Berlin" ? "acme.de" : "acme.com") } |';
+  await page.locator("#before-expr").fill(expr);
+  await page.locator("#try-user").fill(person.id);
+  await page.getByRole("button", { name: "Try it" }).click();
+  await expect(page.locator("#try-input")).toContainText(person.email);
+  await expect(page.locator("#try-output")).toContainText(`hanna.${tag}@acme.de`);
+  await look(page, "integration-handlers-try");
+
+  // Saved with the after handler; the test event reaches the receiver, signed.
+  await page.locator("#after-url").fill(`${demo.emulatorUrl}/receivers/${receiver}`);
+  await page.getByLabel(/user\.synced/).check();
+  await page.getByRole("button", { name: "Save the handlers" }).click();
+  await expect(page.getByRole("status").first()).toContainText("Saved");
+  const saved = (await (await api(`/v1/integrations/${id}`)).json()) as { config: { handlers: { before?: { expr: string }; after?: { url: string; events: string[] } } } };
+  expect(saved.config.handlers).toEqual({ before: { expr }, after: { url: `${demo.emulatorUrl}/receivers/${receiver}`, events: ["user.synced"] } });
+  await page.getByRole("button", { name: "Send test event" }).click();
+  await expect(page.locator("#test-result")).toContainText("Delivered: the receiver answered 200");
+  await expect(page.locator("#handler-logs")).toContainText("user.synced");
+  await look(page, "integration-handlers-test");
+  const deliveries = ((await (await fetch(`${demo.emulatorUrl}/_emulator/receivers/${receiver}`)).json()) as { deliveries: { verified: boolean; body: { test?: boolean } }[] }).deliveries;
+  expect(deliveries).toHaveLength(1);
+  expect(deliveries[0]).toMatchObject({ verified: true, body: { test: true } });
 });

@@ -17,6 +17,9 @@ import { configFromForm } from "./config-form";
 import { connectedPage, disownForm } from "./connected";
 import { isProviderId } from "../../connectors";
 import { DeletePage, IntegrationPage, IntegrationsOverview } from "./integrations";
+import { handlersDraft, handlersFromForm, tryBeforeHandler } from "./handlers";
+import { testDelivery } from "../../events/deliver";
+import { HANDLER_EVENTS, type HandlerEvent } from "../../lib/config";
 import { UnmatchedPage, UserPage, UsersPage } from "./people";
 import { LogsPage, RunPage, RunsPage } from "./runs";
 import { dashboardSession, formOf, freshSignIn, need, SignedOut, type Dash, type DashEnv } from "./session";
@@ -95,6 +98,34 @@ const pages = new Hono<DashEnv>()
       return c.html(<IntegrationPage c={c} integration={integration} draft={{ ...draft, errors: err.errors ?? [] }} />, 422);
     }
     return c.redirect(`/dashboard/integrations/${integration.id}?saved=${draft.section}`, 303);
+  })
+  .post("/dashboard/integrations/:id/handlers", async (c) => {
+    need(c, "manage_integrations");
+    const integration = await integrationOf(c);
+    const { patch, draft } = handlersFromForm(await formOf(c));
+    try {
+      await changeIntegrationAction(c.get("db"), c.env, integration, { config: patch }, "dashboard");
+    } catch (err) {
+      if (!(err instanceof AppError) || err.kind !== "validation_failed") throw err;
+      return c.html(<IntegrationPage c={c} integration={integration} handlers={{ draft, errors: err.errors ?? [] }} />, 422);
+    }
+    return c.redirect(`/dashboard/integrations/${integration.id}?saved=handlers#handlers`, 303);
+  })
+  .post("/dashboard/integrations/:id/handlers/try", async (c) => {
+    need(c, "manage_integrations");
+    const integration = await integrationOf(c);
+    const form = await formOf(c);
+    const expr = (form.beforeExpr ?? "").trim();
+    const tried = await tryBeforeHandler(c.get("db"), integration, expr, (form.userId ?? "").trim());
+    return c.html(<IntegrationPage c={c} integration={integration} handlers={{ draft: { ...handlersDraft(integration), beforeExpr: expr }, tried }} />);
+  })
+  .post("/dashboard/integrations/:id/handlers/test", async (c) => {
+    need(c, "manage_integrations");
+    const integration = await integrationOf(c);
+    const { event } = await formOf(c);
+    const type = (HANDLER_EVENTS as readonly string[]).includes(event ?? "") ? (event as HandlerEvent) : "user.synced";
+    const result = await testDelivery(c.get("db"), c.env, integration, type);
+    return c.html(<IntegrationPage c={c} integration={integration} handlers={{ tested: { event: type, ...result } }} />);
   })
   .post("/dashboard/integrations/:id/:transition{activate|deactivate}", async (c) => {
     need(c, "manage_integrations");

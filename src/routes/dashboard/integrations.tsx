@@ -6,6 +6,7 @@ import { listIntegrations, type Integration } from "../../integrations/store";
 import { USER_FIELDS, type MappingEntry, type ResolvedConfig, type ScopeRule } from "../../lib/config";
 import type { Connection } from "../../lib/connection";
 import type { FieldError } from "../../lib/errors";
+import { HandlersSection, type HandlersDraft, type TestResult, type TryResult } from "./handlers";
 import { Badge, Csrf, FieldErrors, Page, PostButton } from "./layout";
 import type { Dash } from "./session";
 
@@ -159,7 +160,22 @@ function scopeRows(config: ResolvedConfig): ScopeRowDraft[] {
 }
 
 /** `/dashboard/integrations/{id}`: facts, stats, actions, the config editors and recent runs. */
-export async function IntegrationPage({ c, integration, draft, notice, disown }: { c: Dash; integration: Integration; draft?: ConfigDraft | undefined; notice?: string | undefined; disown?: unknown }) {
+export async function IntegrationPage({
+  c,
+  integration,
+  draft,
+  notice,
+  disown,
+  handlers,
+}: {
+  c: Dash;
+  integration: Integration;
+  draft?: ConfigDraft | undefined;
+  notice?: string | undefined;
+  disown?: unknown;
+  /** What the handlers section shows beyond the stored handlers: a refused save, a try, a test. */
+  handlers?: { draft?: HandlersDraft; errors?: FieldError[]; tried?: TryResult; tested?: TestResult } | undefined;
+}) {
   const db = c.get("db");
   const [stats, runs] = await Promise.all([linkStats(db, integration.id), listRuns(db, integration.tenantId, { integrationId: integration.id }, null, 5)]);
   const def = connector(integration.provider);
@@ -362,6 +378,8 @@ export async function IntegrationPage({ c, integration, draft, notice, disown }:
           <button type="submit">Save these settings</button>
         </form>
       </section>
+
+      <HandlersSection c={c} integration={integration} draft={handlers?.draft} errors={handlers?.errors} tried={handlers?.tried} tested={handlers?.tested} />
     </Page>
   );
 }

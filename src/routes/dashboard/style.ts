@@ -44,6 +44,12 @@ fieldset{border:1px solid #d5dae1;border-radius:6px;margin:0 0 .75rem;padding:.5
 .muted{color:#4d5664}
 .empty{color:#4d5664;font-style:italic}
 .sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+pre.json{background:#f0f2f5;border:1px solid #d5dae1;border-radius:6px;padding:.5rem;overflow:auto;max-height:20rem;font-size:.85rem}
+#try-result>div{flex:1 1 20rem;min-width:0}
+ul.plain{list-style:none;padding:0;margin:0}
+ul.plain label{font-weight:400}
+.badge.retrying{background:#fff1c7;color:#6b4b00}
+.badge.ok{background:#d7f2df;color:#0b5423}
 .mapping-row{display:grid;grid-template-columns:1fr 1fr 2fr auto auto;gap:.5rem;align-items:end;margin-bottom:.5rem}
 @media (max-width:640px){
   .mapping-row{grid-template-columns:1fr}
