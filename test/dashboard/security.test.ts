@@ -44,6 +44,29 @@ describe("Security: dashboard pages", () => {
     expect(ok.status).toBe(303);
   });
 
+  it("a file streamed to the Import page needs the CSRF token in x-csrf-token; with it the import is stored, as it is from the form without the page's script", async () => {
+    const t = await createTenant("Upload");
+    const cookie = await sessionCookie(t);
+    const csv = "Email,First Name\nann@upload.example,Ann\n";
+    const stream = (token?: string) =>
+      call("/dashboard/imports", { method: "POST", headers: { cookie, accept: "application/json", "content-type": "text/csv", ...(token !== undefined ? { "x-csrf-token": token } : {}) }, body: csv });
+    expect((await stream()).status).toBe(403);
+    expect((await stream("forged")).status).toBe(403);
+    const listed = async () => ((await (await call("/v1/imports", { token: t.apiKey })).json()) as { data: { id: string; rows: number }[] }).data;
+    expect(await listed()).toEqual([]);
+    const streamed = await stream(await csrfOf(cookie));
+    expect(streamed.status).toBe(201);
+    const { id, location } = (await streamed.json()) as { id: string; location: string };
+    expect(location).toBe(`/dashboard/imports/${id}`);
+    // Without the script the form posts multipart: the token rides in the form.
+    const form = new FormData();
+    form.set("_csrf", await csrfOf(cookie));
+    form.set("file", new File([csv], "people.csv", { type: "text/csv" }));
+    const posted = await call("/dashboard/imports", { method: "POST", headers: { cookie, accept: "text/html" }, body: form });
+    expect(posted.status).toBe(303);
+    expect((await listed()).map((i) => i.rows)).toEqual([1, 1]);
+  });
+
   it("a session of tenant A cannot see or change tenant B's integration, people or runs (404)", async () => {
     const a = await tenantWithIntegration("Tenant A");
     const b = await tenantWithIntegration("Tenant B");

@@ -6,6 +6,33 @@ import type { FieldError } from "../../lib/errors";
 import { Badge, Csrf, Page, when } from "./layout";
 import type { Dash } from "./session";
 
+/**
+ * Sends the chosen file as it is (text/csv), so the browser streams it from disk and the
+ * hub streams it into R2; without this script the form posts it as multipart, which the
+ * hub parses whole. A refusal is shown on the page.
+ */
+const UPLOAD_SCRIPT = `
+document.getElementById("upload-form").addEventListener("submit", async (event) => {
+  const form = event.currentTarget;
+  const file = form.file.files[0];
+  if (!file || !window.fetch) return;
+  event.preventDefault();
+  const status = document.getElementById("upload-status");
+  status.textContent = "Uploading " + file.name + "…";
+  try {
+    const res = await fetch(form.action, { method: "POST", body: file, headers: { "content-type": "text/csv", "x-csrf-token": form.dataset.csrf, accept: "application/json" } });
+    const body = await res.json().catch(() => ({}));
+    if (res.status === 201 && body.location) return window.location.assign(body.location);
+    const why = (body.errors || []).map((e) => e.message).join(" ") || body.detail || "The file was refused (" + res.status + ").";
+    status.textContent = "Not uploaded: " + why;
+    status.className = "notice bad";
+  } catch (err) {
+    status.textContent = "Not uploaded: the upload did not reach the hub. Try again.";
+    status.className = "notice bad";
+  }
+});
+`;
+
 /** `/dashboard/imports`: upload a file, the recent imports, and what scheduled pickup uses. */
 export async function ImportsPage({ c, problem }: { c: Dash; problem?: string | undefined }) {
   const db = c.get("db");
@@ -17,7 +44,7 @@ export async function ImportsPage({ c, problem }: { c: Dash; problem?: string | 
       <section class="card" aria-labelledby="h-upload">
         <h2 id="h-upload">Upload a file</h2>
         <p class="muted">A CSV file (UTF-8; comma or semicolon) with a header row, at most 50 MiB. Nothing changes until you preview and apply it.</p>
-        <form method="post" action="/dashboard/imports" enctype="multipart/form-data" class="row">
+        <form method="post" action="/dashboard/imports" enctype="multipart/form-data" class="row" id="upload-form" data-csrf={c.get("csrf")}>
           <Csrf c={c} />
           <div>
             <label for="file">CSV file</label>
@@ -25,6 +52,8 @@ export async function ImportsPage({ c, problem }: { c: Dash; problem?: string | 
           </div>
           <button type="submit">Upload</button>
         </form>
+        <p id="upload-status" role="status" class="muted"></p>
+        <script dangerouslySetInnerHTML={{ __html: UPLOAD_SCRIPT }} />
       </section>
       <section class="card" aria-labelledby="h-recent">
         <h2 id="h-recent">Recent imports</h2>

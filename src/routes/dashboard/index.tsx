@@ -213,6 +213,13 @@ const pages = new Hono<DashEnv>()
   .get("/dashboard/imports", async (c) => c.html(<ImportsPage c={c} />))
   .post("/dashboard/imports", async (c) => {
     need(c, "manage_users");
+    if (!/^multipart\/form-data\b/i.test(c.req.header("content-type") ?? "")) {
+      // The page's script sends the file as it is (text/csv): streamed into R2 like the
+      // API's upload, never held whole. Answers where the import's page is.
+      const imp = await uploadImportAction(c.get("db"), c.env, c.get("tenant").id, c.req.raw.body);
+      return c.json({ id: imp.id, location: `/dashboard/imports/${imp.id}` }, 201);
+    }
+    // Without the script: a form post, which the form parser holds whole (up to 50 MiB).
     const file = (await c.req.parseBody()).file;
     try {
       if (!(file instanceof File) || file.size === 0) throw AppError.validation([{ path: "file", message: "Choose a CSV file to upload." }]);

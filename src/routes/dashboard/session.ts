@@ -25,8 +25,9 @@ export type Dash = Context<DashEnv>;
 export class SignedOut extends Error {}
 
 /**
- * Every /dashboard page needs a session. A form post must carry the session's CSRF token
- * (`_csrf`), whatever its Origin: a missing or wrong one is a 403 and nothing changes.
+ * Every /dashboard page needs a session. A post must carry the session's CSRF token (a
+ * form's `_csrf` field, or for any other body the `x-csrf-token` header), whatever its
+ * Origin: a missing or wrong one is a 403 and nothing changes.
  */
 export const dashboardSession = createMiddleware<DashEnv>(async (c, next) => {
   const session = await readSession(c, c.env);
@@ -38,8 +39,11 @@ export const dashboardSession = createMiddleware<DashEnv>(async (c, next) => {
   c.set("auth", session.auth);
   c.set("csrf", csrf);
   if (c.req.method === "POST") {
-    const form = await c.req.parseBody();
-    const given = typeof form._csrf === "string" ? form._csrf : "";
+    // A form carries the token as `_csrf`; a script's request (a file streamed as it is) in `x-csrf-token`.
+    const type = c.req.header("content-type") ?? "";
+    const isForm = /^(multipart\/form-data|application\/x-www-form-urlencoded)\b/i.test(type);
+    const fromForm = isForm ? (await c.req.parseBody())._csrf : undefined;
+    const given = typeof fromForm === "string" ? fromForm : isForm ? "" : (c.req.header("x-csrf-token") ?? "");
     if (!given || !(await safeEqual(given, csrf))) throw new AppError("forbidden", "This form has expired or did not come from your dashboard; nothing was changed. Reload the page and try again.");
   }
   await next();
