@@ -56,7 +56,7 @@ export type ImportKeyKind = ImportKeyRow["kind"];
 const jsonValues = (values: string[]) => sql`(select value from json_each(${JSON.stringify(values)}))`;
 
 /** Directory people of a tenant by id or by exact e-mail, any number at once. */
-export function peopleByKeys(db: Db, tenantId: string, kind: ImportKeyKind, keys: string[]) {
+function peopleByKeys(db: Db, tenantId: string, kind: ImportKeyKind, keys: string[]) {
   const column = kind === "id" ? directoryUsers.id : directoryUsers.email;
   return db.select().from(directoryUsers).where(and(eq(directoryUsers.tenantId, tenantId), sql`${column} in ${jsonValues(keys)}`));
 }
@@ -76,26 +76,37 @@ export async function addImportKeys(db: Db, planId: string, keys: { kind: Import
   if (first) await db.batch([first, ...rest]);
 }
 
+/** Of these keys of a plan, those on more than one row. */
+function sharedKeysQuery(db: Db, planId: string, kind: ImportKeyKind, keys: string[]) {
+  return db
+    .select({ key: importKeys.key })
+    .from(importKeys)
+    .where(and(eq(importKeys.planId, planId), eq(importKeys.kind, kind), sql`${importKeys.key} in ${jsonValues(keys)}`))
+    .groupBy(importKeys.key)
+    .having(sql`count(*) > 1`);
+}
+
 /**
- * For these keys of a plan: how many rows carry each (only those on more than one row),
- * and for e-mails, the other spellings that differ only in case (only where there are).
+ * What planning needs to know about a batch of rows, in one round trip: the directory
+ * people they name (by id, or by e-mail for rows without one), which of their ids and
+ * e-mails are on more than one row of the file, and their e-mails written more than one
+ * way (differing only in case), with every spelling.
  */
-export function sharedKeys(db: Db, planId: string, kind: ImportKeyKind, keys: string[]) {
-  const lowers = [...new Set(keys.map((k) => k.toLowerCase()))];
-  return db.batch([
-    db
-      .select({ key: importKeys.key, rows: sql<number>`count(*)` })
-      .from(importKeys)
-      .where(and(eq(importKeys.planId, planId), eq(importKeys.kind, kind), sql`${importKeys.key} in ${jsonValues(keys)}`))
-      .groupBy(importKeys.key)
-      .having(sql`count(*) > 1`),
+export async function lookUpRows(db: Db, tenantId: string, planId: string, rows: { ids: string[]; emailsWithoutId: string[]; emails: string[] }) {
+  const lowers = [...new Set(rows.emails.map((e) => e.toLowerCase()))];
+  const [byId, byEmail, sharedIds, sharedEmails, spellings] = await db.batch([
+    peopleByKeys(db, tenantId, "id", rows.ids),
+    peopleByKeys(db, tenantId, "email", rows.emailsWithoutId),
+    sharedKeysQuery(db, planId, "id", rows.ids),
+    sharedKeysQuery(db, planId, "email", rows.emails),
     db
       .select({ lower: importKeys.keyLower, spellings: sql<string>`json_group_array(distinct ${importKeys.key})` })
       .from(importKeys)
-      .where(and(eq(importKeys.planId, planId), eq(importKeys.kind, kind), sql`${importKeys.keyLower} in ${jsonValues(kind === "email" ? lowers : [])}`))
+      .where(and(eq(importKeys.planId, planId), eq(importKeys.kind, "email"), sql`${importKeys.keyLower} in ${jsonValues(lowers)}`))
       .groupBy(importKeys.keyLower)
       .having(sql`count(distinct ${importKeys.key}) > 1`),
   ]);
+  return { byId, byEmail, sharedIds: sharedIds.map((k) => k.key), sharedEmails: sharedEmails.map((k) => k.key), spellings };
 }
 
 /** Whether a row of the plan names the person, by id or by e-mail (a person a row names either way is not absent). */

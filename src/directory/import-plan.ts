@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import type { Db } from "../db/client";
-import { absentPeopleIds, activePeopleNamed, addImportKeys, dropImportKeys, importHeaders, peopleByKeys, sharedKeys, type ImportKeyKind } from "../db/imports.repo";
+import { absentPeopleIds, activePeopleNamed, addImportKeys, dropImportKeys, importHeaders, lookUpRows, type ImportKeyKind } from "../db/imports.repo";
 import type { DirectoryUserRow, ImportRow } from "../db/schema";
 import { AppError, type FieldError } from "../lib/errors";
 import { EMAIL_PATTERN, UserInput } from "../lib/user-fields";
@@ -123,8 +123,10 @@ function sameAsStored(input: RowInput["input"], person: DirectoryUserRow): boole
 }
 
 /** Rows looked up in the directory together, and keys written to D1 together. */
-const LOOKUP_ROWS = 500;
-const KEYS_AT_ONCE = 5000;
+// Fewer, bigger round trips: the runtime holds a little of each I/O until the invocation
+// ends, so an invocation's memory grows with its number of round trips (docs/benchmarks.md).
+const LOOKUP_ROWS = 2000;
+const KEYS_AT_ONCE = 20_000;
 
 /**
  * Plans an import without changing the directory: reads the file twice as a stream
@@ -181,15 +183,14 @@ export async function planImport(
       const emailOf = (r: RowInput) => (typeof r.input.email === "string" ? r.input.email : "");
       const ids = batch.map(idOf).filter((id): id is string => id !== null);
       const emails = batch.map(emailOf).filter(Boolean);
-      const [byId, byEmail, [sharedIds], [sharedEmails, spellings]] = await Promise.all([
-        peopleByKeys(db, imp.tenantId, "id", ids),
-        peopleByKeys(db, imp.tenantId, "email", batch.filter((r) => idOf(r) === null).map(emailOf).filter(Boolean)),
-        ids.length ? sharedKeys(db, planId, "id", ids) : [[]],
-        sharedKeys(db, planId, "email", emails),
-      ]);
+      const { byId, byEmail, sharedIds, sharedEmails, spellings } = await lookUpRows(db, imp.tenantId, planId, {
+        ids,
+        emailsWithoutId: batch.filter((r) => idOf(r) === null).map(emailOf).filter(Boolean),
+        emails,
+      });
       const people = { id: new Map(byId.map((p) => [p.id, p])), email: new Map(byEmail.map((p) => [p.email, p])) };
-      const idRows = new Set(sharedIds.map((k) => k.key));
-      const emailRows = new Set(sharedEmails.map((k) => k.key));
+      const idRows = new Set(sharedIds);
+      const emailRows = new Set(sharedEmails);
       const spellingsOf = new Map(spellings.map((k) => [k.lower, v.parse(v.array(v.string()), JSON.parse(k.spellings))]));
       for (const r of batch) {
         const id = idOf(r);
