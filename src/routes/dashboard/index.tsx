@@ -20,6 +20,8 @@ import { DeletePage, IntegrationPage, IntegrationsOverview } from "./integration
 import { handlersDraft, handlersFromForm, tryBeforeHandler } from "./handlers";
 import { testDelivery } from "../../events/deliver";
 import { HANDLER_EVENTS, type HandlerEvent } from "../../lib/config";
+import type { FieldError } from "../../lib/errors";
+import type { JSX } from "hono/jsx/jsx-runtime";
 import { UnmatchedPage, UserPage, UsersPage } from "./people";
 import { LogsPage, RunPage, RunsPage } from "./runs";
 import { dashboardSession, formOf, freshSignIn, need, SignedOut, type Dash, type DashEnv } from "./session";
@@ -66,6 +68,19 @@ async function integrationOf(c: Dash): Promise<Integration> {
   return integration;
 }
 
+/** Saves a section's config change; a refused one shows the page again (422) with what was typed and each error beside it. */
+async function saveConfig(c: Dash, patch: Record<string, unknown>, saved: string, refused: (integration: Integration, errors: FieldError[]) => JSX.Element) {
+  need(c, "manage_integrations");
+  const integration = await integrationOf(c);
+  try {
+    await changeIntegrationAction(c.get("db"), c.env, integration, { config: patch }, "dashboard");
+  } catch (err) {
+    if (!(err instanceof AppError) || err.kind !== "validation_failed") throw err;
+    return c.html(refused(integration, err.errors ?? []), 422);
+  }
+  return c.redirect(`/dashboard/integrations/${integration.id}${saved}`, 303);
+}
+
 const pages = new Hono<DashEnv>()
   .use("/dashboard", dashboardSession)
   .use("/dashboard/*", dashboardSession)
@@ -88,28 +103,12 @@ const pages = new Hono<DashEnv>()
     return c.html(<IntegrationPage c={c} integration={integration} notice={notice} disown={disown} />);
   })
   .post("/dashboard/integrations/:id/config", async (c) => {
-    need(c, "manage_integrations");
-    const integration = await integrationOf(c);
     const { patch, draft } = configFromForm(await formOf(c));
-    try {
-      await changeIntegrationAction(c.get("db"), c.env, integration, { config: patch }, "dashboard");
-    } catch (err) {
-      if (!(err instanceof AppError) || err.kind !== "validation_failed") throw err;
-      return c.html(<IntegrationPage c={c} integration={integration} draft={{ ...draft, errors: err.errors ?? [] }} />, 422);
-    }
-    return c.redirect(`/dashboard/integrations/${integration.id}?saved=${draft.section}`, 303);
+    return saveConfig(c, patch, `?saved=${draft.section}`, (integration, errors) => <IntegrationPage c={c} integration={integration} draft={{ ...draft, errors }} />);
   })
   .post("/dashboard/integrations/:id/handlers", async (c) => {
-    need(c, "manage_integrations");
-    const integration = await integrationOf(c);
     const { patch, draft } = handlersFromForm(await formOf(c));
-    try {
-      await changeIntegrationAction(c.get("db"), c.env, integration, { config: patch }, "dashboard");
-    } catch (err) {
-      if (!(err instanceof AppError) || err.kind !== "validation_failed") throw err;
-      return c.html(<IntegrationPage c={c} integration={integration} handlers={{ draft, errors: err.errors ?? [] }} />, 422);
-    }
-    return c.redirect(`/dashboard/integrations/${integration.id}?saved=handlers#handlers`, 303);
+    return saveConfig(c, patch, "?saved=handlers#handlers", (integration, errors) => <IntegrationPage c={c} integration={integration} handlers={{ draft, errors }} />);
   })
   .post("/dashboard/integrations/:id/handlers/try", async (c) => {
     need(c, "manage_integrations");
