@@ -4,7 +4,8 @@ import { updateIntegration } from "../db/integrations.repo";
 import { getIntegration, type Integration } from "../integrations/store";
 import { failRun } from "../db/runs.repo";
 import { importStatusStatement } from "../db/imports.repo";
-import { deadLetterStatement, parkStatements } from "../db/sync.repo";
+import { deadLetterStatement, linksByUsers, parkStatements, usersByIds } from "../db/sync.repo";
+import { emitEvents, eventRows, subscribes } from "../events/emit";
 import type { Env } from "../env";
 import { deliverEvent } from "../events/deliver";
 import { handleImportPage } from "../runs/import";
@@ -23,7 +24,7 @@ import { backoffSeconds, retryDelaySeconds } from "./retry";
  */
 export async function handleQueue(batch: MessageBatch<JobMessage>, env: Env): Promise<void> {
   const db = createDb(env.DB);
-  if (batch.queue === env.DEAD_LETTER_QUEUE) return deadLetters(db, batch);
+  if (batch.queue === env.DEAD_LETTER_QUEUE) return deadLetters(db, env, batch);
   const groups = new Map<string, Message<PushJob>[]>();
   for (const m of batch.messages) {
     if (m.body.kind === "run") {
@@ -96,7 +97,7 @@ async function runPage(db: Db, env: Env, message: Message<RunPageJob>): Promise<
 }
 
 /** Messages that used up their retries: a run's page fails its run; a push job leaves its person `failed` with the reason. */
-async function deadLetters(db: Db, batch: MessageBatch<JobMessage>): Promise<void> {
+async function deadLetters(db: Db, env: Env, batch: MessageBatch<JobMessage>): Promise<void> {
   for (const m of batch.messages) {
     if (m.body.kind === "run") {
       await failRun(db, m.body.runId, "A page of the run failed after every retry; see the integration's logs.");
@@ -116,5 +117,32 @@ async function deadLetters(db: Db, batch: MessageBatch<JobMessage>): Promise<voi
       await Promise.allSettled(failures.map(async (statement) => await statement));
     }
   }
+  await failedEvents(db, env, batch.messages.map((m) => m.body).filter((job): job is PushJob => job.kind === "push"));
   batch.ackAll();
+}
+
+/**
+ * `user.failed` for the people whose retries ran out, to the integrations whose after
+ * handler subscribes: one event per person and version, however often the dead letter
+ * comes.
+ */
+async function failedEvents(db: Db, env: Env, jobs: PushJob[]): Promise<void> {
+  const byIntegration = new Map<string, PushJob[]>();
+  for (const job of jobs) byIntegration.set(`${job.tenantId}/${job.integrationId}`, [...(byIntegration.get(`${job.tenantId}/${job.integrationId}`) ?? []), job]);
+  for (const group of byIntegration.values()) {
+    const { tenantId, integrationId } = group[0]!;
+    const integration = await getIntegration(db, tenantId, integrationId);
+    if (!integration || !subscribes(integration, "user.failed")) continue;
+    const userIds = [...new Set(group.map((j) => j.userId))];
+    const [users, failed] = await Promise.all([usersByIds(db, tenantId, userIds), linksByUsers(db, integrationId, userIds)]);
+    const emailOf = new Map(users.map((u) => [u.id, u.email]));
+    const now = Date.now();
+    const events = failed
+      .filter((l) => l.status === "failed")
+      .flatMap((l) => {
+        const version = Math.max(...group.filter((j) => j.userId === l.userId).map((j) => j.version));
+        return eventRows(integration, "user.failed", [{ userId: l.userId, email: emailOf.get(l.userId) ?? null, error: l.lastError ?? "Gave up after every retry." }], now, () => `evt_failed_${integrationId}_${l.userId}_${version}`);
+      });
+    await emitEvents(db, env.JOBS, events);
+  }
 }

@@ -13,6 +13,11 @@ describe("exhausted retries", () => {
     const i = await createIntegration(t, { provider: "zoho-crm" });
     await connectThroughProvider(t, i.id, "admin@acme.example");
     await initialResyncSettled(i.id);
+    // The after handler hears of it: a receiver at the emulators (not faulted) that verifies deliveries.
+    const receiver = crypto.randomUUID();
+    await emu(`/_emulator/receivers/${receiver}`, { method: "PUT", json: { secret: t.eventSecret } });
+    const after = { url: `${env.EMULATOR_URL}/receivers/${receiver}`, events: ["user.failed"] };
+    expect((await call(`/v1/integrations/${i.id}`, { method: "PATCH", json: { config: { handlers: { after } } }, token: t.apiKey })).status).toBe(200);
     await setFaults({ failureRate: 1, services: ["zoho-crm"] });
     expect((await sendWebhook(t, userEvent("user.created", { id: "u_doomed", email: "doomed@hub.example", lastName: "Doomed" }))).status).toBe(202);
     const failed = await eventually(async () => {
@@ -22,6 +27,11 @@ describe("exhausted retries", () => {
     expect(failed.failure_kind).toBe("retry");
     expect(failed.last_error).toBe("Gave up after every retry: Zoho answered 500.");
     expect(((await (await emu("/_emulator/zoho/us/crm/Contacts?email=doomed@hub.example")).json()) as { count: number }).count).toBe(0);
+    const told = await eventually(async () => {
+      const { deliveries } = (await (await emu(`/_emulator/receivers/${receiver}`)).json()) as { deliveries: { verified: boolean; body: { type: string; data: Record<string, unknown> } }[] };
+      return deliveries.find((d) => d.body.type === "user.failed");
+    }, 20_000);
+    expect(told).toMatchObject({ verified: true, body: { data: { userId: "u_doomed", email: "doomed@hub.example", error: "Gave up after every retry: Zoho answered 500." } } });
 
     // The fault is lifted; the "Resync Users" button replays the person.
     await emu("/_emulator/faults", { method: "DELETE" });
