@@ -7,7 +7,7 @@ import { importStatusStatement } from "../db/imports.repo";
 import { deadLetterStatement, linksByUsers, parkStatements, usersByIds } from "../db/sync.repo";
 import { emitEvents, eventRows, subscribes } from "../events/emit";
 import type { Env } from "../env";
-import { deliverEvent } from "../events/deliver";
+import { deliverEvent } from "./deliver";
 import { handleImportPage } from "../runs/import";
 import { handleRunPage } from "../runs/page";
 import { pushGroup } from "../sync/push";

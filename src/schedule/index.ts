@@ -6,7 +6,7 @@ import { dispatchDue } from "./dispatch";
 import { housekeeping } from "./housekeeping";
 import { sweepBehind } from "./sweep";
 import { pickupInbox } from "../runs/pickup";
-import { resendOverdueEvents } from "../events/deliver";
+import { resendOverdueEvents } from "../jobs/deliver";
 
 /** The daily housekeeping cron of wrangler.toml; every other tick dispatches due runs and sweeps. */
 export const HOUSEKEEPING_CRON = "30 3 * * *";

@@ -6,7 +6,7 @@ import type { EventRow, HandlerLogRow } from "../db/schema";
 import { validSecrets } from "../db/tenants.repo";
 import type { Env } from "../env";
 import { getIntegration } from "../integrations/store";
-import type { EventJob } from "../jobs/messages";
+import type { EventJob } from "./messages";
 import type { HandlerEvent } from "../lib/config";
 import { newId } from "../lib/ids";
 import { errorText } from "../lib/log";
