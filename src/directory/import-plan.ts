@@ -4,7 +4,7 @@ import { absentPeopleIds, activePeopleNamed, addImportKeys, dropImportKeys, impo
 import type { DirectoryUserRow, ImportRow } from "../db/schema";
 import { AppError, type FieldError } from "../lib/errors";
 import { EMAIL_PATTERN, UserInput } from "../lib/user-fields";
-import { csvRecords, IMPORT_FIELDS } from "./csv";
+import { csvRecords, IMPORT_FIELDS, storedFile } from "./csv";
 import { parseProfile } from "./user";
 
 /** How a file's columns become people (API.md "CSV imports"). */
@@ -257,8 +257,8 @@ export async function previewImport(db: Db, bucket: R2Bucket, imp: ImportRow, op
 }
 
 async function records(bucket: R2Bucket, imp: ImportRow) {
-  const object = await bucket.get(imp.objectKey);
-  if (!object) throw new AppError("conflict", "The uploaded file is no longer stored; upload it again.");
-  return csvRecords(object.body, imp.delimiter);
+  const body = await storedFile(bucket, imp.objectKey);
+  if (!body) throw new AppError("conflict", "The uploaded file is no longer stored; upload it again.");
+  return csvRecords(body, imp.delimiter);
 }
 
