@@ -108,7 +108,7 @@ export async function* csvRecords(stream: ReadableStream<Uint8Array>, delimiter:
 }
 
 /** Bytes of a stored file one read takes (the last may be shorter). */
-const READ_BYTES = 4 * 1024 * 1024;
+const READ_BYTES = 1024 * 1024;
 
 /**
  * A stored file as a stream read in ranges of READ_BYTES, or null when it is gone. Few,
