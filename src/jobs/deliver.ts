@@ -7,6 +7,7 @@ import { validSecrets } from "../db/tenants.repo";
 import type { Env } from "../env";
 import { getIntegration } from "../integrations/store";
 import type { EventJob } from "./messages";
+import { EVENT_MAX_ATTEMPTS, eventRetryDelaySeconds } from "./retry";
 import type { HandlerEvent } from "../lib/config";
 import { newId } from "../lib/ids";
 import { errorText } from "../lib/log";
@@ -20,25 +21,14 @@ import { settings } from "../settings";
  * every attempt, `webhook-timestamp` the attempt's time, `webhook-signature` one `v1,`
  * signature per valid event secret (two during a rotation's grace, so a receiver can
  * switch). A 2xx answer delivers the event; anything else, a timeout (15 s) or a refused
- * URL is tried again on RETRY_SCHEDULE, with jitter, for a little over 27 hours; the last
+ * URL is tried again on `EVENT_RETRY_SCHEDULE` (`jobs/retry.ts`), for a little over 27 hours; the last
  * attempt fails the event. Three `410 Gone` answers in a row (any events) stop the
  * integration's deliveries until its handler is saved again. Every attempt is logged.
  */
 
-/** Seconds to wait after attempt n (1-based) before attempt n + 1. Eight attempts in all. */
-export const RETRY_SCHEDULE = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600] as const;
-export const MAX_ATTEMPTS = RETRY_SCHEDULE.length + 1;
 export const DELIVERY_TIMEOUT_MS = 15_000;
 /** An attempt not settled after this long is taken for lost: the sweep tries again. */
 const LEASE_MS = 60_000;
-/** ± this share of each wait, so that receivers that were down are not hit all at once. */
-const JITTER = 0.2;
-
-/** The wait before the next attempt, jittered. */
-export function retryDelaySeconds(attempt: number, random = Math.random()): number {
-  const base = RETRY_SCHEDULE[attempt - 1] ?? RETRY_SCHEDULE[RETRY_SCHEDULE.length - 1]!;
-  return Math.max(1, Math.round(base * (1 + JITTER * (2 * random - 1))));
-}
 
 /** What one request to the receiver came to. */
 export interface Attempted {
@@ -119,13 +109,17 @@ export async function deliverEvent(db: Db, env: Env, job: EventJob, now = Date.n
   const result = await sendSigned(env, after.url, event.id, event.body, secrets, now);
   const answer = { httpStatus: result.httpStatus, durationMs: result.durationMs };
   const gone = result.httpStatus === 410;
-  const state = await countAfterAnswer(db, integration.id, gone, `The receiver answered 410 Gone ${AFTER_GONE_LIMIT} times in a row (last at ${iso(Date.now())}), so deliveries stopped. Save the after handler again to resume them.`);
+  // The 410 streak is written only when it changes: most answers leave it at nothing.
+  const state =
+    gone || integration.afterGoneStreak > 0
+      ? await countAfterAnswer(db, integration.id, gone, `The receiver answered 410 Gone ${AFTER_GONE_LIMIT} times in a row (last at ${iso(Date.now())}), so deliveries stopped. Save the after handler again to resume them.`)
+      : { disabledReason: null };
   if (result.delivered) return settle("delivered", logLine({ status: "ok", ...answer }));
   if (state.disabledReason) return settle("dropped", logLine({ status: "disabled", ...answer, detail: `${result.detail} ${state.disabledReason}` }));
-  if (event.attempts >= MAX_ATTEMPTS) {
-    return settle("failed", logLine({ status: "failed", ...answer, detail: `${result.detail} That was the last of ${MAX_ATTEMPTS} attempts.` }));
+  if (event.attempts >= EVENT_MAX_ATTEMPTS) {
+    return settle("failed", logLine({ status: "failed", ...answer, detail: `${result.detail} That was the last of ${EVENT_MAX_ATTEMPTS} attempts.` }));
   }
-  const delay = retryDelaySeconds(event.attempts);
+  const delay = eventRetryDelaySeconds(event.attempts);
   const next = Date.now() + delay * 1000;
   await settle("pending", logLine({ status: "retrying", ...answer, nextAttemptAt: next, detail: result.detail }), next);
   await env.JOBS.send({ kind: "event", tenantId: event.tenantId, eventId: event.id, attempt: event.attempts + 1 } satisfies EventJob, { contentType: "json", delaySeconds: delay });
@@ -144,14 +138,14 @@ function userOf(event: EventRow): string | null {
 /** A pending event's message may be lost (or its attempt may have died): the cron sends again those overdue by a minute. */
 export async function resendOverdueEvents(db: Db, env: Env, now: number): Promise<number> {
   const overdue = await overdueEvents(db, now, 60_000, 500);
-  const give = overdue.filter((e) => e.attempts >= MAX_ATTEMPTS);
-  const again = overdue.filter((e) => e.attempts < MAX_ATTEMPTS);
+  const give = overdue.filter((e) => e.attempts >= EVENT_MAX_ATTEMPTS);
+  const again = overdue.filter((e) => e.attempts < EVENT_MAX_ATTEMPTS);
   if (give.length) {
     const [first, ...rest] = give.map((e) => settleEventStatement(db, e.id, "failed", now, now));
     await db.batch([first!, ...rest]);
     await writeHandlerLogs(
       db,
-      give.map((e) => ({ tenantId: e.tenantId, integrationId: e.integrationId, kind: "after" as const, event: e.type, eventId: e.id, userId: userOf(e), status: "failed" as const, attempt: e.attempts, detail: `Its last attempt never settled; given up after ${MAX_ATTEMPTS} attempts.`, at: now })),
+      give.map((e) => ({ tenantId: e.tenantId, integrationId: e.integrationId, kind: "after" as const, event: e.type, eventId: e.id, userId: userOf(e), status: "failed" as const, attempt: e.attempts, detail: `Its last attempt never settled; given up after ${EVENT_MAX_ATTEMPTS} attempts.`, at: now })),
     );
   }
   for (let i = 0; i < again.length; i += 100) {
