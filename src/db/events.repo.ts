@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, lt, lte, sql } from "drizzle-orm";
+import { and, desc, eq, lt, lte, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "./client";
 import { events, handlerLogs, type EventRow, type HandlerLogRow } from "./schema";
@@ -57,10 +57,6 @@ export function overdueEvents(db: Db, now: number, graceMs: number, limit: numbe
     .where(and(eq(events.status, "pending"), lte(events.nextAttemptAt, now - graceMs)))
     .orderBy(events.nextAttemptAt)
     .limit(limit);
-}
-
-export async function getEvents(db: Db, ids: string[]): Promise<EventRow[]> {
-  return ids.length ? db.select().from(events).where(inArray(events.id, ids)) : [];
 }
 
 export type HandlerLogLine = typeof handlerLogs.$inferSelect;

@@ -107,16 +107,7 @@ async function writeMany(db: Db, group: Pending[], statusGiven: boolean, waitUnt
   const d1 = db.$client;
   const stmts = ingestStatements(db);
   const { tenantId, now } = group[0]!;
-  const people: PersonElement[] = group.map(({ change: { user, at } }) => ({
-    id: user.id,
-    email: user.email!,
-    emailLower: user.email!.toLowerCase(),
-    firstName: user.firstName ?? null,
-    lastName: user.lastName ?? null,
-    status: user.status ?? "active",
-    profile: JSON.stringify(profileOf(user)),
-    at,
-  }));
+  const people: PersonElement[] = group.map(({ change: { user, at } }) => ({ ...personColumns(user, user.email!), status: user.status ?? "active", at }));
   const [active, written] = await d1.batch<Record<string, unknown>>([
     stmts.active.bind(d1, { tenantIds: JSON.stringify([tenantId]) }),
     stmts.upsertMany.bind(d1, { tenantId, people: JSON.stringify(people), statusGiven: statusGiven ? 1 : 0, now }),
@@ -195,20 +186,13 @@ function userWrite(stmts: Statements, d1: D1Database, { tenantId, change, now }:
   const email = user.email!;
   const givenStatus: DirectoryUserRow["status"] | null =
     change.kind === "upsert" ? (user.status ?? null) : change.kind === "delete" ? "deleted" : "disabled";
-  const values = {
-    ...guard,
-    id: user.id,
-    email,
-    emailLower: email.toLowerCase(),
-    firstName: user.firstName ?? null,
-    lastName: user.lastName ?? null,
-    givenStatus,
-    status: givenStatus ?? "active",
-    profile: JSON.stringify(profileOf(user)),
-    at: change.at,
-    now,
-  };
+  const values = { ...guard, ...personColumns(user, email), givenStatus, status: givenStatus ?? "active", at: change.at, now };
   return (change.kind === "upsert" ? stmts.upsert : stmts.statusOnly).bind(d1, values);
+}
+
+/** The columns of a person's row that a change writes as given (one change, or an element of many). */
+function personColumns(user: Change["user"], email: string) {
+  return { id: user.id, email, emailLower: email.toLowerCase(), firstName: user.firstName ?? null, lastName: user.lastName ?? null, profile: JSON.stringify(profileOf(user)) };
 }
 
 /** A webhook disable or delete without an e-mail: if the person is not held yet, it is remembered. */

@@ -21,10 +21,11 @@ import { sendPage } from "./start";
  * Applying an import: the plan is made once, when the apply is asked for (so that its
  * row errors and its 409 guard answer the request), and written to R2 as one JSON line per
  * change (`plans/{tenant}/{import}.jsonl`, the absent people of `full` mode last). The run
- * then carries it out in pages through the queue, each page a slice of that file by byte
- * offset, every change through the directory's one path (`applyChanges`, the write of
- * `applyChange`: stale and replay guards, then a push job per active integration). Unchanged rows are not in the file, so
- * applying the same file twice changes nothing the second time.
+ * then carries it out in pages through the queue, each page reading slices of that file by
+ * byte offset, every change through the directory's one path (`applyChanges`, the write
+ * of `applyChange`: stale and replay guards, then a push job per active integration).
+ * Unchanged rows are not in the file, so applying the same file twice changes nothing
+ * the second time. The last slice stores `import.completed` for the after handlers.
  */
 
 /** Bytes of the plan file one slice reads (a few hundred changes). */

@@ -80,7 +80,9 @@ export class Outcomes {
 
   /** The events the log lines call for, for an integration whose `after` handler subscribes. */
   private eventsOf(logs: LogRow[]): EventRow[] {
-    const linkOf = (userId: string) => this.links.findLast((l) => l.userId === userId);
+    // Each person's link as last decided (later entries win).
+    const last = new Map(this.links.map((l) => [l.userId, l]));
+    const linkOf = (userId: string) => last.get(userId);
     const synced: EventData["user.synced"][] = [];
     const failed: EventData["user.failed"][] = [];
     const excluded: EventData["user.excluded"][] = [];
