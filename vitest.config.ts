@@ -36,6 +36,8 @@ export default defineConfig(async () => {
                   ...emulatorSettings(inject("emulatorUrl")),
                   TEST_MIGRATIONS: migrations,
                   EMULATOR_URL: inject("emulatorUrl"),
+                  // Every picked-up file is planned in several steps, however small.
+                  IMPORT_STEP_ROWS: "2",
                 },
                 // As wrangler.toml, but 3 retries instead of 8 so that the dead-letter path is
                 // reached in seconds (the back-off grows as 2^attempts).

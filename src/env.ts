@@ -25,6 +25,7 @@ export interface Env {
   /** Days sync logs and webhook records are kept; default 30. */
   RETENTION_DAYS?: string;
   OUTBOUND_ALLOWLIST?: string;
+  IMPORT_STEP_ROWS?: string;
   /** The queue whose batches are dead letters (wrangler.toml's `dead_letter_queue`). */
   DEAD_LETTER_QUEUE: string;
 }

@@ -11,6 +11,8 @@ export interface Settings {
   retentionDays: number;
   /** Hosts tenant-supplied URLs may reach over http or at private addresses (OUTBOUND_ALLOWLIST). */
   outboundAllowlist: AllowedHost[];
+  /** Rows one step of planning a picked-up file reads (IMPORT_STEP_ROWS, default 50,000). */
+  importStepRows: number;
 }
 
 const cache = new WeakMap<object, Settings>();
@@ -25,6 +27,7 @@ export function settings(env: Env): Settings {
     microsoftGraphUrl: trimSlash(env.MICROSOFT_GRAPH_URL || "https://graph.microsoft.com"),
     retentionDays: parseRetention(env.RETENTION_DAYS),
     outboundAllowlist: allowlist(env.OUTBOUND_ALLOWLIST),
+    importStepRows: parseStepRows(env.IMPORT_STEP_ROWS),
   };
   cache.set(env, parsed);
   return parsed;
@@ -48,6 +51,7 @@ export function settingsProblems(env: Env): string[] {
   };
   check(() => parseRetention(env.RETENTION_DAYS));
   check(() => allowlist(env.OUTBOUND_ALLOWLIST));
+  check(() => parseStepRows(env.IMPORT_STEP_ROWS));
   check(() => new URL(env.PUBLIC_URL || "http://localhost:8787"));
   for (const name of ["OPERATOR_TOKEN", "SESSION_SECRET", "ENCRYPTION_KEY"] as const) {
     if (!env[name]) problems.push(`${name} is not set`);
@@ -69,6 +73,13 @@ function parseRetention(raw: string | undefined): number {
   const days = Number(raw);
   if (!Number.isInteger(days) || days < 1 || days > 3650) throw AppError.config("RETENTION_DAYS must be a whole number of days from 1 to 3650");
   return days;
+}
+
+function parseStepRows(raw: string | undefined): number {
+  if (!raw || raw.trim() === "") return 50_000;
+  const rows = Number(raw);
+  if (!Number.isInteger(rows) || rows < 1 || rows > 1_000_000) throw AppError.config("IMPORT_STEP_ROWS must be a whole number of rows from 1 to 1000000");
+  return rows;
 }
 
 function allowlist(raw: string | undefined): AllowedHost[] {

@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { and, desc, eq, isNotNull, lt, sql } from "drizzle-orm";
 import * as v from "valibot";
 import type { Db } from "./client";
 import { directoryUsers, importKeys, importMappings, imports, type ImportKeyRow, type ImportRow } from "./schema";
@@ -10,8 +10,8 @@ export function importHeaders(row: ImportRow): string[] {
   return v.parse(Headers, JSON.parse(row.headers));
 }
 
-export async function insertImport(db: Db, row: Omit<ImportRow, "runId" | "status" | "pickupKey">): Promise<ImportRow> {
-  const full: ImportRow = { ...row, status: "uploaded", runId: null, pickupKey: null };
+export async function insertImport(db: Db, row: Omit<ImportRow, "runId" | "status" | "pickupKey" | "planId" | "planStep" | "planMovedAt">): Promise<ImportRow> {
+  const full: ImportRow = { ...row, status: "uploaded", runId: null, pickupKey: null, planId: null, planStep: null, planMovedAt: null };
   await db.insert(imports).values(full);
   return full;
 }
@@ -20,10 +20,10 @@ export async function insertImport(db: Db, row: Omit<ImportRow, "runId" | "statu
  * Claims a file of the R2 inbox for import: the row is inserted only if no tick claimed
  * the same file (key and etag) before. Null when another tick has it.
  */
-export async function claimPickup(db: Db, row: Omit<ImportRow, "runId" | "status">): Promise<ImportRow | null> {
+export async function claimPickup(db: Db, row: Omit<ImportRow, "runId" | "status" | "planStep" | "planMovedAt">): Promise<ImportRow | null> {
   const [claimed] = await db
     .insert(imports)
-    .values({ ...row, status: "uploaded", runId: null })
+    .values({ ...row, status: "uploaded", runId: null, planStep: 0, planMovedAt: row.createdAt })
     .onConflictDoNothing({ target: imports.pickupKey })
     .returning();
   return claimed ?? null;
@@ -61,15 +61,22 @@ function peopleByKeys(db: Db, tenantId: string, kind: ImportKeyKind, keys: strin
   return db.select().from(directoryUsers).where(and(eq(directoryUsers.tenantId, tenantId), sql`${column} in ${jsonValues(keys)}`));
 }
 
-/** Remembers keys of a plan's rows (any number: one statement per thousand). */
-export async function addImportKeys(db: Db, planId: string, keys: { kind: ImportKeyKind; key: string }[], now: number): Promise<void> {
+/**
+ * Remembers keys of a plan's rows (any number: one statement per thousand). A row's key
+ * is stored once however often it is written, so a step of a plan may run again.
+ */
+export async function addImportKeys(db: Db, planId: string, keys: { kind: ImportKeyKind; row: number; key: string }[], now: number): Promise<void> {
   const statements = [];
   for (let i = 0; i < keys.length; i += 1000) {
-    const chunk = JSON.stringify(keys.slice(i, i + 1000).map((k) => [k.kind, k.key]));
+    const chunk = JSON.stringify(keys.slice(i, i + 1000).map((k) => [k.kind, k.row, k.key]));
     statements.push(
-      db.insert(importKeys).select(
-        sql`select ${planId}, json_extract(k.value, '$[0]'), json_extract(k.value, '$[1]'), lower(json_extract(k.value, '$[1]')), ${now} from json_each(${chunk}) as k`,
-      ),
+      db
+        .insert(importKeys)
+        // `where true`: SQLite would read the upsert's `on` as a join constraint without it.
+        .select(
+          sql`select ${planId}, json_extract(k.value, '$[0]'), json_extract(k.value, '$[1]'), json_extract(k.value, '$[2]'), lower(json_extract(k.value, '$[2]')), ${now} from json_each(${chunk}) as k where true`,
+        )
+        .onConflictDoNothing(),
     );
   }
   const [first, ...rest] = statements;
@@ -150,9 +157,22 @@ export async function dropStaleImportKeys(db: Db, before: number): Promise<numbe
   return gone.meta.changes;
 }
 
-/** Marks an import applying under its run, or ended (applied or failed). */
-export async function setImportStatus(db: Db, id: string, status: ImportRow["status"], runId?: string): Promise<void> {
-  await db.update(imports).set({ status, ...(runId ? { runId } : {}) }).where(eq(imports.id, id));
+/** Marks an import applying under its run and plan, or ended (applied or failed). */
+export async function setImportStatus(db: Db, id: string, status: ImportRow["status"], run?: { runId: string; planId: string }): Promise<void> {
+  await db.update(imports).set({ status, ...(run ?? {}) }).where(eq(imports.id, id));
+}
+
+/**
+ * Moves a picked-up file's plan from step `from` to the next; false when another delivery
+ * of the step moved it first (or the plan ended).
+ */
+export async function advancePlanStep(db: Db, id: string, from: number, now = Date.now()): Promise<boolean> {
+  const moved = await db
+    .update(imports)
+    .set({ planStep: from + 1, planMovedAt: now })
+    .where(and(eq(imports.id, id), eq(imports.planStep, from), eq(imports.status, "uploaded")))
+    .returning({ id: imports.id });
+  return moved.length > 0;
 }
 
 /** The statement of setImportStatus, for a batch. */
@@ -182,4 +202,18 @@ export async function saveMapping(db: Db, tenantId: string, saved: { mapping: Re
 /** Where an import's file is now (a picked-up file moves to done/ or failed/). */
 export async function setImportObject(db: Db, id: string, objectKey: string): Promise<void> {
   await db.update(imports).set({ objectKey }).where(eq(imports.id, id));
+}
+
+/** Picked-up files still being planned whose plan has not moved on since `before`: their step's message was lost. */
+export function stalledPlans(db: Db, before: number, limit = 100): Promise<ImportRow[]> {
+  return db
+    .select()
+    .from(imports)
+    .where(and(eq(imports.status, "uploaded"), isNotNull(imports.planStep), lt(imports.planMovedAt, before)))
+    .limit(limit);
+}
+
+/** Notes that a stalled plan's step was sent again, so the next tick waits as long again. */
+export async function touchPlan(db: Db, id: string, now: number): Promise<void> {
+  await db.update(imports).set({ planMovedAt: now }).where(eq(imports.id, id));
 }

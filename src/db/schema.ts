@@ -100,6 +100,19 @@ export const imports = sqliteTable(
      * overlapping cron ticks import a file once (the second insert finds it taken).
      */
     pickupKey: text("pickup_key"),
+    /**
+     * The plan being made or carried out: its id names its keys in `import_keys` and its
+     * files in R2 (`plans/{tenant}/{import}/{planId}/`).
+     */
+    planId: text("plan_id"),
+    /**
+     * For a picked-up file, planned in steps through the queue: the step to run next. A
+     * step moves it on with one conditional update, so of two deliveries of a step one
+     * goes on.
+     */
+    planStep: integer("plan_step"),
+    /** When the plan last moved on a step: a plan standing still for minutes lost its message, and the cron sends it again. */
+    planMovedAt: integer("plan_moved_at"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [index("imports_tenant").on(t.tenantId, t.createdAt), uniqueIndex("imports_pickup").on(t.pickupKey)],
@@ -116,11 +129,13 @@ export const importKeys = sqliteTable(
   {
     planId: text("plan_id").notNull(),
     kind: text("kind", { enum: ["id", "email"] }).notNull(),
+    /** The data row (from 1) the key is on: a step written again adds no key twice. */
+    row: integer("row").notNull().default(0),
     key: text("key").notNull(),
     keyLower: text("key_lower").notNull(),
     createdAt: integer("created_at").notNull(),
   },
-  (t) => [index("import_keys_key").on(t.planId, t.kind, t.key), index("import_keys_lower").on(t.planId, t.kind, t.keyLower), index("import_keys_created").on(t.createdAt)],
+  (t) => [uniqueIndex("import_keys_row").on(t.planId, t.kind, t.row), index("import_keys_key").on(t.planId, t.kind, t.key), index("import_keys_lower").on(t.planId, t.kind, t.keyLower), index("import_keys_created").on(t.createdAt)],
 );
 
 /** A tenant's saved import mapping: what scheduled pickup applies files from R2 with. */

@@ -71,38 +71,58 @@ export function sniffDelimiter(text: string): Delimiter {
   return semicolons > commas ? ";" : ",";
 }
 
-/** One record of the file: its cells and where it starts (1 = the header row). */
+/** One record of the file: its cells, where it starts (1 = the header row) and the bytes read up to its end. */
 export interface CsvRecord {
   cells: string[];
   line: number;
+  /** Bytes of the stream up to the end of this record and its delimiter: where the next record starts. */
+  bytes: number;
 }
 
 /**
  * The records of a stored CSV file, one at a time, as csv-parse reads them from the
- * stream. A malformed file (an unclosed quote, say) is a 422 naming the line.
+ * stream. A malformed file (an unclosed quote, say) is a 422 naming the line. A stream that
+ * starts within the file (at a record's start, `bom: false`) reads on from there. Leaving
+ * the loop early stops the reading.
  */
-export async function* csvRecords(stream: ReadableStream<Uint8Array>, delimiter: Delimiter): AsyncGenerator<CsvRecord> {
-  const parser = parse({ bom: true, delimiter, relax_column_count: true, skip_empty_lines: true, info: true });
+export async function* csvRecords(stream: ReadableStream<Uint8Array>, delimiter: Delimiter, { bom = true } = {}): AsyncGenerator<CsvRecord> {
+  const parser = parse({ bom, delimiter, relax_column_count: true, skip_empty_lines: true, info: true });
+  const reader = stream.getReader();
+  let stopped = false;
+  // Waits until the parser wants more, or is gone (the loop below was left early).
+  const wanted = () =>
+    new Promise<void>((resolve) => {
+      const go = () => {
+        parser.off("drain", go);
+        parser.off("close", go);
+        resolve();
+      };
+      parser.on("drain", go);
+      parser.on("close", go);
+    });
   const feeding = (async () => {
-    const reader = stream.getReader();
     try {
       for (;;) {
         const { done, value } = await reader.read();
-        if (done) break;
-        if (!parser.write(Buffer.from(value.buffer, value.byteOffset, value.byteLength))) await new Promise((r) => parser.once("drain", r));
+        if (done || stopped) break;
+        if (!parser.write(Buffer.from(value.buffer, value.byteOffset, value.byteLength))) await wanted();
+        if (stopped) break;
       }
-      parser.end();
+      if (!stopped) parser.end();
     } catch (err) {
       parser.destroy(err as Error);
     }
   })();
   try {
-    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) yield { cells: item.record, line: item.info.lines };
+    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number; bytes: number } }>) yield { cells: item.record, line: item.info.lines, bytes: item.info.bytes };
   } catch (err) {
     const csv = err as CsvError;
     if (typeof csv.code === "string" && csv.code.startsWith("CSV_")) throw AppError.validation([{ path: "(body)", message: `The file is not valid CSV near line ${String((csv as { lines?: number }).lines ?? "?")}: ${csv.message}` }]);
     throw err;
   } finally {
+    stopped = true;
+    parser.destroy();
+    await reader.cancel().catch(() => {});
     await feeding;
   }
 }
@@ -111,15 +131,15 @@ export async function* csvRecords(stream: ReadableStream<Uint8Array>, delimiter:
 const READ_BYTES = 1024 * 1024;
 
 /**
- * A stored file as a stream read in ranges of READ_BYTES, or null when it is gone. Few,
+ * A stored file as a stream read in ranges of READ_BYTES from byte `from`, or null when it is gone. Few,
  * large reads: an invocation's memory was seen to grow with the number of its reads
  * (docs/benchmarks.md), and a body streamed whole arrives in many small chunks.
  */
-export async function storedFile(bucket: R2Bucket, key: string): Promise<ReadableStream<Uint8Array> | null> {
+export async function storedFile(bucket: R2Bucket, key: string, from = 0): Promise<ReadableStream<Uint8Array> | null> {
   const head = await bucket.head(key);
   if (!head) return null;
   const size = head.size;
-  let offset = 0;
+  let offset = from;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       if (offset >= size) return controller.close();
@@ -132,6 +152,18 @@ export async function storedFile(bucket: R2Bucket, key: string): Promise<Readabl
   });
 }
 
+/** A header row as an import keeps it, or a 422 when it names no column. */
+function headerCells(cells: string[]): string[] {
+  const headers = cells.map((h) => h.trim());
+  if (!headers.length || headers.every((h) => h === "")) throw AppError.validation([{ path: "(body)", message: "The first row must name the columns." }]);
+  return headers;
+}
+
+/** A cell holding NUL: the file is binary, not text. */
+export function binaryCells(cells: string[]): AppError | null {
+  return cells.some((c) => c.includes("\u0000")) ? AppError.validation([{ path: "(body)", message: "This is not a text file (it holds NUL bytes): upload a CSV file." }]) : null;
+}
+
 /**
  * The header row and the number of data rows of a stored file, read as a stream; a file
  * without a header row is a 422.
@@ -139,15 +171,27 @@ export async function storedFile(bucket: R2Bucket, key: string): Promise<Readabl
 export async function describeCsv(bucket: R2Bucket, key: string, delimiter: Delimiter): Promise<{ headers: string[]; rows: number }> {
   const body = await storedFile(bucket, key);
   if (!body) throw AppError.validation([{ path: "(body)", message: "The file is gone." }]);
-  let headers: string[] = [];
+  let headers: string[] | null = null;
   let rows = 0;
-  for await (const { cells, line } of csvRecords(body, delimiter)) {
-    if (cells.some((c) => c.includes("\u0000"))) throw AppError.validation([{ path: "(body)", message: "This is not a text file (it holds NUL bytes): upload a CSV file." }]);
-    if (line === 1 && !headers.length) headers = cells.map((h) => h.trim());
+  for await (const { cells } of csvRecords(body, delimiter)) {
+    const binary = binaryCells(cells);
+    if (binary) throw binary;
+    if (!headers) headers = headerCells(cells);
     else rows++;
   }
-  if (!headers.length || headers.every((h) => h === "")) throw AppError.validation([{ path: "(body)", message: "The first row must name the columns." }]);
-  return { headers, rows };
+  return { headers: headerCells(headers ?? []), rows };
+}
+
+/** The header row of a stored file and the byte where its data rows start; only the first record is read. */
+export async function storedHeader(bucket: R2Bucket, key: string, delimiter: Delimiter): Promise<{ headers: string[]; dataOffset: number }> {
+  const body = await storedFile(bucket, key);
+  if (!body) throw AppError.validation([{ path: "(body)", message: "The file is gone." }]);
+  for await (const { cells, bytes } of csvRecords(body, delimiter)) {
+    const binary = binaryCells(cells);
+    if (binary) throw binary;
+    return { headers: headerCells(cells), dataOffset: bytes };
+  }
+  return { headers: headerCells([]), dataOffset: 0 };
 }
 
 /** The delimiter of a stored file, from its first 64 KiB. */

@@ -3,8 +3,9 @@ import type { Db } from "../db/client";
 import { absentPeopleIds, activePeopleNamed, addImportKeys, dropImportKeys, importHeaders, lookUpRows, type ImportKeyKind } from "../db/imports.repo";
 import type { DirectoryUserRow, ImportRow } from "../db/schema";
 import { AppError, type FieldError } from "../lib/errors";
-import { EMAIL_PATTERN, UserInput } from "../lib/user-fields";
-import { csvRecords, IMPORT_FIELDS, storedFile } from "./csv";
+import { R2PartWriter } from "../lib/r2-parts";
+import { EMAIL_PATTERN, UserInput, UserRef } from "../lib/user-fields";
+import { binaryCells, csvRecords, IMPORT_FIELDS, storedFile, storedHeader } from "./csv";
 import { parseProfile } from "./user";
 
 /** How a file's columns become people (API.md "CSV imports"). */
@@ -127,138 +128,290 @@ function sameAsStored(input: RowInput["input"], person: DirectoryUserRow): boole
 // ends, so an invocation's memory grows with its number of round trips (docs/benchmarks.md).
 const LOOKUP_ROWS = 2000;
 const KEYS_AT_ONCE = 20_000;
+/** Absent people of `full` mode read together. */
+const ABSENT_AT_ONCE = 500;
 
 /**
- * Plans an import without changing the directory: reads the file twice as a stream
- * (first every row's keys, written to D1 under a plan id; then every row, looked up in
- * the directory and against those keys in batches, to find rows that share an id or an
- * e-mail), and answers the counts, the first planned changes and the row errors. Rows
- * with errors are left out of the plan. In `full` mode everyone active whom no row names
- * is disabled too; past `maxDisablePercent` of the active people the plan is refused
- * (409). `onRow` receives each planned change, the absent people of `full` mode last,
- * for the apply. Memory holds one batch of rows, whatever the size of the file; the keys
- * are forgotten when the plan ends.
+ * Where the making of a plan is, between its steps. All of it is JSON, so that a step may
+ * run in another invocation than the last (a picked-up file of any size is planned in steps
+ * through the queue; an upload is planned in one invocation, one step per phase).
  */
-export async function planImport(
+export interface PlanState {
+  planId: string;
+  /** keys: every row's keys into D1; rows: every row planned; absent: the people `full` mode disables. */
+  phase: "keys" | "rows" | "absent" | "done";
+  /** The byte of the file where the next row starts. */
+  offset: number;
+  /** Where the first data row starts (after the header row). */
+  dataOffset: number;
+  /** Data rows read so far in this phase. */
+  row: number;
+  /** Data rows in the file, known when the keys are in. */
+  rows: number;
+  /** The next file of the plan to write (`planFileKey`). */
+  file: number;
+  /** The last absent person's id read. */
+  after: string | null;
+  create: number;
+  update: number;
+  disable: number;
+  unchanged: number;
+  absent: number;
+  /** Rows left out for their errors; the first MAX_ERRORS are in `errors`. */
+  errorRows: number;
+  errors: RowError[];
+  sample: ImportPreview["sample"];
+}
+
+/**
+ * A new plan of a file whose header row and first data row's byte are known: 422 when the
+ * mapping does not fit the headers.
+ */
+export function newPlan(headers: string[], dataOffset: number, opts: ImportOptions, planId: string = crypto.randomUUID()): PlanState {
+  const mappingErrors = checkMapping(headers, opts.mapping);
+  if (mappingErrors.length) throw AppError.validation(mappingErrors, "The mapping does not fit the file.");
+  return { planId, phase: "keys", offset: dataOffset, dataOffset, row: 0, rows: 0, file: 0, after: null, create: 0, update: 0, disable: 0, unchanged: 0, absent: 0, errorRows: 0, errors: [], sample: [] };
+}
+
+/** The R2 key of a plan's `n`th file: one JSON line per planned change (`PlannedLine`). */
+export function planFileKey(imp: Pick<ImportRow, "tenantId" | "id">, planId: string, n: number): string {
+  return `${planPrefix(imp, planId)}${n}.jsonl`;
+}
+
+/** Where the files of a plan are kept in R2. */
+export function planPrefix(imp: Pick<ImportRow, "tenantId" | "id">, planId: string): string {
+  return `plans/${imp.tenantId}/${imp.id}/${planId}/`;
+}
+
+/** A line of a plan file: one change the import's run makes (the absent people of `full` mode have row 0). */
+export const PlannedLine = v.object({ row: v.number(), action: v.picklist(["create", "update", "disable"]), user: UserRef });
+
+/** Writes JSON lines to an R2 object in parts. */
+class LineWriter {
+  private readonly encoder = new TextEncoder();
+  private constructor(private readonly parts: R2PartWriter) {}
+
+  static async open(bucket: R2Bucket, key: string): Promise<LineWriter> {
+    return new LineWriter(await R2PartWriter.open(bucket, key, { httpMetadata: { contentType: "application/x-ndjson" } }));
+  }
+
+  line(value: v.InferInput<typeof PlannedLine>): Promise<void> {
+    return this.parts.write(this.encoder.encode(`${JSON.stringify(value)}\n`));
+  }
+
+  close(): Promise<void> {
+    return this.parts.complete();
+  }
+
+  abort(): Promise<void> {
+    return this.parts.abort();
+  }
+}
+
+/** How much one step does: rows (or absent people) at most, and whether it writes a plan file. */
+export interface StepLimits {
+  rows: number;
+  write: boolean;
+}
+
+/**
+ * One step of a plan, answering the state after it: up to `limits.rows` rows of the
+ * phase it is in (the keys of each row into D1; or each row looked up in the directory
+ * and against those keys in batches, to find rows that share an id or an e-mail; or the
+ * active people no row names), then the next phase when this one is through. The rows
+ * phase and the absent phase write their changes, when `limits.write`, to the plan's next
+ * file. Past the rows phase, in `full` mode past `maxDisablePercent` of the active
+ * people, the plan is refused (409). A step may run again (a redelivered message): the
+ * keys of a row are stored once, and a plan file is written whole or not at all. Memory
+ * holds one batch of rows, whatever the size of the file.
+ */
+export async function planStep(db: Db, bucket: R2Bucket, imp: ImportRow, opts: ImportOptions, state: PlanState, limits: StepLimits): Promise<PlanState> {
+  const headers = importHeaders(imp);
+  const mapped = headers.map((h) => opts.mapping[h] ?? null);
+  const next: PlanState = { ...state, errors: [...state.errors], sample: [...state.sample] };
+  if (next.phase === "keys") {
+    await keysStep(db, bucket, imp, mapped, next, limits.rows);
+    return next;
+  }
+  if (next.phase === "done") return next;
+  const writer = limits.write ? await LineWriter.open(bucket, planFileKey(imp, state.planId, state.file)) : null;
+  try {
+    if (next.phase === "rows") await rowsStep(db, bucket, imp, opts, headers, mapped, next, limits.rows, writer);
+    else await absentStep(db, imp, next, limits.rows, writer);
+    await writer?.close();
+  } catch (err) {
+    await writer?.abort().catch(() => {});
+    throw err;
+  }
+  if (writer) next.file++;
+  return next;
+}
+
+/** Data rows of the file from `state.offset` (a row's start, past the header row), at most `limit`, each with the byte where the next starts. */
+async function* rowsFrom(bucket: R2Bucket, imp: ImportRow, state: PlanState, limit: number) {
+  const body = await storedFile(bucket, imp.objectKey, state.offset);
+  if (!body) throw new AppError("conflict", "The uploaded file is no longer stored; upload it again.");
+  let read = 0;
+  for await (const record of csvRecords(body, imp.delimiter, { bom: false })) {
+    yield { cells: record.cells, next: state.offset + record.bytes };
+    if (++read >= limit) return;
+  }
+}
+
+async function keysStep(db: Db, bucket: R2Bucket, imp: ImportRow, mapped: (string | null)[], state: PlanState, limit: number): Promise<void> {
+  const idIndex = mapped.indexOf("id");
+  const emailIndex = mapped.indexOf("email");
+  let keys: { kind: ImportKeyKind; row: number; key: string }[] = [];
+  const now = Date.now();
+  let offset = state.offset;
+  let row = state.row;
+  let more = false;
+  for await (const { cells, next } of rowsFrom(bucket, imp, state, limit + 1)) {
+    if (row - state.row >= limit) {
+      more = true;
+      break;
+    }
+    const binary = binaryCells(cells);
+    if (binary) throw binary;
+    row++;
+    offset = next;
+    const email = (cells[emailIndex] ?? "").trim();
+    if (email) keys.push({ kind: "email", row, key: email });
+    const id = idIndex >= 0 ? (cells[idIndex] ?? "").trim() : "";
+    if (id) keys.push({ kind: "id", row, key: id });
+    if (keys.length >= KEYS_AT_ONCE) {
+      await addImportKeys(db, state.planId, keys, now);
+      keys = [];
+    }
+  }
+  await addImportKeys(db, state.planId, keys, now);
+  if (more) Object.assign(state, { offset, row });
+  else Object.assign(state, { phase: "rows", rows: row, row: 0, offset: state.dataOffset });
+}
+
+async function rowsStep(
   db: Db,
   bucket: R2Bucket,
   imp: ImportRow,
   opts: ImportOptions,
-  onRow?: (row: number, action: PlannedAction, input: Record<string, unknown>) => Promise<void>,
-): Promise<ImportPreview & { absent: number; errorRows: number }> {
-  const headers = importHeaders(imp);
-  const mappingErrors = checkMapping(headers, opts.mapping);
-  if (mappingErrors.length) throw AppError.validation(mappingErrors, "The mapping does not fit the file.");
-  const mapped = headers.map((h) => opts.mapping[h] ?? null);
+  headers: string[],
+  mapped: (string | null)[],
+  state: PlanState,
+  limit: number,
+  writer: LineWriter | null,
+): Promise<void> {
   const idIndex = mapped.indexOf("id");
   const emailIndex = mapped.indexOf("email");
-  const planId = crypto.randomUUID();
-  try {
-    // Pass 1: the keys of every row, into D1.
-    let keys: { kind: ImportKeyKind; key: string }[] = [];
-    const now = Date.now();
-    for await (const { cells, line } of await records(bucket, imp)) {
-      if (line === 1) continue;
-      const email = (cells[emailIndex] ?? "").trim();
-      if (email) keys.push({ kind: "email", key: email });
-      const id = idIndex >= 0 ? (cells[idIndex] ?? "").trim() : "";
-      if (id) keys.push({ kind: "id", key: id });
-      if (keys.length >= KEYS_AT_ONCE) {
-        await addImportKeys(db, planId, keys, now);
-        keys = [];
+  const error = (e: RowError) => {
+    state.errorRows++;
+    if (state.errors.length < MAX_ERRORS) state.errors.push(e);
+  };
+  let batch: RowInput[] = [];
+  const plan = async () => {
+    const idOf = (r: RowInput) => (idIndex >= 0 && typeof r.input.id === "string" ? r.input.id : null);
+    const emailOf = (r: RowInput) => (typeof r.input.email === "string" ? r.input.email : "");
+    const ids = batch.map(idOf).filter((id): id is string => id !== null);
+    const emails = batch.map(emailOf).filter(Boolean);
+    const { byId, byEmail, sharedIds, sharedEmails, spellings } = await lookUpRows(db, imp.tenantId, state.planId, {
+      ids,
+      emailsWithoutId: batch.filter((r) => idOf(r) === null).map(emailOf).filter(Boolean),
+      emails,
+    });
+    const people = { id: new Map(byId.map((p) => [p.id, p])), email: new Map(byEmail.map((p) => [p.email, p])) };
+    const idRows = new Set(sharedIds);
+    const emailRows = new Set(sharedEmails);
+    const spellingsOf = new Map(spellings.map((k) => [k.lower, v.parse(v.array(v.string()), JSON.parse(k.spellings))]));
+    for (const r of batch) {
+      const id = idOf(r);
+      const email = emailOf(r);
+      let problem = rowProblem(r);
+      if (!problem && id !== null && idRows.has(id)) problem = { row: r.row, column: headers[idIndex]!, message: `The id ${id} is on more than one row of the file.` };
+      if (!problem && emailRows.has(email)) problem = { row: r.row, column: headers[emailIndex]!, message: `The e-mail ${email} is on more than one row of the file.` };
+      const others = (spellingsOf.get(email.toLowerCase()) ?? []).filter((e) => e !== email);
+      if (!problem && others.length) problem = { row: r.row, column: headers[emailIndex]!, message: `The e-mail ${email} differs only in case from another row's (${others.join(", ")}): e-mails are compared exactly, so write each person's one way.` };
+      if (problem) {
+        error(problem);
+        continue;
       }
+      const person = id !== null ? people.id.get(id) : people.email.get(email);
+      // A new person without an id column gets the e-mail, exactly as written, as id.
+      const input: Record<string, unknown> = { ...r.input, id: person?.id ?? r.input.id ?? r.input.email };
+      const action: PlannedAction = !person ? "create" : input.status === "disabled" && person.status === "active" ? "disable" : sameAsStored(r.input, person) ? "unchanged" : "update";
+      state[action]++;
+      if (action === "unchanged") continue;
+      if (state.sample.length < SAMPLE) state.sample.push({ row: r.row, action, user: input });
+      await writer?.line({ row: r.row, action, user: input as v.InferInput<typeof UserRef> });
     }
-    await addImportKeys(db, planId, keys, now);
-
-    // Pass 2: every row, in batches looked up together.
-    const out: ImportPreview & { absent: number } = { create: 0, update: 0, disable: 0, unchanged: 0, errors: [], sample: [], absent: 0 };
-    let errorCount = 0;
-    const error = (e: RowError) => {
-      errorCount++;
-      if (out.errors.length < MAX_ERRORS) out.errors.push(e);
-    };
-    let batch: RowInput[] = [];
-    const plan = async () => {
-      const idOf = (r: RowInput) => (idIndex >= 0 && typeof r.input.id === "string" ? r.input.id : null);
-      const emailOf = (r: RowInput) => (typeof r.input.email === "string" ? r.input.email : "");
-      const ids = batch.map(idOf).filter((id): id is string => id !== null);
-      const emails = batch.map(emailOf).filter(Boolean);
-      const { byId, byEmail, sharedIds, sharedEmails, spellings } = await lookUpRows(db, imp.tenantId, planId, {
-        ids,
-        emailsWithoutId: batch.filter((r) => idOf(r) === null).map(emailOf).filter(Boolean),
-        emails,
-      });
-      const people = { id: new Map(byId.map((p) => [p.id, p])), email: new Map(byEmail.map((p) => [p.email, p])) };
-      const idRows = new Set(sharedIds);
-      const emailRows = new Set(sharedEmails);
-      const spellingsOf = new Map(spellings.map((k) => [k.lower, v.parse(v.array(v.string()), JSON.parse(k.spellings))]));
-      for (const r of batch) {
-        const id = idOf(r);
-        const email = emailOf(r);
-        let problem = rowProblem(r);
-        if (!problem && id !== null && idRows.has(id)) problem = { row: r.row, column: headers[idIndex]!, message: `The id ${id} is on more than one row of the file.` };
-        if (!problem && emailRows.has(email)) problem = { row: r.row, column: headers[emailIndex]!, message: `The e-mail ${email} is on more than one row of the file.` };
-        const others = (spellingsOf.get(email.toLowerCase()) ?? []).filter((e) => e !== email);
-        if (!problem && others.length) problem = { row: r.row, column: headers[emailIndex]!, message: `The e-mail ${email} differs only in case from another row's (${others.join(", ")}): e-mails are compared exactly, so write each person's one way.` };
-        if (problem) {
-          error(problem);
-          continue;
-        }
-        const person = id !== null ? people.id.get(id) : people.email.get(email);
-        // A new person without an id column gets the e-mail, exactly as written, as id.
-        const input: Record<string, unknown> = { ...r.input, id: person?.id ?? r.input.id ?? r.input.email };
-        const action: PlannedAction = !person ? "create" : input.status === "disabled" && person.status === "active" ? "disable" : sameAsStored(r.input, person) ? "unchanged" : "update";
-        out[action]++;
-        if (action !== "unchanged" && out.sample.length < SAMPLE) out.sample.push({ row: r.row, action, user: input });
-        await onRow?.(r.row, action, input);
-      }
-      batch = [];
-    };
-    let row = 0;
-    for await (const { cells, line } of await records(bucket, imp)) {
-      if (line === 1) continue;
-      batch.push(rowInput(++row, headers, cells, opts.mapping));
-      if (batch.length >= LOOKUP_ROWS) await plan();
+    batch = [];
+  };
+  let offset = state.offset;
+  let row = state.row;
+  let more = false;
+  for await (const { cells, next } of rowsFrom(bucket, imp, state, limit + 1)) {
+    if (row - state.row >= limit) {
+      more = true;
+      break;
     }
-    await plan();
-
-    // In `full` mode, the active people no row names (a row with an error names its person too).
-    const { active, named } = await activePeopleNamed(db, imp.tenantId, planId);
-    if (opts.mode === "full") {
-      out.absent = Math.max(0, active - named);
-      out.disable += out.absent;
-    }
-    // The guard counts absent people and `disabled` rows together.
-    if (active > 0 && (out.disable * 100) / active > opts.maxDisablePercent) {
-      throw new AppError(
-        "conflict",
-        `This import would disable ${out.disable} of ${active} active people (${Math.round((out.disable * 100) / active)}%), more than maxDisablePercent (${opts.maxDisablePercent}%). Check that the file is complete, import in partial mode, or raise maxDisablePercent for this import.`,
-      );
-    }
-    if (opts.mode === "full" && out.absent > 0 && onRow) {
-      for (let after: string | null = null; ; ) {
-        const absent = await absentPeopleIds(db, imp.tenantId, planId, after, 500);
-        for (const id of absent) await onRow(0, "disable", { id });
-        if (absent.length < 500) break;
-        after = absent[absent.length - 1]!;
-      }
-    }
-    if (errorCount > out.errors.length) out.errors.push({ row: 0, column: null, message: `${errorCount - out.errors.length} more rows have errors; only the first ${MAX_ERRORS} are listed.` });
-    return { ...out, errorRows: errorCount };
-  } finally {
-    await dropImportKeys(db, planId);
+    batch.push(rowInput(++row, headers, cells, opts.mapping));
+    offset = next;
+    if (batch.length >= LOOKUP_ROWS) await plan();
   }
+  await plan();
+  if (more) return void Object.assign(state, { offset, row });
+
+  // In `full` mode, the active people no row names (a row with an error names its person too).
+  const { active, named } = await activePeopleNamed(db, imp.tenantId, state.planId);
+  if (opts.mode === "full") {
+    state.absent = Math.max(0, active - named);
+    state.disable += state.absent;
+  }
+  // The guard counts absent people and `disabled` rows together.
+  if (active > 0 && (state.disable * 100) / active > opts.maxDisablePercent) {
+    throw new AppError(
+      "conflict",
+      `This import would disable ${state.disable} of ${active} active people (${Math.round((state.disable * 100) / active)}%), more than maxDisablePercent (${opts.maxDisablePercent}%). Check that the file is complete, import in partial mode, or raise maxDisablePercent for this import.`,
+    );
+  }
+  Object.assign(state, { phase: opts.mode === "full" && state.absent > 0 ? "absent" : "done", row: 0 });
+}
+
+async function absentStep(db: Db, imp: ImportRow, state: PlanState, limit: number, writer: LineWriter | null): Promise<void> {
+  for (let read = 0; read < limit; ) {
+    const absent = await absentPeopleIds(db, imp.tenantId, state.planId, state.after, Math.min(ABSENT_AT_ONCE, limit - read));
+    for (const id of absent) await writer?.line({ row: 0, action: "disable", user: { id } });
+    read += absent.length;
+    if (absent.length === 0) break;
+    state.after = absent[absent.length - 1]!;
+  }
+  const left = await absentPeopleIds(db, imp.tenantId, state.planId, state.after, 1);
+  if (left.length === 0) state.phase = "done";
+}
+
+/** A plan made in one invocation, one step per phase, and its state at the end (its keys forgotten). */
+export async function planImport(db: Db, bucket: R2Bucket, imp: ImportRow, opts: ImportOptions, write: boolean): Promise<PlanState> {
+  let state = newPlan(importHeaders(imp), await dataOffsetOf(bucket, imp), opts);
+  try {
+    while (state.phase !== "done") state = await planStep(db, bucket, imp, opts, state, { rows: Number.POSITIVE_INFINITY, write });
+    return finished(state);
+  } finally {
+    await dropImportKeys(db, state.planId);
+  }
+}
+
+/** A finished plan's errors, with a last line saying how many more there were. */
+export function finished(state: PlanState): PlanState {
+  if (state.errorRows <= state.errors.length) return state;
+  return { ...state, errors: [...state.errors, { row: 0, column: null, message: `${state.errorRows - state.errors.length} more rows have errors; only the first ${MAX_ERRORS} are listed.` }] };
 }
 
 /** The preview of API.md: the plan's counts, sample and row errors, nothing changed. */
 export async function previewImport(db: Db, bucket: R2Bucket, imp: ImportRow, opts: ImportOptions): Promise<ImportPreview> {
-  const { absent: _absent, errorRows: _errorRows, ...preview } = await planImport(db, bucket, imp, opts);
-  return preview;
+  const { create, update, disable, unchanged, errors, sample } = await planImport(db, bucket, imp, opts, false);
+  return { create, update, disable, unchanged, errors, sample };
 }
 
-async function records(bucket: R2Bucket, imp: ImportRow) {
-  const body = await storedFile(bucket, imp.objectKey);
-  if (!body) throw new AppError("conflict", "The uploaded file is no longer stored; upload it again.");
-  return csvRecords(body, imp.delimiter);
+/** Where an uploaded file's data rows start. */
+async function dataOffsetOf(bucket: R2Bucket, imp: ImportRow): Promise<number> {
+  const found = await storedHeader(bucket, imp.objectKey, imp.delimiter);
+  return found.dataOffset;
 }
-

@@ -43,4 +43,16 @@ export interface EventJob {
   attempt: number;
 }
 
-export type JobMessage = PushJob | RunPageJob | EventJob;
+/**
+ * One step of planning a file picked up from the R2 inbox. The import row says which step
+ * is next, so a message for a step already made is recognised; the plan's state between
+ * steps is kept in R2.
+ */
+export interface PlanJob {
+  kind: "plan";
+  tenantId: string;
+  importId: string;
+  step: number;
+}
+
+export type JobMessage = PushJob | RunPageJob | EventJob | PlanJob;

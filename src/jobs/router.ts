@@ -9,6 +9,7 @@ import { emitEvents, eventRows, subscribes } from "../events/emit";
 import type { Env } from "../env";
 import { deliverEvent } from "./deliver";
 import { handleImportPage } from "../runs/import";
+import { failPlan, handlePlanStep } from "../runs/pickup";
 import { handleRunPage } from "../runs/page";
 import { pushGroup } from "../sync/push";
 import { gateOf } from "./gate";
@@ -19,8 +20,8 @@ import { backoffSeconds, retryDelaySeconds } from "./retry";
  * `queue()`: the one router of every queue message. The dead-letter queue (named by the
  * `DEAD_LETTER_QUEUE` setting) marks what used up its retries. Otherwise push jobs are
  * grouped by integration and each group is pushed in one go (re-reading the directory
- * and the links, so duplicates and reordering are harmless), and each run page runs on
- * its own. Whether an integration may run is decided once, by its gate.
+ * and the links, so duplicates and reordering are harmless), and each run page, plan
+ * step and event delivery runs on its own. Whether an integration may run is decided once, by its gate.
  */
 export async function handleQueue(batch: MessageBatch<JobMessage>, env: Env): Promise<void> {
   const db = createDb(env.DB);
@@ -29,6 +30,14 @@ export async function handleQueue(batch: MessageBatch<JobMessage>, env: Env): Pr
   for (const m of batch.messages) {
     if (m.body.kind === "run") {
       await guarded([m], `run page ${m.body.runId}`, () => runPage(db, env, m as Message<RunPageJob>));
+      continue;
+    }
+    if (m.body.kind === "plan") {
+      const job = m.body;
+      await guarded([m], `plan step ${job.step} of ${job.importId}`, async () => {
+        await handlePlanStep(db, env, job);
+        m.ack();
+      });
       continue;
     }
     if (m.body.kind === "event") {
@@ -103,6 +112,7 @@ async function deadLetters(db: Db, env: Env, batch: MessageBatch<JobMessage>): P
       await failRun(db, m.body.runId, "A page of the run failed after every retry; see the integration's logs.");
       if (m.body.integrationId === null) await importStatusStatement(db, m.body.runId, "failed");
     }
+    if (m.body.kind === "plan") await failPlan(db, env, m.body, "A step of planning the file failed after every retry; see the hub's logs.");
   }
   const failures = batch.messages
     .map((m) => m.body)

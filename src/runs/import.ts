@@ -8,83 +8,67 @@ import { noCounts, sumCounts, type RunCounts, type RunTrigger } from "../db/voca
 import { eventRows, queueEvents } from "../events/emit";
 import { listIntegrations } from "../integrations/store";
 import { applyChanges } from "../directory/ingest";
-import { planImport, type ImportOptions, type ImportPreview } from "../directory/import-plan";
+import { planFileKey, planImport, planPrefix, PlannedLine, type ImportOptions, type PlanState } from "../directory/import-plan";
 import type { Env } from "../env";
 import { AppError } from "../lib/errors";
-import { R2PartWriter } from "../lib/r2-parts";
-import { UserRef } from "../lib/user-fields";
 import type { RunPageJob } from "../jobs/messages";
 import { finishPickup, nameOf, summaryKey } from "./pickup-report";
 import { sendPage } from "./start";
 
 /**
- * Applying an import: the plan is made once, when the apply is asked for (so that its
- * row errors and its 409 guard answer the request), and written to R2 as one JSON line per
- * change (`plans/{tenant}/{import}.jsonl`, the absent people of `full` mode last). The run
- * then carries it out in pages through the queue, each page reading slices of that file by
- * byte offset, every change through the directory's one path (`applyChanges`, the write
- * of `applyChange`: stale and replay guards, then a push job per active integration).
- * Unchanged rows are not in the file, so applying the same file twice changes nothing
- * the second time. The last slice stores `import.completed` for the after handlers.
+ * Applying an import: the plan is made when the apply is asked for (so that its row errors
+ * and its 409 guard answer the request; a picked-up file is planned in steps through the
+ * queue, `runs/pickup.ts`), and written to R2 as files of JSON lines, one line per change
+ * (`planFileKey`, the absent people of `full` mode last). The run then carries it out in
+ * pages through the queue, each page reading slices of those files by byte offset, every
+ * change through the directory's one path (`applyChanges`, the write of `applyChange`:
+ * stale and replay guards, then a push job per active integration). Unchanged rows are
+ * not in the files, so applying the same file twice changes nothing the second time. The
+ * last slice stores `import.completed` for the after handlers; the plan's files are then
+ * deleted.
  */
 
-/** Bytes of the plan file one slice reads (a few hundred changes). */
+/** Bytes of a plan file one slice reads (a few hundred changes). */
 const SLICE_BYTES = 128 * 1024;
 
-const PlannedLine = v.object({ row: v.number(), action: v.picklist(["create", "update", "disable"]), user: UserRef });
-
-/** Writes JSON lines to an R2 object in parts. */
-class LineWriter {
-  private readonly encoder = new TextEncoder();
-  private constructor(private readonly parts: R2PartWriter) {}
-
-  static async open(bucket: R2Bucket, key: string): Promise<LineWriter> {
-    return new LineWriter(await R2PartWriter.open(bucket, key, { httpMetadata: { contentType: "application/x-ndjson" } }));
-  }
-
-  async line(value: unknown): Promise<void> {
-    await this.parts.write(this.encoder.encode(`${JSON.stringify(value)}\n`));
-  }
-
-  close(): Promise<void> {
-    return this.parts.complete();
-  }
-
-  abort(): Promise<void> {
-    return this.parts.abort();
-  }
-}
-
-export function planKey(imp: Pick<ImportRow, "tenantId" | "id">): string {
-  return `plans/${imp.tenantId}/${imp.id}.jsonl`;
-}
-
 /**
- * Plans the import, writes the plan file and starts the `import` run; answers the run and
- * the preview it carries out. 409 when the import is already applying, or past the guard.
+ * Plans the import, writes the plan's files and starts the `import` run; answers the run
+ * and the plan it carries out. 409 when the import is already applying, or past the guard.
  */
-export async function startImport(db: Db, env: Env, imp: ImportRow, opts: ImportOptions, trigger: RunTrigger): Promise<{ run: RunRow; plan: ImportPreview & { errorRows: number } }> {
+export async function startImport(db: Db, env: Env, imp: ImportRow, opts: ImportOptions, trigger: RunTrigger): Promise<{ run: RunRow; plan: PlanState }> {
   if (imp.status === "applying") throw AppError.conflict(`The import is being applied already (run ${imp.runId}).`);
-  const writer = await LineWriter.open(env.FILES, planKey(imp));
-  let plan: Awaited<ReturnType<typeof planImport>>;
+  let plan: PlanState | null = null;
   try {
-    plan = await planImport(db, env.FILES, imp, opts, async (row, action, user) => {
-      if (action !== "unchanged") await writer.line({ row, action, user });
-    });
-    await writer.close();
+    plan = await planImport(db, env.FILES, imp, opts, true);
+    return { run: await beginImportRun(db, env, imp, plan, trigger), plan };
   } catch (err) {
-    await writer.abort().catch(() => {});
+    if (plan) await forgetPlan(env, imp, plan.planId);
     throw err;
   }
+}
+
+/** Starts the `import` run of a finished plan whose files are written. */
+export async function beginImportRun(db: Db, env: Env, imp: ImportRow, plan: PlanState, trigger: RunTrigger): Promise<RunRow> {
   // A picked-up file's report, written when its run ends, carries the plan's row errors.
   if (imp.pickupKey) await env.FILES.put(summaryKey(imp), JSON.stringify({ name: nameOf(imp.objectKey)?.name ?? imp.id, errors: plan.errors }));
   const run = await insertRun(db, { tenantId: imp.tenantId, integrationId: null, kind: "import", status: "running", trigger, userIds: null, detail: null });
   if (!run) throw AppError.conflict("An import run could not start; try again.");
-  await setImportStatus(db, imp.id, "applying", run.id);
+  await setImportStatus(db, imp.id, "applying", { runId: run.id, planId: plan.planId });
   // Rows already as the directory holds them, and rows left out for their errors, count now.
   await db.batch([addRunCountsStatement(db, run, { ...noCounts(), unchanged: plan.unchanged, failed: plan.errorRows })]);
   await sendPage(env, run);
-  return { run, plan };
+  return run;
+}
+
+/** Deletes the files of a plan. */
+export async function forgetPlan(env: Env, imp: ImportRow, planId: string): Promise<void> {
+  const prefix = planPrefix(imp, planId);
+  for (let cursor: string | undefined; ; ) {
+    const listed = await env.FILES.list({ prefix, cursor, limit: 1000 });
+    if (listed.objects.length) await env.FILES.delete(listed.objects.map((o) => o.key));
+    if (!listed.truncated) return;
+    cursor = listed.cursor;
+  }
 }
 
 /**
@@ -104,13 +88,14 @@ const PAGE_SLICES = 25;
  * nothing twice, and of two deliveries racing, the one that lost stops.
  */
 export async function importPage(db: Db, env: Env, run: RunRow, imp: ImportRow): Promise<void> {
+  if (!imp.planId) return failRun(db, run.id, "The import has no plan.");
   const started = Date.now();
   let cursor = run.cursor;
   let total = countsOf(run);
   for (let slices = 1; ; slices++) {
-    const slice = await importSlice(db, env, imp, Number(cursor ?? 0));
+    const slice = await importSlice(db, env, imp, imp.planId, cursorOf(cursor));
     const endsPage = !slice.done && (Date.now() - started >= PAGE_BUDGET_MS || slices >= PAGE_SLICES);
-    const next = { cursor: String(slice.next), done: slice.done, endsPage };
+    const next = { cursor: `${slice.next.file}:${slice.next.offset}`, done: slice.done, endsPage };
     total = sumCounts(total, slice.counts);
     // The last slice stores `import.completed` for the after handlers with the run's end.
     const events = slice.done ? await importCompletedEvents(db, imp, run, total) : [];
@@ -122,6 +107,7 @@ export async function importPage(db: Db, env: Env, run: RunRow, imp: ImportRow):
     cursor = next.cursor;
     if (slice.done) {
       await queueEvents(env.JOBS, events);
+      await forgetPlan(env, imp, imp.planId);
       break;
     }
     if (endsPage) return sendPage(env, { ...run, page: run.page + 1 });
@@ -139,12 +125,29 @@ async function importCompletedEvents(db: Db, imp: ImportRow, run: RunRow, counts
   return integrations.flatMap((i) => eventRows(i, "import.completed", [{ importId: imp.id, runId: run.id, counts }], now, () => `evt_${run.id}_${i.id}`));
 }
 
-/** Reads the slice of the plan file at `offset` (whole lines) and applies its changes. */
-async function importSlice(db: Db, env: Env, imp: ImportRow, offset: number): Promise<{ counts: RunCounts; next: number; done: boolean }> {
-  const object = await env.FILES.get(planKey(imp), { range: { offset, length: SLICE_BYTES } });
-  if (!object) throw new AppError("conflict", "The import's plan is no longer stored.");
+/** Where a run is in its plan's files: a file, and a byte in it. */
+interface PlanCursor {
+  file: number;
+  offset: number;
+}
+
+/** A run's cursor, `file:offset` (none yet: the start of the first file). */
+function cursorOf(cursor: string | null): PlanCursor {
+  const [file, offset] = (cursor ?? "0:0").split(":").map(Number);
+  return { file: file ?? 0, offset: offset ?? 0 };
+}
+
+/**
+ * Reads the slice of the plan at the cursor (whole lines) and applies its changes. A file
+ * read to its end moves the cursor to the start of the next; there is none after the last.
+ */
+async function importSlice(db: Db, env: Env, imp: ImportRow, planId: string, at: PlanCursor): Promise<{ counts: RunCounts; next: PlanCursor; done: boolean }> {
+  const object = await env.FILES.get(planFileKey(imp, planId, at.file), { range: { offset: at.offset, length: SLICE_BYTES } });
+  if (!object && at.file === 0) throw new AppError("conflict", "The import's plan is no longer stored.");
+  if (!object) return { counts: noCounts(), next: at, done: true };
   const bytes = new Uint8Array(await object.arrayBuffer());
   const total = object.size;
+  const offset = at.offset;
   // Whole lines only: a slice that ends inside a line leaves it to the next slice.
   const consumed = offset + bytes.byteLength >= total ? bytes.byteLength : bytes.lastIndexOf(0x0a) + 1;
   if (consumed === 0 && bytes.byteLength > 0) throw new AppError("internal", undefined, undefined, undefined, { cause: new Error(`a plan line longer than ${SLICE_BYTES} bytes at ${offset}`) });
@@ -170,7 +173,7 @@ async function importSlice(db: Db, env: Env, imp: ImportRow, offset: number): Pr
   });
   await Promise.allSettled(pending);
   const next = offset + consumed;
-  return { counts, next, done: next >= total || lines.length === 0 };
+  return { counts, next: next >= total ? { file: at.file + 1, offset: 0 } : { file: at.file, offset: next }, done: false };
 }
 
 /**

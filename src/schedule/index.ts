@@ -5,7 +5,7 @@ import { settings } from "../settings";
 import { dispatchDue } from "./dispatch";
 import { housekeeping } from "./housekeeping";
 import { sweepBehind } from "./sweep";
-import { pickupInbox } from "../runs/pickup";
+import { pickupInbox, resendStalledPlans } from "../runs/pickup";
 import { resendOverdueEvents } from "../jobs/deliver";
 
 /** The daily housekeeping cron of wrangler.toml; every other tick dispatches due runs and sweeps. */
@@ -28,4 +28,6 @@ export async function handleScheduled(controller: ScheduledController, env: Env,
   if (events) log.info("events left behind sent again", { events });
   const picked = await pickupInbox(db, env, controller.scheduledTime);
   if (picked) log.info("CSV files picked up", { picked });
+  const plans = await resendStalledPlans(db, env, Date.now());
+  if (plans) log.info("stalled plans of picked-up files sent on", { plans });
 }

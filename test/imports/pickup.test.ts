@@ -45,6 +45,8 @@ describe("scheduled pickup from R2", () => {
     const bare = await createTenant();
     await env.FILES.put(`inbox/${bare.id}/people.csv`, "Email\nada@x.example\n");
     await pickupInbox(createDb(env.DB), env);
+    // Each file is planned through the queue: it moves when its first step reads it.
+    await eventually(async () => ((await keys(`failed/${t.id}/`)).length === 2 && (await keys(`failed/${bare.id}/`)).length === 2 ? true : undefined), 30_000);
     expect(await keys(`failed/${t.id}/`)).toEqual([`failed/${t.id}/photo.csv`, `failed/${t.id}/photo.csv.report.json`]);
     expect(await report(`failed/${t.id}/photo.csv.report.json`)).toMatchObject({ status: "failed", detail: expect.stringContaining("not valid CSV") });
     expect(await report(`failed/${bare.id}/people.csv.report.json`)).toMatchObject({ status: "failed", detail: expect.stringContaining("No saved mapping") });
