@@ -7,7 +7,7 @@
 // same reading right after `HeapProfiler.collectGarbage`, every second: what the isolate
 // retains, without garbage not yet collected), so that memory is seen not to grow with the
 // file.
-// Usage: npm run bench:imports [-- --rows 100000 --pickup 500000]
+// Usage: npm run bench:imports [-- --rows 100000 --pickup 500000] (IMPORT_STEP_ROWS=n in the environment sets the hub's step size)
 import { mkdtempSync, rmSync, writeFileSync, createWriteStream } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -74,7 +74,7 @@ async function waitForRun(api, runId, maxMs = 1_800_000) {
 }
 
 const emulators = await startEmulators({ port: 8808 });
-const hub = await startHub({ port: 8807, inspectorPort, extraArgs: ["--test-scheduled"], vars: { PUBLIC_URL: "http://127.0.0.1:8807", ...emulatorSettings(emulators.url) } });
+const hub = await startHub({ port: 8807, inspectorPort, extraArgs: ["--test-scheduled"], vars: { PUBLIC_URL: "http://127.0.0.1:8807", ...emulatorSettings(emulators.url), ...(process.env.IMPORT_STEP_ROWS ? { IMPORT_STEP_ROWS: process.env.IMPORT_STEP_ROWS } : {}) } });
 const files = mkdtempSync(join(tmpdir(), "usersync-bench-csv-"));
 try {
   const created = await (
@@ -129,13 +129,26 @@ try {
   heap.reset();
   t0 = Date.now();
   await fetch(`${hub.url}/__scheduled?cron=${encodeURIComponent("* * * * *")}`);
-  // The tick may answer before the claimed file is described and its run started: wait for it.
+  // The file is planned in steps through the queue, then its run applies it: each part's peak heap apart.
   let picked;
-  for (const until = Date.now() + 600_000; !picked?.runId && Date.now() < until; await new Promise((r) => setTimeout(r, 500))) {
-    picked = (await (await api("/v1/imports")).json()).data.find((d) => d.rows === pickupRows);
+  for (const until = Date.now() + 600_000; !picked?.runId && Date.now() < until; await new Promise((r) => setTimeout(r, 200))) {
+    picked = (await (await api("/v1/imports")).json()).data.find((d) => d.id !== imp.id);
   }
+  const planned = { seconds: round((Date.now() - t0) / 1000), peakHeapMiB: heap.peak(), peakLiveHeapMiB: heap.live() };
+  heap.reset();
+  const t1 = Date.now();
   const pickedRun = picked?.runId ? await waitForRun(api, picked.runId) : null;
-  const pickup = { seconds: round((Date.now() - t0) / 1000), rows: picked?.rows, status: pickedRun?.status, counts: pickedRun?.counts, peakHeapMiB: heap.peak(), peakLiveHeapMiB: heap.live() };
+  const run = { seconds: round((Date.now() - t1) / 1000), peakHeapMiB: heap.peak(), peakLiveHeapMiB: heap.live() };
+  const pickup = {
+    seconds: round((Date.now() - t0) / 1000),
+    rows: picked?.rows,
+    status: pickedRun?.status,
+    counts: pickedRun?.counts,
+    peakHeapMiB: Math.max(planned.peakHeapMiB, run.peakHeapMiB),
+    peakLiveHeapMiB: Math.max(planned.peakLiveHeapMiB, run.peakLiveHeapMiB),
+    plan: planned,
+    run,
+  };
   heap.stop();
 
   const result = { command: `npm run bench:imports -- --rows ${rows} --pickup ${pickupRows}`, memory: "peak JS heap of the hub's isolate (inspector Runtime.getHeapUsage, every 100 ms) and peak live heap (the same, right after HeapProfiler.collectGarbage, every second)", upload, preview, apply, pickup };

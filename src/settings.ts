@@ -11,7 +11,7 @@ export interface Settings {
   retentionDays: number;
   /** Hosts tenant-supplied URLs may reach over http or at private addresses (OUTBOUND_ALLOWLIST). */
   outboundAllowlist: AllowedHost[];
-  /** Rows one step of planning a picked-up file reads (IMPORT_STEP_ROWS, default 50,000). */
+  /** Rows one step of planning a picked-up file reads (IMPORT_STEP_ROWS, default 20,000). */
   importStepRows: number;
 }
 
@@ -76,7 +76,7 @@ function parseRetention(raw: string | undefined): number {
 }
 
 function parseStepRows(raw: string | undefined): number {
-  if (!raw || raw.trim() === "") return 50_000;
+  if (!raw || raw.trim() === "") return 20_000;
   const rows = Number(raw);
   if (!Number.isInteger(rows) || rows < 1 || rows > 1_000_000) throw AppError.config("IMPORT_STEP_ROWS must be a whole number of rows from 1 to 1000000");
   return rows;
