@@ -1,6 +1,7 @@
 import { Buffer } from "node:buffer";
 import { parse, type CsvError } from "csv-parse";
 import { PROFILE_FIELDS } from "../lib/user-fields";
+import { isUnsafeKey } from "../lib/json-keys";
 import { AppError } from "../lib/errors";
 import { R2PartWriter } from "../lib/r2-parts";
 
@@ -251,7 +252,7 @@ const FIELD_OF = new Map(Object.entries(SYNONYMS).flatMap(([field, names]) => na
 /** `attributes.<name>` for a header that names no field: dots and spaces become `_`, at most 64 characters. */
 export function attributeOf(header: string): string | null {
   const name = header.trim().replace(/[.\s]+/g, "_").slice(0, 64);
-  return name ? `attributes.${name}` : null;
+  return name && !isUnsafeKey(name) ? `attributes.${name}` : null;
 }
 
 /**

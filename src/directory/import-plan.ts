@@ -3,6 +3,7 @@ import type { Db } from "../db/client";
 import { absentPeopleIds, activePeopleNamed, addImportKeys, dropImportKeys, importHeaders, lookUpRows, type ImportKeyKind } from "../db/imports.repo";
 import type { DirectoryUserRow, ImportRow } from "../db/schema";
 import { AppError, type FieldError } from "../lib/errors";
+import { isUnsafeKey } from "../lib/json-keys";
 import { R2PartWriter } from "../lib/r2-parts";
 import { EMAIL_PATTERN, UserInput, UserRef } from "../lib/user-fields";
 import { binaryCells, csvRecords, IMPORT_FIELDS, storedFile, storedHeader } from "./csv";
@@ -48,7 +49,7 @@ export function checkMapping(headers: string[], mapping: Record<string, string |
     const path = `mapping.${header}`;
     if (!headers.includes(header)) errors.push({ path, message: `The file has no column ${header}.` });
     if (target === null) continue;
-    if (!(IMPORT_FIELDS as readonly string[]).includes(target) && !ATTRIBUTE.test(target)) {
+    if (!(IMPORT_FIELDS as readonly string[]).includes(target) && (!ATTRIBUTE.test(target) || isUnsafeKey(target.slice("attributes.".length)))) {
       errors.push({ path, message: `Expected one of ${IMPORT_FIELDS.join(", ")}, attributes.<name>, or null to leave the column out.` });
       continue;
     }

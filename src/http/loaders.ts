@@ -4,9 +4,10 @@ import { getIntegration, type Integration } from "../integrations/store";
 import { targetOf, type Target } from "../sync/target";
 import type { TenantEnv } from "./context";
 import { AppError } from "./errors";
+import { safeText } from "../lib/user-fields";
 
-/** A directory user's id in a path or a body. */
-export const UserIdParam = v.pipe(v.string(), v.minLength(1), v.maxLength(200));
+/** A directory user's id in a path or a body: what a user's `id` may be. */
+export const UserIdParam = v.pipe(safeText(256), v.minLength(1));
 
 /** The `{id}` of an integration in a path (shared by every route folder that takes one). */
 export const IntegrationParams = v.object({ id: v.pipe(v.string(), v.minLength(1), v.maxLength(64)) });

@@ -1,6 +1,7 @@
 import { logger } from "../lib/log";
 import { createMiddleware } from "hono/factory";
 import { bodyLimit } from "hono/body-limit";
+import { unsafeKeyError, unsafeKeyPath } from "../lib/json-keys";
 import { createDb } from "../db/client";
 import { assertSameOrigin, readSession } from "../auth/session";
 import { findTenant, findTenantByApiKey } from "../db/tenants.repo";
@@ -34,12 +35,24 @@ export function isJsonContentType(type: string | undefined): boolean {
   return /^application\/([\w.+-]*\+)?json\s*(;|$)/i.test(type ?? "");
 }
 
-/** 415 for a body that is not JSON on routes that only take JSON. */
+/**
+ * 415 for a body that is not JSON on routes that only take JSON, and 422 for JSON that is
+ * not an object (every such route takes an object, and valibot's object schemas would read
+ * an array as one with no keys) or that names a key `__proto__`, `constructor` or
+ * `prototype` (lib/json-keys.ts). Malformed JSON is left to the route's validator (400).
+ */
 export const requireJsonBody = createMiddleware<AppEnv>(async (c, next) => {
   if (hasBody(c.req.raw)) {
     if (!isJsonContentType(c.req.header("content-type"))) {
       throw new AppError("unsupported_media_type", "Send the body as application/json.");
     }
+    // Hono keeps the parsed body, so the validator reads this same value.
+    const body: unknown = await c.req.json().catch(() => undefined);
+    if (body !== undefined && (body === null || typeof body !== "object" || Array.isArray(body))) {
+      throw AppError.validation([{ path: "(body)", message: "Expected a JSON object." }]);
+    }
+    const unsafe = unsafeKeyPath(body);
+    if (unsafe) throw AppError.validation([unsafeKeyError(unsafe)]);
   }
   await next();
 });

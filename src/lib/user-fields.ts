@@ -22,7 +22,25 @@ export const PROFILE_FIELDS = [
 ] as const;
 
 const MAX_FIELD = 256;
-const text = () => v.pipe(v.string(), v.maxLength(MAX_FIELD, `At most ${MAX_FIELD} characters.`));
+
+/**
+ * What no text the hub stores may hold: control characters other than tab, line feed and
+ * carriage return (a NUL cuts a value short in some stores and apps, an escape sequence
+ * repaints a terminal), and UTF-16 surrogates that pair with nothing (no UTF-8 can carry
+ * them, so they would be stored as something else than was sent).
+ */
+const UNSAFE_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** A string of at most `max` characters without control characters or unpaired surrogates. */
+export function safeText(max: number) {
+  return v.pipe(
+    v.string(),
+    v.maxLength(max, `At most ${max} characters.`),
+    v.check((s) => !UNSAFE_TEXT.test(s), "Control characters (other than tab and line breaks) and unpaired surrogates are not allowed."),
+  );
+}
+
+const text = () => safeText(MAX_FIELD);
 const optionalText = () => v.optional(v.nullable(text()));
 
 const DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
@@ -80,7 +98,7 @@ const profileEntries = {
   /** Extra string fields: where anything outside the contract's fields goes. */
   attributes: v.optional(
     v.pipe(
-      v.record(v.pipe(v.string(), v.minLength(1), v.maxLength(64)), text()),
+      v.record(v.pipe(safeText(64), v.minLength(1)), text()),
       v.check((r) => Object.keys(r).length <= 100, "At most 100 attributes."),
     ),
   ),
@@ -88,7 +106,7 @@ const profileEntries = {
 
 /** The fields of a user; `id` and `email` required. */
 export const userEntries = {
-  id: v.pipe(v.string(), v.minLength(1, "Give the source's id of the person."), v.maxLength(MAX_FIELD)),
+  id: v.pipe(safeText(MAX_FIELD), v.minLength(1, "Give the source's id of the person.")),
   email: v.pipe(v.string(), v.maxLength(254, "At most 254 characters."), v.regex(EMAIL_PATTERN, "Not an e-mail address.")),
   firstName: optionalText(),
   lastName: optionalText(),

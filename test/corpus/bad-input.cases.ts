@@ -46,7 +46,6 @@ const deepObject = (n: number) => `${'{"a":'.repeat(n)}1${"}".repeat(n)}`;
 const huge = "x".repeat(300);
 const oversized = JSON.stringify({ name: "y".repeat(LIMIT + 1) });
 const NUL = "Ada\u0000Lovelace";
-const LONE = "Ada\ud800";
 const CONTROL = "Ada\u001b[31m";
 
 /** What every JSON route must refuse, whatever its schema. */
@@ -101,6 +100,9 @@ function userBattery(): BadRequest[] {
     put("an attribute with an empty name", { ...USER, attributes: { "": "x" } }),
     put("an attribute that is not a string", { ...USER, attributes: { level: 3 } }),
     put("an attribute with a NUL", { ...USER, attributes: { note: NUL } }),
+    put("an attribute named prototype (valibot would drop it silently)", { ...USER, attributes: { prototype: "x" } }),
+    put("an attribute named constructor", { ...USER, attributes: { constructor: "x" } }),
+    { name: "an attribute named __proto__", method: "PUT", path: "/v1/directory/users/corpus-user", body: JSON.stringify(USER).replace(/}$/, ',"attributes":{"__proto__":"x"}}'), status: 422 },
     put("a body id other than the path's", { ...USER, id: "someone-else" }, [409, 422]),
     put("an id past 256 characters", { ...USER, id: huge }, [400, 404, 422], huge),
     put("an id with a NUL (encoded)", { ...USER, id: "a\u0000b" }, [400, 404, 422], "a%00b"),
@@ -132,6 +134,8 @@ function webhookBattery(): BadRequest[] {
     hook("signed, a NUL in a name", "valid", event({ id: "hook-user", email: "hook@example.com", firstName: NUL }), 422),
     hook("signed, a lone surrogate in a name", "valid", undefined, 422, { body: JSON.stringify(ok).replace('"hook@example.com"', '"hook@example.com","firstName":"Ada\\ud800"') }),
     hook("signed, a timestamp that is not a date", "valid", { ...ok, timestamp: "yesterday" }, 422),
+    hook("signed, an attribute named prototype", "valid", event({ id: "hook-user", email: "hook@example.com", attributes: { prototype: "x" } }), 422),
+    hook("signed, __proto__ in data", "valid", undefined, 422, { body: JSON.stringify(ok).replace('"hook@example.com"', '"hook@example.com","__proto__":{"admin":true}') }),
     hook("signed, a key outside the contract", "valid", event({ id: "hook-user", email: "hook@example.com", isAdmin: true }), 422),
     hook("signed, plain text", "valid", ok, 415, { contentType: "text/plain" }),
     hook("signed, past the 256 KiB limit", "valid", undefined, 413, { body: JSON.stringify(event({ id: "hook-user", email: "hook@example.com", firstName: "z".repeat(LIMIT) })) }),
@@ -231,6 +235,7 @@ function importBattery(): BadRequest[] {
     { name: "preview in a mode that does not exist", method: "POST", path: "/v1/imports/:import/preview", json: { ...mapping, mode: "everything" }, status: 422 },
     { name: "preview with maxDisablePercent of 1000", method: "POST", path: "/v1/imports/:import/preview", json: { ...mapping, maxDisablePercent: 1000 }, status: 422 },
     { name: "apply with two columns to one field", method: "POST", path: "/v1/imports/:import/apply", json: { mapping: { Email: "email", Name: "email" }, mode: "partial" }, status: 422 },
+    { name: "apply with a column to attributes.constructor", method: "POST", path: "/v1/imports/:import/apply", json: { mapping: { Email: "email", Name: "attributes.constructor" }, mode: "partial" }, status: 422 },
     { name: "apply with an attribute name with a dot", method: "POST", path: "/v1/imports/:import/apply", json: { mapping: { Email: "email", Name: "attributes.a.b" }, mode: "partial" }, status: 422 },
     ...jsonBattery("POST", "/v1/imports/:import/preview", { text: "mode", valid: mapping }),
     ...jsonBattery("PUT", "/v1/imports/mapping", { text: "mode", valid: mapping }),

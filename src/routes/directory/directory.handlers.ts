@@ -22,7 +22,7 @@ const factory = createFactory<TenantEnv>();
 
 export const putUserHandlers = factory.createHandlers(
   putUserContract,
-  validate("param", UserParams),
+  validate("param", UserParams, { invalid: "validation" }),
   validate("json", PutUserBody),
   async (c) => {
     const { id } = c.req.valid("param");

@@ -56,7 +56,7 @@ export const contracts = {
     requestBody: { required: true, content: { "text/csv": { schema: { type: "string" } }, "application/csv": { schema: { type: "string" } } } },
     responses: { 201: jsonResponse("The stored file: rows, headers and a suggested mapping", ImportOut), ...problems(401, 403, 413, 415, 422) },
   }),
-  list: describeRoute({ tags, summary: "The tenant's imports, newest first", security, responses: { 200: jsonResponse("A page of imports", v.object({ data: v.array(ImportOut), nextCursor: v.nullable(v.string()) })), ...problems(400, 401) } }),
+  list: describeRoute({ tags, summary: "The tenant's imports, newest first", security, responses: { 200: jsonResponse("A page of imports", v.object({ data: v.array(ImportOut), nextCursor: v.nullable(v.string()) })), ...problems(400, 401, 422) } }),
   get: describeRoute({ tags, summary: "One import", security, responses: { 200: jsonResponse("The import", ImportOut), ...problems(401, 404) } }),
   preview: describeRoute({
     tags,
@@ -64,7 +64,7 @@ export const contracts = {
     description:
       "Counts of create, update, disable and unchanged, the first 20 planned changes and the row errors (`row` counts from 1 for the first data row). Rows with errors are left out of the plan. In `full` mode everyone active who is absent from the file is disabled; when the disables exceed `maxDisablePercent` (default 20) of the active people, 409.",
     security,
-    responses: { 200: jsonResponse("The plan", PreviewOut), ...problems(401, 403, 404, 409, 413, 415, 422) },
+    responses: { 200: jsonResponse("The plan", PreviewOut), ...problems(400, 401, 403, 404, 409, 413, 415, 422) },
   }),
   apply: describeRoute({
     tags,
@@ -72,7 +72,7 @@ export const contracts = {
     description:
       "The same body as the preview. The plan is made now (its row errors are left out, 409 past the guard) and carried out as an `import` run in pages: each change goes through the directory like any other source, and each changed person is pushed to every active integration. Applying the same file twice changes nothing the second time.",
     security,
-    responses: { 202: jsonResponse("The run", v.object({ runId: v.string() })), ...problems(401, 403, 404, 409, 413, 415, 422) },
+    responses: { 202: jsonResponse("The run", v.object({ runId: v.string() })), ...problems(400, 401, 403, 404, 409, 413, 415, 422) },
   }),
   getMapping: describeRoute({ tags, summary: "The saved mapping for scheduled pickup", security, responses: { 200: jsonResponse("The saved mapping", MappingOut), ...problems(401, 404) } }),
   putMapping: describeRoute({
@@ -80,6 +80,6 @@ export const contracts = {
     summary: "Save the mapping that scheduled pickup applies files from R2 with",
     description: "Files dropped under `inbox/{tenantId}/` in the R2 bucket are imported on the next cron tick with this mapping (`full` mode unless it says otherwise).",
     security,
-    responses: { 200: jsonResponse("The saved mapping", MappingOut), ...problems(401, 403, 413, 415, 422) },
+    responses: { 200: jsonResponse("The saved mapping", MappingOut), ...problems(400, 401, 403, 413, 415, 422) },
   }),
 };

@@ -1,5 +1,6 @@
 import { describeRoute } from "hono-openapi";
 import * as v from "valibot";
+import { safeText } from "../../lib/user-fields";
 import { PROVIDER_IDS } from "../../connectors";
 import { AnyProviderConfig } from "../../integrations/config";
 import { jsonResponse, problems, TENANT_SECURITY } from "../../http/openapi";
@@ -9,12 +10,12 @@ export { IntegrationParams } from "../../http/loaders";
 
 export const CreateIntegrationBody = v.strictObject({
   provider: v.picklist(PROVIDER_IDS, `Expected one of ${PROVIDER_IDS.join(", ")}.`),
-  name: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(200))),
+  name: v.optional(v.pipe(safeText(200), v.trim(), v.minLength(1))),
   config: v.optional(AnyProviderConfig),
 });
 
 export const PatchIntegrationBody = v.strictObject({
-  name: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(200))),
+  name: v.optional(v.pipe(safeText(200), v.trim(), v.minLength(1))),
   config: v.optional(AnyProviderConfig),
 });
 

@@ -1,5 +1,6 @@
 import { describeRoute } from "hono-openapi";
 import * as v from "valibot";
+import { safeText } from "../../lib/user-fields";
 import { jsonResponse, problems, TENANT_SECURITY } from "../../http/openapi";
 import { PageQuery } from "../../http/pagination";
 import { UserIdParam as UserId } from "../../http/loaders";
@@ -13,7 +14,7 @@ const security = TENANT_SECURITY;
 
 export const LinkParams = v.object({ id: Id, userId: UserId });
 /** A record id; its shape is checked by the integration's provider (422 when it is not one of its ids). */
-export const LinkBody = v.strictObject({ remoteId: v.pipe(v.string(), v.minLength(1), v.maxLength(256)) });
+export const LinkBody = v.strictObject({ remoteId: v.pipe(safeText(256), v.minLength(1)) });
 
 export const LINK_STATUSES = ["synced", "pending", "failed", "excluded", "unmatched"] as const;
 export const LinksQuery = v.object({ ...PageQuery, status: v.optional(v.picklist(LINK_STATUSES)) });

@@ -66,7 +66,7 @@ export const oauthRoutes = new Hono<AppEnv>()
       security: PUBLIC,
       responses: { 302: { description: "To the integration's dashboard page, with a short-lived signed note that a browser without a session sees as a page saying what was connected" }, ...problems(400, 404, 503) },
     }),
-    validate("query", CallbackQuery),
+    validate("query", CallbackQuery, { invalid: "bad_request" }),
     async (c) => {
       const query = c.req.valid("query") as Record<string, string>;
       const db = c.get("db");
@@ -133,7 +133,7 @@ export const oauthRoutes = new Hono<AppEnv>()
         "The form on the page the OAuth callback lands on. `connected` is that page's signed note: the connection it names (and not a later one) is removed at once, its runs end, the integration waits for a connect, and the grant is revoked at the provider.",
       responses: { 200: { description: "A page saying what was disconnected and whether the provider confirmed the revoke", content: { "text/html": { schema: { type: "string" } } } }, ...problems(400, 404, 409) },
     }),
-    validate("form", DisownForm),
+    validate("form", DisownForm, { invalid: "bad_request" }),
     async (c) => {
       const note = await readConnectedNote(c.env, c.req.valid("form").connected);
       if (!note) throw new AppError("bad_request", "This link has expired or is not one the hub made; nothing was changed. Ask the organisation that sent you to remove the connection.");

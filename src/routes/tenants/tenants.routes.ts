@@ -1,9 +1,10 @@
 import * as v from "valibot";
+import { safeText } from "../../lib/user-fields";
 import { describeRoute } from "hono-openapi";
 import { jsonResponse, problems, TENANT_SECURITY } from "../../http/openapi";
 
 export const CreateTenantBody = v.strictObject({
-  name: v.pipe(v.string(), v.trim(), v.minLength(1, "Give the tenant a name."), v.maxLength(200)),
+  name: v.pipe(safeText(200), v.trim(), v.minLength(1, "Give the tenant a name.")),
 });
 
 export const TenantOut = v.object({ id: v.string(), name: v.string(), createdAt: v.string() });
@@ -12,7 +13,7 @@ export const TenantOut = v.object({ id: v.string(), name: v.string(), createdAt:
 export const CurrentTenantOut = v.object({ id: v.string(), name: v.string(), signInUrl: v.nullable(v.string()), createdAt: v.string() });
 
 export const PatchTenantBody = v.strictObject({
-  name: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1, "Give the tenant a name."), v.maxLength(200))),
+  name: v.optional(v.pipe(safeText(200), v.trim(), v.minLength(1, "Give the tenant a name."))),
   /** The host app's page that signs an admin in again; null removes it. */
   signInUrl: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(2000)))),
 });

@@ -1,5 +1,6 @@
 import { createFactory } from "hono/factory";
 import * as v from "valibot";
+import { unsafeKeyError, unsafeKeyPath } from "../../lib/json-keys";
 import { applyChange, type ChangeKind } from "../../directory/ingest";
 import { verifyWebhook } from "../../directory/signature";
 import { webhookSecrets } from "../../directory/webhook-secrets";
@@ -62,6 +63,8 @@ export const webhookHandlers = createFactory<AppEnv>().createHandlers(webhookCon
   } catch {
     throw new AppError("malformed_json", "The body is not valid JSON.");
   }
+  const unsafe = unsafeKeyPath(json);
+  if (unsafe) throw AppError.validation([unsafeKeyError(unsafe)]);
 
   const envelope = v.safeParse(WebhookEnvelope, json);
   if (!envelope.success) throw AppError.validation(fieldErrors(envelope.issues));
