@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDb } from "../../src/db/client";
 import { getAccessToken } from "../../src/integrations/tokens";
 import { getIntegration } from "../../src/integrations/store";
-import { call, createTenant, eventually, OPERATOR_TOKEN, sessionCookie, type TestTenant } from "../helpers";
+import { call, eventually, OPERATOR_TOKEN, sessionCookie, type TestTenant } from "../helpers";
 import { EMU, emu } from "../emulators/helpers";
 import { connectThroughProvider, createIntegration } from "../integrations/helpers";
 import { linkIn, send } from "../sync/helpers";
