@@ -153,10 +153,18 @@ export async function storedFile(bucket: R2Bucket, key: string, from = 0): Promi
   });
 }
 
-/** A header row as an import keeps it, or a 422 when it names no column. */
+/** The most columns a file may have, and the longest header (a mapping names each header, up to 256 characters). */
+export const MAX_COLUMNS = 500;
+export const MAX_HEADER = 256;
+
+/** A header row as an import keeps it, or a 422 when it names no column, or more than it could map. */
 function headerCells(cells: string[]): string[] {
   const headers = cells.map((h) => h.trim());
-  if (!headers.length || headers.every((h) => h === "")) throw AppError.validation([{ path: "(body)", message: "The first row must name the columns." }]);
+  const refuse = (message: string) => AppError.validation([{ path: "(body)", message }]);
+  if (!headers.length || headers.every((h) => h === "")) throw refuse("The first row must name the columns.");
+  if (headers.length > MAX_COLUMNS) throw refuse(`The first row names ${headers.length} columns; a file may have at most ${MAX_COLUMNS}.`);
+  const long = headers.findIndex((h) => h.length > MAX_HEADER);
+  if (long >= 0) throw refuse(`Column ${long + 1}'s name is ${headers[long]!.length} characters long; at most ${MAX_HEADER}.`);
   return headers;
 }
 
