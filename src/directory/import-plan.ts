@@ -259,23 +259,29 @@ async function* rowsFrom(bucket: R2Bucket, imp: ImportRow, state: PlanState, lim
   }
 }
 
+/**
+ * Hands the phase's next rows, at most `limit`, to `take` with their numbers (from 1 in
+ * the file); answers where the phase stands after them and whether rows are left.
+ */
+async function readRows(bucket: R2Bucket, imp: ImportRow, state: PlanState, limit: number, take: (cells: string[], row: number) => Promise<void>) {
+  let offset = state.offset;
+  let row = state.row;
+  for await (const { cells, next } of rowsFrom(bucket, imp, state, limit + 1)) {
+    if (row - state.row >= limit) return { offset, row, more: true };
+    await take(cells, ++row);
+    offset = next;
+  }
+  return { offset, row, more: false };
+}
+
 async function keysStep(db: Db, bucket: R2Bucket, imp: ImportRow, mapped: (string | null)[], state: PlanState, limit: number): Promise<void> {
   const idIndex = mapped.indexOf("id");
   const emailIndex = mapped.indexOf("email");
   let keys: { kind: ImportKeyKind; row: number; key: string }[] = [];
   const now = Date.now();
-  let offset = state.offset;
-  let row = state.row;
-  let more = false;
-  for await (const { cells, next } of rowsFrom(bucket, imp, state, limit + 1)) {
-    if (row - state.row >= limit) {
-      more = true;
-      break;
-    }
+  const read = await readRows(bucket, imp, state, limit, async (cells, row) => {
     const binary = binaryCells(cells);
     if (binary) throw binary;
-    row++;
-    offset = next;
     const email = (cells[emailIndex] ?? "").trim();
     if (email) keys.push({ kind: "email", row, key: email });
     const id = idIndex >= 0 ? (cells[idIndex] ?? "").trim() : "";
@@ -284,10 +290,10 @@ async function keysStep(db: Db, bucket: R2Bucket, imp: ImportRow, mapped: (strin
       await addImportKeys(db, state.planId, keys, now);
       keys = [];
     }
-  }
+  });
   await addImportKeys(db, state.planId, keys, now);
-  if (more) Object.assign(state, { offset, row });
-  else Object.assign(state, { phase: "rows", rows: row, row: 0, offset: state.dataOffset });
+  if (read.more) Object.assign(state, { offset: read.offset, row: read.row });
+  else Object.assign(state, { phase: "rows", rows: read.row, row: 0, offset: state.dataOffset });
 }
 
 async function rowsStep(
@@ -345,20 +351,12 @@ async function rowsStep(
     }
     batch = [];
   };
-  let offset = state.offset;
-  let row = state.row;
-  let more = false;
-  for await (const { cells, next } of rowsFrom(bucket, imp, state, limit + 1)) {
-    if (row - state.row >= limit) {
-      more = true;
-      break;
-    }
-    batch.push(rowInput(++row, headers, cells, opts.mapping));
-    offset = next;
+  const read = await readRows(bucket, imp, state, limit, async (cells, row) => {
+    batch.push(rowInput(row, headers, cells, opts.mapping));
     if (batch.length >= LOOKUP_ROWS) await plan();
-  }
+  });
   await plan();
-  if (more) return void Object.assign(state, { offset, row });
+  if (read.more) return void Object.assign(state, { offset: read.offset, row: read.row });
 
   // In `full` mode, the active people no row names (a row with an error names its person too).
   const { active, named } = await activePeopleNamed(db, imp.tenantId, state.planId);
