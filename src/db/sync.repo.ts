@@ -39,9 +39,15 @@ export async function forgetPushedState(db: Db, integrationId: string): Promise<
   await db.update(links).set({ payloadHash: null, pushedVersion: null }).where(eq(links.integrationId, integrationId));
 }
 
-/** The statement that makes the next push of these people write even if their payload looks unchanged. */
+/**
+ * The statement that makes the next push of these people write even if their payload
+ * looks unchanged. Any number of people: their ids are one JSON parameter.
+ */
 export function forgetHashesStatement(db: Db, integrationId: string, userIds: string[]) {
-  return db.update(links).set({ payloadHash: null }).where(and(eq(links.integrationId, integrationId), inArray(links.userId, userIds)));
+  return db
+    .update(links)
+    .set({ payloadHash: null })
+    .where(and(eq(links.integrationId, integrationId), sql`${links.userId} in (select value from json_each(${JSON.stringify(userIds)}))`));
 }
 
 /** Who holds each of these remote records in an integration: remote id → user id. */
