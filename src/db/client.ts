@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import * as schema from "./schema";
 
@@ -19,4 +20,13 @@ export function createDb(d1: D1Database): Db {
     clients.set(d1, db);
   }
   return db;
+}
+
+/**
+ * Any number of values as one bound parameter, for `column in ${jsonValues(ids)}`: D1
+ * takes at most 100 parameters a statement, so a list is sent as one JSON array and read
+ * back with json_each.
+ */
+export function jsonValues(values: string[]) {
+  return sql`(select value from json_each(${JSON.stringify(values)}))`;
 }

@@ -1,6 +1,6 @@
 import { and, desc, eq, isNotNull, lt, sql } from "drizzle-orm";
 import * as v from "valibot";
-import type { Db } from "./client";
+import { jsonValues, type Db } from "./client";
 import { directoryUsers, importKeys, importMappings, imports, type ImportKeyRow, type ImportRow } from "./schema";
 
 const Headers = v.array(v.string());
@@ -52,8 +52,6 @@ export function listImports(db: Db, tenantId: string, before: { createdAt: numbe
 
 export type ImportKeyKind = ImportKeyRow["kind"];
 
-/** A JSON array bound as one parameter (D1 allows 100 per statement), read with json_each. */
-const jsonValues = (values: string[]) => sql`(select value from json_each(${JSON.stringify(values)}))`;
 
 /** Directory people of a tenant by id or by exact e-mail, any number at once. */
 function peopleByKeys(db: Db, tenantId: string, kind: ImportKeyKind, keys: string[]) {

@@ -1,6 +1,6 @@
 import { and, asc, count, eq, gt, gte, inArray, isNotNull, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import type { Db } from "./client";
+import { jsonValues, type Db } from "./client";
 import { directoryUsers, links, syncLogs, type DirectoryUserRow, type LinkRow } from "./schema";
 
 type LogRow = typeof syncLogs.$inferInsert;
@@ -47,7 +47,7 @@ export function forgetHashesStatement(db: Db, integrationId: string, userIds: st
   return db
     .update(links)
     .set({ payloadHash: null })
-    .where(and(eq(links.integrationId, integrationId), sql`${links.userId} in (select value from json_each(${JSON.stringify(userIds)}))`));
+    .where(and(eq(links.integrationId, integrationId), sql`${links.userId} in ${jsonValues(userIds)}`));
 }
 
 /** Who holds each of these remote records in an integration: remote id → user id. */
