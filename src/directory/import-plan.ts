@@ -248,28 +248,20 @@ export async function planStep(db: Db, bucket: R2Bucket, imp: ImportRow, opts: I
   return next;
 }
 
-/** Data rows of the file from `state.offset` (a row's start, past the header row), at most `limit`, each with the byte where the next starts. */
-async function* rowsFrom(bucket: R2Bucket, imp: ImportRow, state: PlanState, limit: number) {
-  const body = await storedFile(bucket, imp.objectKey, state.offset);
-  if (!body) throw new AppError("conflict", "The uploaded file is no longer stored; upload it again.");
-  let read = 0;
-  for await (const record of csvRecords(body, imp.delimiter, { bom: false })) {
-    yield { cells: record.cells, next: state.offset + record.bytes };
-    if (++read >= limit) return;
-  }
-}
-
 /**
- * Hands the phase's next rows, at most `limit`, to `take` with their numbers (from 1 in
- * the file); answers where the phase stands after them and whether rows are left.
+ * Hands the phase's next data rows (from `state.offset`, a row's start past the header
+ * row), at most `limit`, to `take` with their numbers (from 1 in the file); answers where
+ * the phase stands after them and whether rows are left. Leaving the loop stops the read.
  */
 async function readRows(bucket: R2Bucket, imp: ImportRow, state: PlanState, limit: number, take: (cells: string[], row: number) => Promise<void>) {
+  const body = await storedFile(bucket, imp.objectKey, state.offset);
+  if (!body) throw new AppError("conflict", "The uploaded file is no longer stored; upload it again.");
   let offset = state.offset;
   let row = state.row;
-  for await (const { cells, next } of rowsFrom(bucket, imp, state, limit + 1)) {
+  for await (const { cells, bytes } of csvRecords(body, imp.delimiter, { bom: false })) {
     if (row - state.row >= limit) return { offset, row, more: true };
     await take(cells, ++row);
-    offset = next;
+    offset = state.offset + bytes;
   }
   return { offset, row, more: false };
 }
