@@ -27,6 +27,7 @@ import { settings } from "../settings";
  */
 
 export const DELIVERY_TIMEOUT_MS = 15_000;
+const NO_EVENT_SECRET = 'The tenant has no event secret yet: create one with POST /v1/secrets/rotate {"which":"eventSecret"}.';
 /** An attempt not settled after this long is taken for lost: the sweep tries again. */
 const LEASE_MS = 60_000;
 
@@ -103,7 +104,7 @@ export async function deliverEvent(db: Db, env: Env, job: EventJob, now = Date.n
   if (integration.afterDisabledReason) return settle("dropped", logLine({ status: "disabled", detail: `Not sent: ${integration.afterDisabledReason}` }));
   const secrets = await eventSecrets(db, env, event.tenantId, now);
   if (!secrets.length) {
-    return settle("failed", logLine({ status: "failed", detail: 'The tenant has no event secret yet: create one with POST /v1/secrets/rotate {"which":"eventSecret"}.' }));
+    return settle("failed", logLine({ status: "failed", detail: NO_EVENT_SECRET }));
   }
 
   const result = await sendSigned(env, after.url, event.id, event.body, secrets, now);
@@ -175,7 +176,7 @@ export async function testDelivery(db: Db, env: Env, integration: { id: string; 
   const now = Date.now();
   if (!after) return { delivered: false, httpStatus: null, durationMs: 0, detail: "The integration has no after handler: set its URL and events first." };
   const secrets = await eventSecrets(db, env, integration.tenantId, now);
-  if (!secrets.length) return { delivered: false, httpStatus: null, durationMs: 0, detail: 'The tenant has no event secret yet: create one with POST /v1/secrets/rotate {"which":"eventSecret"}.' };
+  if (!secrets.length) return { delivered: false, httpStatus: null, durationMs: 0, detail: NO_EVENT_SECRET };
   const sample = sampleEvent(integration, type, now);
   const result = await sendSigned(env, after.url, sample.id, sample.body, secrets, now);
   await writeHandlerLogs(db, [
