@@ -247,6 +247,8 @@ describe("CSV apply", () => {
     expect(refused.status).toBe(409);
     expect(await person(t, "b@x.example")).toMatchObject({ status: "active" });
     expect(await (await call(`/v1/imports/${small.id}`, { token: t.apiKey })).json()).toMatchObject({ status: "uploaded", runId: null });
+    // Neither the refused plan nor the applied one leaves files behind (the run deletes its plan as it ends).
+    await eventually(async () => ((await env.FILES.list({ prefix: `plans/${t.id}/` })).objects.length === 0 ? true : undefined));
   });
 
   it("saves the tenant's mapping for scheduled pickup", async () => {
