@@ -43,6 +43,7 @@ export default defineConfig(async () => {
                 // reached in seconds (the back-off grows as 2^attempts).
                 queueConsumers: {
                   "usersync-jobs": { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 3, deadLetterQueue: "usersync-jobs-dlq" },
+                  "usersync-push-now": { maxBatchSize: 100, maxBatchTimeout: 0, maxRetries: 3, deadLetterQueue: "usersync-jobs-dlq" },
                   "usersync-jobs-dlq": { maxBatchSize: 50, maxBatchTimeout: 1, maxRetries: 3 },
                 },
               },

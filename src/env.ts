@@ -8,6 +8,8 @@ import type { JobMessage } from "./jobs/messages";
 export interface Env {
   DB: D1Database;
   JOBS: Queue<JobMessage>;
+  /** Push jobs of changes that arrive alone: its consumer takes them without waiting to fill a batch. */
+  PUSH_NOW: Queue<JobMessage>;
   FILES: R2Bucket;
   INGEST_LIMITER: RateLimit;
 

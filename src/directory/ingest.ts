@@ -3,9 +3,11 @@ import { ingestStatements, markNeedsPush, toUserRow, type IngestStatements as St
 import type { DirectoryUserRow } from "../db/schema";
 import { errorText, logger } from "../lib/log";
 import { GroupCommit, type WaitUntil } from "../lib/group-commit";
+import { tenantBursts } from "../lib/bursts";
 import type { PushJob } from "../jobs/messages";
 import type { Change } from "../lib/change";
 import { profileOf } from "./user";
+import type { Env } from "../env";
 
 export type { Change, ChangeKind } from "../lib/change";
 
@@ -20,10 +22,26 @@ const MAX_GROUP = 32;
 /** How many full users one `upsertMany` statement writes (a JSON array of some 100 KiB). */
 const BULK_GROUP = 400;
 
+/**
+ * Where a change's push jobs go. `batched` (the `JOBS` queue) waits up to its window
+ * (1 s) to fill a batch of 100, so that under load a push costs the fewest provider calls;
+ * `now` (`PUSH_NOW`) delivers at once. A change goes to `now` unless its tenant is in a
+ * burst (`tenantBursts`): a change that arrives alone waits for nobody.
+ */
+export interface PushQueues {
+  batched: Queue<PushJob>;
+  now?: Queue<PushJob>;
+}
+
+/** The two queues of a hub's push jobs. */
+export function pushQueues(env: Pick<Env, "JOBS" | "PUSH_NOW">): PushQueues {
+  return { batched: env.JOBS, now: env.PUSH_NOW };
+}
+
 interface Pending {
   tenantId: string;
   change: Change;
-  queue: Queue<PushJob>;
+  queues: PushQueues;
   now: number;
 }
 
@@ -49,7 +67,7 @@ const writers = new WeakMap<Db, GroupCommit<Pending, IngestResult>>();
  */
 export function applyChange(
   db: Db,
-  queue: Queue<PushJob>,
+  queues: PushQueues,
   tenantId: string,
   change: Change,
   opts: { waitUntil: WaitUntil; now?: number },
@@ -59,7 +77,8 @@ export function applyChange(
     writer = new GroupCommit((group, waitUntil) => writeGroup(db, group, waitUntil), { maxGroup: MAX_GROUP, pollMs: 1, giveUpMs: 30_000 });
     writers.set(db, writer);
   }
-  return writer.submit({ tenantId, change, queue, now: opts.now ?? Date.now() }, opts.waitUntil);
+  tenantBursts.note(tenantId);
+  return writer.submit({ tenantId, change, queues, now: opts.now ?? Date.now() }, opts.waitUntil);
 }
 
 /**
@@ -70,7 +89,7 @@ export function applyChange(
  * distinct people (an import's plan is): their order is not kept. Answers one result per
  * change, in order; a change that failed answers its error.
  */
-export async function applyChanges(db: Db, queue: Queue<PushJob>, tenantId: string, changes: Change[], opts: { waitUntil: WaitUntil; now?: number }): Promise<PromiseSettledResult<IngestResult>[]> {
+export async function applyChanges(db: Db, batched: Queue<PushJob>, tenantId: string, changes: Change[], opts: { waitUntil: WaitUntil; now?: number }): Promise<PromiseSettledResult<IngestResult>[]> {
   const now = opts.now ?? Date.now();
   const out = new Array<PromiseSettledResult<IngestResult>>(changes.length);
   const bulk = new Map<boolean, number[]>([[true, []], [false, []]]);
@@ -79,7 +98,7 @@ export async function applyChanges(db: Db, queue: Queue<PushJob>, tenantId: stri
   for (const [statusGiven, indexes] of bulk) {
     for (let i = 0; i < indexes.length; i += BULK_GROUP) {
       const at = indexes.slice(i, i + BULK_GROUP);
-      const group = at.map((k) => ({ tenantId, change: changes[k]!, queue, now }));
+      const group = at.map((k) => ({ tenantId, change: changes[k]!, queues: { batched }, now }));
       let results: PromiseSettledResult<IngestResult>[];
       try {
         results = await writeMany(db, group, statusGiven, opts.waitUntil);
@@ -90,7 +109,7 @@ export async function applyChanges(db: Db, queue: Queue<PushJob>, tenantId: stri
       at.forEach((k, j) => (out[k] = results[j]!));
     }
   }
-  const results = await writeGroups(db, single.map((k) => ({ tenantId, change: changes[k]!, queue, now })), opts.waitUntil);
+  const results = await writeGroups(db, single.map((k) => ({ tenantId, change: changes[k]!, queues: { batched }, now })), opts.waitUntil);
   single.forEach((k, j) => (out[k] = results[j]!));
   return out;
 }
@@ -214,7 +233,8 @@ function webhookRecord(stmts: Statements, d1: D1Database, { tenantId, change, no
 
 /**
  * One message per person and active integration, for the whole group, in as few
- * `sendBatch` calls as fit (≤ 100 messages a call). Only a failure writes: the people of
+ * `sendBatch` calls as fit (≤ 100 messages a call), each on the queue its tenant's pace
+ * calls for (`PushQueues`). Only a failure writes: the people of
  * a batch that failed get `needs_push = 1`, the resync's cheap index of what to push.
  * (A crash between the write and the send is caught too: the resync compares each
  * person's version with the version each link last pushed.)
@@ -222,11 +242,14 @@ function webhookRecord(stmts: Statements, d1: D1Database, { tenantId, change, no
 async function enqueue(db: Db, toSend: { pending: Pending; user: DirectoryUserRow; integrationIds: string[] }[]): Promise<void> {
   const byQueue = new Map<Queue<PushJob>, { user: DirectoryUserRow; job: PushJob }[]>();
   for (const { pending, user, integrationIds } of toSend) {
-    const list = byQueue.get(pending.queue) ?? [];
+    const { batched, now } = pending.queues;
+    const queue = now && !tenantBursts.busy(user.tenantId) ? now : batched;
+    const lane = queue === now ? { lane: "now" as const } : {};
+    const list = byQueue.get(queue) ?? [];
     for (const integrationId of integrationIds) {
-      list.push({ user, job: { kind: "push", tenantId: user.tenantId, integrationId, userId: user.id, version: user.version, reason: pending.change.reason } });
+      list.push({ user, job: { kind: "push", tenantId: user.tenantId, integrationId, userId: user.id, version: user.version, reason: pending.change.reason, ...lane } });
     }
-    byQueue.set(pending.queue, list);
+    byQueue.set(queue, list);
   }
   for (const [queue, messages] of byQueue) {
     for (let i = 0; i < messages.length; i += 100) {

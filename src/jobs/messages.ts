@@ -15,6 +15,11 @@ export interface PushJob {
   /** The directory version that caused the job; informational, the consumer re-reads. */
   version: number;
   reason: JobReason;
+  /**
+   * "now" when it was sent to the queue that delivers at once (`PUSH_NOW`): a change that
+   * arrived alone. Absent on the batching queue (`JOBS`), whose window fills batches.
+   */
+  lane?: "now";
 }
 
 /**

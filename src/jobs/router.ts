@@ -13,6 +13,7 @@ import { failPlan, handlePlanStep } from "../runs/pickup";
 import { handleRunPage } from "../runs/page";
 import { pushGroup } from "../sync/push";
 import { gateOf } from "./gate";
+import { tenantBursts } from "../lib/bursts";
 import type { JobMessage, PushJob, RunPageJob } from "./messages";
 import { backoffSeconds, retryDelaySeconds } from "./retry";
 
@@ -75,6 +76,12 @@ async function retryAfterFailure(db: Db, integration: Integration, messages: Mes
 async function pushJobs(db: Db, env: Env, messages: Message<PushJob>[]): Promise<void> {
   const { tenantId, integrationId } = messages[0]!.body;
   const jobs = messages.map((m) => m.body);
+  if (jobs.every((j) => j.lane === "now") && tenantBursts.busy(tenantId)) {
+    // Sent at once, but its tenant's changes now come in a burst: join the batches that
+    // are filling rather than spend a push of its own.
+    await env.JOBS.sendBatch(jobs.map(({ lane: _, ...job }) => ({ body: job, contentType: "json" as const })));
+    return messages.forEach((m) => m.ack());
+  }
   const gate = gateOf(await getIntegration(db, tenantId, integrationId));
   if (gate.kind === "wait") return messages.forEach((m) => m.retry({ delaySeconds: gate.seconds }));
   if (gate.kind === "park") {

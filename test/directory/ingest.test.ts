@@ -29,7 +29,7 @@ describe("grouped ingest", () => {
     const db = createDb(env.DB);
     const ctx = createExecutionContext();
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => applyChange(db, observed.queue, t.id, webhookChange(`u_g${i}`, `msg_g${i}`), { waitUntil: (p) => ctx.waitUntil(p) })),
+      Array.from({ length: 20 }, (_, i) => applyChange(db, { batched: observed.queue }, t.id, webhookChange(`u_g${i}`, `msg_g${i}`), { waitUntil: (p) => ctx.waitUntil(p) })),
     );
     await waitOnExecutionContext(ctx);
 
@@ -49,9 +49,9 @@ describe("grouped ingest", () => {
     const ctx = createExecutionContext();
     const waitUntil = (p: Promise<unknown>) => ctx.waitUntil(p);
     const [first, a, b] = await Promise.all([
-      applyChange(db, env.JOBS, t.id, webhookChange("u_first", "msg_first"), { waitUntil }),
-      applyChange(db, env.JOBS, t.id, webhookChange("u_twice", "msg_twice"), { waitUntil }),
-      applyChange(db, env.JOBS, t.id, { ...webhookChange("u_twice", "msg_twice"), user: { id: "u_twice", email: "u_twice@example.com", firstName: "Changed" } }, { waitUntil }),
+      applyChange(db, { batched: env.JOBS }, t.id, webhookChange("u_first", "msg_first"), { waitUntil }),
+      applyChange(db, { batched: env.JOBS }, t.id, webhookChange("u_twice", "msg_twice"), { waitUntil }),
+      applyChange(db, { batched: env.JOBS }, t.id, { ...webhookChange("u_twice", "msg_twice"), user: { id: "u_twice", email: "u_twice@example.com", firstName: "Changed" } }, { waitUntil }),
     ]);
     await waitOnExecutionContext(ctx);
     expect([first.outcome, a.outcome, b.outcome]).toEqual(["applied", "applied", "duplicate"]);
@@ -65,11 +65,11 @@ describe("grouped ingest", () => {
     const ctx = createExecutionContext();
     const waitUntil = (p: Promise<unknown>) => ctx.waitUntil(p);
     const settled = await Promise.allSettled([
-      applyChange(db, env.JOBS, t.id, webhookChange("u_lead", "msg_lead"), { waitUntil }),
-      applyChange(db, env.JOBS, t.id, webhookChange("u_ok1", "msg_ok1"), { waitUntil }),
+      applyChange(db, { batched: env.JOBS }, t.id, webhookChange("u_lead", "msg_lead"), { waitUntil }),
+      applyChange(db, { batched: env.JOBS }, t.id, webhookChange("u_ok1", "msg_ok1"), { waitUntil }),
       // No such tenant: the foreign key refuses the row, which fails the group's atomic batch.
-      applyChange(db, env.JOBS, "t_nobody", webhookChange("u_orphan", "msg_orphan"), { waitUntil }),
-      applyChange(db, env.JOBS, t.id, webhookChange("u_ok2", "msg_ok2"), { waitUntil }),
+      applyChange(db, { batched: env.JOBS }, "t_nobody", webhookChange("u_orphan", "msg_orphan"), { waitUntil }),
+      applyChange(db, { batched: env.JOBS }, t.id, webhookChange("u_ok2", "msg_ok2"), { waitUntil }),
     ]);
     await waitOnExecutionContext(ctx);
     expect(settled.map((s) => s.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
@@ -90,10 +90,10 @@ describe("bulk ingest", () => {
     const waitUntil = (p: Promise<unknown>) => ctx.waitUntil(p);
     const rest = (id: string, at: number | null, extra: Partial<Change["user"]> = {}): Change => ({ kind: "upsert", user: { id, email: `${id}@example.com`, firstName: "Before", ...extra }, at, reason: "rest" });
     const now = Date.now();
-    for (const c of [rest("newer", now + 60_000), rest("disabled", null, { status: "disabled" }), rest("deleted", null)]) await applyChange(db, env.JOBS, t.id, c, { waitUntil });
-    await applyChange(db, env.JOBS, t.id, { kind: "delete", user: { id: "deleted", email: "deleted@example.com" }, at: null, reason: "rest" }, { waitUntil });
+    for (const c of [rest("newer", now + 60_000), rest("disabled", null, { status: "disabled" }), rest("deleted", null)]) await applyChange(db, { batched: env.JOBS }, t.id, c, { waitUntil });
+    await applyChange(db, { batched: env.JOBS }, t.id, { kind: "delete", user: { id: "deleted", email: "deleted@example.com" }, at: null, reason: "rest" }, { waitUntil });
     // A removal of a person not held yet is remembered: an older create is stale.
-    await applyChange(db, env.JOBS, t.id, { kind: "delete", user: { id: "removed" }, at: now + 60_000, reason: "webhook", webhook: { id: "msg_removed", type: "user.deleted", body: "{}" } }, { waitUntil });
+    await applyChange(db, { batched: env.JOBS }, t.id, { kind: "delete", user: { id: "removed" }, at: now + 60_000, reason: "webhook", webhook: { id: "msg_removed", type: "user.deleted", body: "{}" } }, { waitUntil });
     const observed = observedQueue(env.JOBS);
     const changes = [
       rest("newer", now, { firstName: "Older" }),

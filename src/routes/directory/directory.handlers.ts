@@ -1,6 +1,6 @@
 import { createFactory } from "hono/factory";
 import { getUser, linksOfUser, listUsers } from "../../db/directory.repo";
-import { applyChange, type Change } from "../../directory/ingest";
+import { applyChange, pushQueues, type Change } from "../../directory/ingest";
 import { userView } from "../../directory/user";
 import type { TenantEnv } from "../../http/context";
 import { AppError } from "../../http/errors";
@@ -33,7 +33,7 @@ export const putUserHandlers = factory.createHandlers(
     const tenantId = c.get("tenant").id;
     await checkIngestLimit(c.env.INGEST_LIMITER, tenantId);
     const change: Change = { kind: "upsert", user: { ...body, id }, at: body.updatedAt ? Date.parse(body.updatedAt) : null, reason: "rest" };
-    const result = await applyChange(c.get("db"), c.env.JOBS, tenantId, change, { waitUntil: (p) => c.executionCtx.waitUntil(p) });
+    const result = await applyChange(c.get("db"), pushQueues(c.env), tenantId, change, { waitUntil: (p) => c.executionCtx.waitUntil(p) });
     if (result.outcome !== "applied") {
       // A full user always inserts or updates unless the stored version is newer.
       throw AppError.conflict("updatedAt is older than the version the directory holds; nothing was changed.");
@@ -76,6 +76,6 @@ export const deleteUserHandlers = factory.createHandlers(deleteUserContract, val
   if (!existing) throw AppError.notFound("user");
   // Deleting is never older than what is stored: a source clock ahead of ours still deletes.
   const at = Math.max(Date.now(), existing.sourceUpdatedAt);
-  await applyChange(db, c.env.JOBS, tenantId, { kind: "delete", user: { id }, at, reason: "rest" }, { waitUntil: (p) => c.executionCtx.waitUntil(p) });
+  await applyChange(db, pushQueues(c.env), tenantId, { kind: "delete", user: { id }, at, reason: "rest" }, { waitUntil: (p) => c.executionCtx.waitUntil(p) });
   return c.body(null, 204);
 });

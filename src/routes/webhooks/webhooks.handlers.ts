@@ -1,7 +1,7 @@
 import { createFactory } from "hono/factory";
 import * as v from "valibot";
 import { unsafeKeyError, unsafeKeyPath } from "../../lib/json-keys";
-import { applyChange, type ChangeKind } from "../../directory/ingest";
+import { applyChange, pushQueues, type ChangeKind } from "../../directory/ingest";
 import { verifyWebhook } from "../../directory/signature";
 import { webhookSecrets } from "../../directory/webhook-secrets";
 import type { AppEnv } from "../../http/context";
@@ -73,7 +73,7 @@ export const webhookHandlers = createFactory<AppEnv>().createHandlers(webhookCon
 
   const result = await applyChange(
     db,
-    c.env.JOBS,
+    pushQueues(c.env),
     tenantId,
     {
       kind: KIND[envelope.output.type],
