@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { emulatorSettings } from "../emulators/settings.mjs";
-import { round, startEmulators, startHub } from "./lib.mjs";
+import { report, round, startEmulators, startHub } from "./lib.mjs";
 
 const { values: args } = parseArgs({ options: { rows: { type: "string", default: "100000" }, pickup: { type: "string", default: "500000" }, files: { type: "string", default: "1" } } });
 const rows = Number(args.rows);
@@ -169,7 +169,7 @@ try {
   heap.stop();
 
   const result = { command: `npm run bench:imports -- --rows ${rows} --pickup ${pickupRows}${pickupFiles > 1 ? ` --files ${pickupFiles}` : ""}`, memory: "peak JS heap of the hub's isolate (inspector Runtime.getHeapUsage, every 100 ms) and peak live heap (the same, right after HeapProfiler.collectGarbage, every second)", upload, preview, apply, pickup };
-  console.log(JSON.stringify(result, null, 2));
+  report(result);
 } finally {
   rmSync(files, { recursive: true, force: true });
   await hub.stop();

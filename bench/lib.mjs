@@ -2,7 +2,7 @@
 // Benchmarks talk only to 127.0.0.1, are bounded in requests and time, and stop by themselves.
 import { spawn, spawnSync } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -57,22 +57,32 @@ export async function startHub({ port = 8797, vars = {}, config = "wrangler.toml
   });
   if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
   const varArgs = Object.entries(secrets).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
-  const child = spawn(
-    wrangler,
-    ["dev", "-c", config, "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(inspectorPort), "--persist-to", state, "--show-interactive-dev-session=false", "--log-level", "error", ...extraArgs, ...varArgs],
-    { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] },
-  );
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch {
-      // not up yet
+  const spawnHub = async () => {
+    const started = spawn(
+      wrangler,
+      ["dev", "-c", config, "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(inspectorPort), "--persist-to", state, "--show-interactive-dev-session=false", "--log-level", "error", ...extraArgs, ...varArgs],
+      { cwd: root, env, stdio: ["ignore", "inherit", "inherit"], detached: true },
+    );
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      try {
+        if ((await fetch(`${url}/healthz`)).ok) break;
+      } catch {
+        // not up yet
+      }
+      if (Date.now() > deadline || started.exitCode !== null) throw new Error("wrangler dev did not start");
+      await new Promise((r) => setTimeout(r, 300));
     }
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error("wrangler dev did not start");
-    await new Promise((r) => setTimeout(r, 300));
-  }
+    return started;
+  };
+  const stopChild = async (signal) => {
+    const exited = child.exitCode !== null || child.signalCode !== null;
+    // wrangler dev runs workerd as a child of its own: signal the whole process group.
+    if (!exited) process.kill(-child.pid, signal);
+    await new Promise((r) => (exited ? r() : child.once("exit", r)));
+  };
+  let child = await spawnHub();
   return {
     url,
     state,
@@ -92,9 +102,13 @@ export async function startHub({ port = 8797, vars = {}, config = "wrangler.toml
       if (r.status !== 0) throw new Error(`d1 execute failed: ${r.stderr}`);
       return JSON.parse(r.stdout);
     },
+    /** Kills `wrangler dev` without warning (SIGKILL) and starts it again on the same local state. */
+    async restart() {
+      await stopChild("SIGKILL");
+      child = await spawnHub();
+    },
     async stop() {
-      child.kill("SIGTERM");
-      await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
+      await stopChild("SIGTERM");
       rmSync(state, { recursive: true, force: true });
     },
   };
@@ -159,6 +173,15 @@ export function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
+/**
+ * Prints a benchmark's result as JSON, and writes it to the file named by BENCH_RESULT
+ * when that is set (`npm run bench` reads each script's result from there).
+ */
+export function report(result) {
+  console.log(JSON.stringify(result, null, 2));
+  if (process.env.BENCH_RESULT) writeFileSync(process.env.BENCH_RESULT, JSON.stringify(result));
+}
+
 export function round(n, digits = 1) {
   const f = 10 ** digits;
   return Math.round(n * f) / f;
@@ -171,16 +194,28 @@ export function round(n, digits = 1) {
  */
 export async function connectedCrm(hub, emulators) {
   await fetch(`${emulators.url}/_emulator/reset`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ seed: false }) });
-  const created = await (await fetch(`${hub.url}/v1/tenants`, { method: "POST", headers: { authorization: `Bearer ${hub.secrets.OPERATOR_TOKEN}`, "content-type": "application/json" }, body: JSON.stringify({ name: "Bench" }) })).json();
+  return tenantWithCrm(hub, emulators);
+}
+
+/**
+ * A new tenant with a Zoho CRM integration of `config`, connected as `loginHint` (whose
+ * domain picks the data centre: `admin@acme-eu.example` signs in to the EU), once its
+ * initial resync is over. Answers the tenant (with its secrets), `api` and the integration.
+ */
+export async function tenantWithCrm(hub, emulators, { name = "Bench", loginHint = "admin@acme.example", config } = {}) {
+  const created = await (await fetch(`${hub.url}/v1/tenants`, { method: "POST", headers: { authorization: `Bearer ${hub.secrets.OPERATOR_TOKEN}`, "content-type": "application/json" }, body: JSON.stringify({ name }) })).json();
   const api = (path, init = {}) =>
     fetch(`${hub.url}${path}`, { ...init, headers: { authorization: `Bearer ${created.apiKey}`, ...(init.body !== undefined ? { "content-type": "application/json" } : {}), ...init.headers } });
-  const integration = await (await api("/v1/integrations", { method: "POST", body: JSON.stringify({ provider: "zoho-crm" }) })).json();
+  const integration = await (await api("/v1/integrations", { method: "POST", body: JSON.stringify({ provider: "zoho-crm", ...(config ? { config } : {}) }) })).json();
+  if (!integration.id) throw new Error(`the integration was refused: ${JSON.stringify(integration)}`);
   const { authorizeUrl } = await (await api(`/v1/integrations/${integration.id}/connect`, { method: "POST" })).json();
   const consent = new URL(authorizeUrl);
   consent.searchParams.set("auto_approve", "1");
-  consent.searchParams.set("login_hint", "admin@acme.example");
-  const callback = new URL((await fetch(consent, { redirect: "manual" })).headers.get("location"));
-  const done = await fetch(`${hub.url}${callback.pathname}${callback.search}`, { redirect: "manual" });
+  consent.searchParams.set("login_hint", loginHint);
+  let hop = consent;
+  // Zoho's multi-DC consent may redirect to another data centre's accounts server first.
+  for (let i = 0; i < 5 && hop.origin !== new URL(hub.url).origin; i++) hop = new URL((await fetch(hop, { redirect: "manual" })).headers.get("location"), hop);
+  const done = await fetch(`${hub.url}${hop.pathname}${hop.search}`, { redirect: "manual" });
   if (done.status !== 302) throw new Error(`connect failed: ${done.status} ${await done.text()}`);
   // Connecting starts a resync of the (empty) directory: let it finish before measuring.
   for (let open = true; open; ) {
@@ -188,7 +223,7 @@ export async function connectedCrm(hub, emulators) {
     open = data.length > 0;
     if (open) await new Promise((r) => setTimeout(r, 200));
   }
-  return { tenant: { id: created.tenant.id, webhookSecret: created.webhookSecret }, api, integration };
+  return { tenant: { id: created.tenant.id, webhookSecret: created.webhookSecret, eventSecret: created.eventSecret, apiKey: created.apiKey }, api, integration };
 }
 
 /** Starts a run (`resync` or `reconcile`) and polls it until it is no longer running; answers it with the wall time. */

@@ -3,7 +3,7 @@
 // Each route adds one step an ingest must take before its 202 (bench/floor/worker.js).
 // Usage: npm run bench:floor [-- --concurrency 16 --requests 4000]
 import { parseArgs } from "node:util";
-import { load, startHub } from "./lib.mjs";
+import { load, report, startHub } from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -29,18 +29,12 @@ try {
     results[route] = await load({ concurrency, total, expectStatus: [status], makeRequest: () => fetch(`${server.url}/${route}`) });
   }
   const ratio = (route) => Math.round((results[route].rps / results.none.rps) * 100) / 100;
-  console.log(
-    JSON.stringify(
-      {
-        command: `npm run bench:floor -- --concurrency ${concurrency} --requests ${total}`,
-        concurrency,
-        results,
-        ratioToNone: { limit: ratio("limit"), d1: ratio("d1"), ingest: ratio("ingest") },
-      },
-      null,
-      2,
-    ),
-  );
+  report({
+    command: `npm run bench:floor -- --concurrency ${concurrency} --requests ${total}`,
+    concurrency,
+    results,
+    ratioToNone: { limit: ratio("limit"), d1: ratio("d1"), ingest: ratio("ingest") },
+  });
 } finally {
   await server.stop();
 }

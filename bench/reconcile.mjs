@@ -7,7 +7,7 @@
 // Usage: npm run bench:reconcile [-- --people 100000 --edited 100 --deleted 20]
 import { parseArgs } from "node:util";
 import { emulatorSettings } from "../emulators/settings.mjs";
-import { connectedCrm, round, runToEnd, startEmulators, startHub } from "./lib.mjs";
+import { connectedCrm, report, round, runToEnd, startEmulators, startHub } from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: { people: { type: "string", default: "100000" }, edited: { type: "string", default: "100" }, deleted: { type: "string", default: "20" } },
@@ -78,7 +78,7 @@ try {
     .results.map((r) => r.detail);
   const contacts = (await (await emu("/_emulator/zoho/us/crm/Contacts?email=person000000@bench.example")).json()).count;
 
-  console.log(JSON.stringify({ people, edited, deleted, seedSeconds: round(seedSeconds), runs: [first, second], rangeQueryPlan: plan, sanity: { person0Contacts: contacts } }, null, 2));
+  report({ command: `npm run bench:reconcile -- --people ${people} --edited ${edited} --deleted ${deleted}`, people, edited, deleted, seedSeconds: round(seedSeconds), runs: [first, second], rangeQueryPlan: plan, sanity: { person0Contacts: contacts } });
   for (const r of [first, second]) {
     const perCall = round(r.listed / Math.max(1, r.calls.coql));
     console.log(`${r.label}: ${r.status} in ${r.seconds} s; ${r.calls.coql} COQL calls (${perCall} records listed per call), ${r.calls.writes} write calls; counts ${JSON.stringify(r.counts)}`);

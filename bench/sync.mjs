@@ -8,7 +8,7 @@
 // Usage: npm run bench:sync [-- --people 10000 --rate 10 --seconds 60]
 import { parseArgs } from "node:util";
 import { emulatorSettings } from "../emulators/settings.mjs";
-import { connectedCrm, percentile, postEvent, round, runToEnd, startEmulators, startHub } from "./lib.mjs";
+import { connectedCrm, percentile, postEvent, report, round, runToEnd, startEmulators, startHub } from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: { people: { type: "string", default: "10000" }, rate: { type: "string", default: "10" }, seconds: { type: "string", default: "60" }, ingestRate: { type: "string", default: "100" } },
@@ -102,18 +102,12 @@ try {
   await Promise.all(inflight);
   latencies.sort((a, b) => a - b);
 
-  console.log(
-    JSON.stringify(
-      {
-        command: `npm run bench:sync -- --people ${people} --rate ${rate} --seconds ${args.seconds}`,
-        initialSync: { people, ...initial, target: "≤ 0.011" },
-        byWebhook: { people, synced: count, contactsInEmulator: contacts, wallSeconds: round(wallA), sendSeconds: round((sentAt - startA) / 1000), zohoApiCalls: callsA, callsPerSyncedPerson: round(callsA / Math.max(1, count), 4), target: "≤ 0.02" },
-        latency: { events: total, ratePerSecond: rate, p50Ms: percentile(latencies, 50), p95Ms: percentile(latencies, 95), maxMs: latencies.at(-1), target: "p95 < 1000 ms" },
-      },
-      null,
-      2,
-    ),
-  );
+  report({
+    command: `npm run bench:sync -- --people ${people} --rate ${rate} --seconds ${args.seconds}`,
+    initialSync: { people, ...initial, target: "≤ 0.011" },
+    byWebhook: { people, synced: count, contactsInEmulator: contacts, wallSeconds: round(wallA), sendSeconds: round((sentAt - startA) / 1000), zohoApiCalls: callsA, callsPerSyncedPerson: round(callsA / Math.max(1, count), 4), target: "≤ 0.02" },
+    latency: { events: total, ratePerSecond: rate, p50Ms: percentile(latencies, 50), p95Ms: percentile(latencies, 95), maxMs: latencies.at(-1), target: "p95 < 1000 ms" },
+  });
 } finally {
   await hub.stop();
   await emulators.stop();

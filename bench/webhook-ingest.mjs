@@ -4,7 +4,7 @@
 // Target (issue #5): ingest >= 50% of the bare route's requests/s, p99 < 50 ms at concurrency 16.
 import { createHmac } from "node:crypto";
 import { parseArgs } from "node:util";
-import { load, startHub } from "./lib.mjs";
+import { load, report, startHub } from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -75,7 +75,7 @@ try {
 
   const stored = hub.sql("SELECT count(*) AS n FROM webhook_events")[0].results[0].n;
   const ratio = webhook.rps / bare.rps;
-  const report = {
+  const result = {
     command: `npm run bench:ingest -- --concurrency ${concurrency} --requests ${total} --tenants ${tenantCount}`,
     concurrency,
     tenants: tenantCount,
@@ -85,7 +85,7 @@ try {
     throughputRatio: Math.round(ratio * 100) / 100,
     targets: { ratioAtLeast: 0.5, p99BelowMs: 50, met: ratio >= 0.5 && webhook.p99 < 50 && webhook.failures === 0 },
   };
-  console.log(JSON.stringify(report, null, 2));
+  report(result);
 } finally {
   await hub.stop();
 }
