@@ -42,8 +42,8 @@ export default defineConfig(async () => {
                 // As wrangler.toml, but 3 retries instead of 8 so that the dead-letter path is
                 // reached in seconds (the back-off grows as 2^attempts).
                 queueConsumers: {
-                  "usersync-jobs": { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 3, deadLetterQueue: "usersync-jobs-dlq" },
-                  "usersync-push-now": { maxBatchSize: 100, maxBatchTimeout: 0, maxRetries: 3, deadLetterQueue: "usersync-jobs-dlq" },
+                  "usersync-jobs": { maxBatchSize: 100, maxBatchTimeout: 0, maxRetries: 3, deadLetterQueue: "usersync-jobs-dlq" },
+                  "usersync-push-batches": { maxBatchSize: 100, maxBatchTimeout: 2, maxRetries: 3, deadLetterQueue: "usersync-jobs-dlq" },
                   "usersync-jobs-dlq": { maxBatchSize: 50, maxBatchTimeout: 1, maxRetries: 3 },
                 },
               },

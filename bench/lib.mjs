@@ -78,8 +78,9 @@ export async function startHub({ port = 8797, vars = {}, config = "wrangler.toml
   };
   const stopChild = async (signal) => {
     const exited = child.exitCode !== null || child.signalCode !== null;
-    // wrangler dev runs workerd as a child of its own: signal the whole process group.
-    if (!exited) process.kill(-child.pid, signal);
+    // SIGTERM lets wrangler stop its workerd and esbuild itself; SIGKILL (a crash) goes to
+    // the whole process group, since wrangler dev runs workerd as a child of its own.
+    if (!exited) signal === "SIGKILL" ? process.kill(-child.pid, signal) : child.kill(signal);
     await new Promise((r) => (exited ? r() : child.once("exit", r)));
   };
   let child = await spawnHub();

@@ -7,9 +7,10 @@ import type { JobMessage } from "./jobs/messages";
  */
 export interface Env {
   DB: D1Database;
+  /** Every job; its consumer takes them at once, without waiting to fill a batch. */
   JOBS: Queue<JobMessage>;
-  /** Push jobs of changes that arrive alone: its consumer takes them without waiting to fill a batch. */
-  PUSH_NOW: Queue<JobMessage>;
+  /** The push jobs of bursts and imports: a 2-second window fills batches of 100. */
+  PUSH_BATCHES: Queue<JobMessage>;
   FILES: R2Bucket;
   INGEST_LIMITER: RateLimit;
 

@@ -23,9 +23,9 @@ const MAX_GROUP = 32;
 const BULK_GROUP = 400;
 
 /**
- * Where a change's push jobs go. `batched` (the `JOBS` queue) waits up to its window
- * (1 s) to fill a batch of 100, so that under load a push costs the fewest provider calls;
- * `now` (`PUSH_NOW`) delivers at once. A change goes to `now` unless its tenant is in a
+ * Where a change's push jobs go. `batched` (the `PUSH_BATCHES` queue) waits up to its
+ * window (2 s) to fill a batch of 100, so that under load a push costs the fewest provider
+ * calls; `now` (`JOBS`) delivers at once. A change goes to `now` unless its tenant is in a
  * burst (`tenantBursts`): a change that arrives alone waits for nobody.
  */
 export interface PushQueues {
@@ -34,8 +34,8 @@ export interface PushQueues {
 }
 
 /** The two queues of a hub's push jobs. */
-export function pushQueues(env: Pick<Env, "JOBS" | "PUSH_NOW">): PushQueues {
-  return { batched: env.JOBS, now: env.PUSH_NOW };
+export function pushQueues(env: Pick<Env, "JOBS" | "PUSH_BATCHES">): PushQueues {
+  return { batched: env.PUSH_BATCHES, now: env.JOBS };
 }
 
 interface Pending {

@@ -16,8 +16,8 @@ export interface PushJob {
   version: number;
   reason: JobReason;
   /**
-   * "now" when it was sent to the queue that delivers at once (`PUSH_NOW`): a change that
-   * arrived alone. Absent on the batching queue (`JOBS`), whose window fills batches.
+   * "now" when a change that arrived alone sent it to `JOBS`, which delivers at once.
+   * Absent on `PUSH_BATCHES` (bursts and imports), whose window fills batches.
    */
   lane?: "now";
 }

@@ -79,7 +79,7 @@ async function pushJobs(db: Db, env: Env, messages: Message<PushJob>[]): Promise
   if (jobs.every((j) => j.lane === "now") && tenantBursts.busy(tenantId)) {
     // Sent at once, but its tenant's changes now come in a burst: join the batches that
     // are filling rather than spend a push of its own.
-    await env.JOBS.sendBatch(jobs.map(({ lane: _, ...job }) => ({ body: job, contentType: "json" as const })));
+    await env.PUSH_BATCHES.sendBatch(jobs.map(({ lane: _, ...job }) => ({ body: job, contentType: "json" as const })));
     return messages.forEach((m) => m.ack());
   }
   const gate = gateOf(await getIntegration(db, tenantId, integrationId));

@@ -158,7 +158,7 @@ async function importSlice(db: Db, env: Env, imp: ImportRow, planId: string, at:
   const planned = lines.map((raw) => v.parse(PlannedLine, JSON.parse(raw)));
   const results = await applyChanges(
     db,
-    env.JOBS,
+    env.PUSH_BATCHES,
     imp.tenantId,
     planned.map((line) => ({ kind: line.action === "disable" ? ("disable" as const) : ("upsert" as const), user: line.user, at: null, reason: "import" as const })),
     { waitUntil },

@@ -14,14 +14,14 @@ beforeEach(() => resetEmulator(false));
 const change = (id: string): Change => ({ kind: "upsert", user: { id, email: `${id}@lanes.example`, lastName: id }, at: Date.now(), reason: "rest" });
 
 // Issue #20: event → record under a second at 10 a second, and full batches of 100 at
-// saturation. A change that arrives alone goes to PUSH_NOW, whose consumer does not wait
-// for a batch to fill; the changes of a burst go to JOBS, whose 1-second window fills it.
+// saturation. A change that arrives alone goes to JOBS, whose consumer does not wait for a
+// batch to fill; the changes of a burst go to PUSH_BATCHES, whose 2-second window fills it.
 describe("push lanes", () => {
   it("a change that arrives alone is queued to be pushed at once; the changes of a burst wait for full batches", async () => {
     const t = await createTenant();
     const integrationId = await insertIntegration(t.id, "active");
-    const now = observedQueue(env.PUSH_NOW);
-    const batched = observedQueue(env.JOBS);
+    const now = observedQueue(env.JOBS);
+    const batched = observedQueue(env.PUSH_BATCHES);
     const db = createDb(env.DB);
     const ctx = createExecutionContext();
     const waitUntil = (p: Promise<unknown>) => ctx.waitUntil(p);
@@ -47,9 +47,9 @@ describe("push lanes", () => {
       .run();
     const job: PushJob = { kind: "push", tenantId: t.id, integrationId, userId: "u_lane", version: 1, reason: "webhook", lane: "now" };
     const consume = async (jobs: JobMessage) => {
-      const batched = observedQueue(env.JOBS);
-      const batch = createMessageBatch<JobMessage>("usersync-push-now", [{ id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body: jobs }]);
-      await worker.queue(batch, { ...env, JOBS: batched.queue });
+      const batched = observedQueue(env.PUSH_BATCHES);
+      const batch = createMessageBatch<JobMessage>("usersync-jobs", [{ id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body: jobs }]);
+      await worker.queue(batch, { ...env, PUSH_BATCHES: batched.queue });
       return batched.batches.flat();
     };
 
