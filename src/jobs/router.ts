@@ -76,7 +76,7 @@ async function retryAfterFailure(db: Db, integration: Integration, messages: Mes
 async function pushJobs(db: Db, env: Env, messages: Message<PushJob>[]): Promise<void> {
   const { tenantId, integrationId } = messages[0]!.body;
   const jobs = messages.map((m) => m.body);
-  if (jobs.every((j) => j.lane === "now") && tenantBursts.busy(tenantId)) {
+  if (jobs.every((j) => j.lane === "now") && (await burstBegun(tenantId))) {
     // Sent at once, but its tenant's changes now come in a burst: join the batches that
     // are filling rather than spend a push of its own.
     await env.PUSH_BATCHES.sendBatch(jobs.map(({ lane: _, ...job }) => ({ body: job, contentType: "json" as const })));
@@ -92,6 +92,18 @@ async function pushJobs(db: Db, env: Env, messages: Message<PushJob>[]): Promise
   const outcome = await pushGroup(db, env, gate.integration, [...new Set(jobs.map((j) => j.userId))]);
   if (outcome.kind === "retry") return retryAfterFailure(db, gate.integration, messages, outcome);
   messages.forEach((m) => m.ack());
+}
+
+/**
+ * How long a job sent at once waits before it is pushed, so that changes which arrived
+ * together with its own (the first of a sender's burst, the ones it sent again after a
+ * 429) are counted first: then the first change of a burst joins the batches too.
+ */
+const SETTLE_MS = 20;
+
+async function burstBegun(tenantId: string): Promise<boolean> {
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+  return tenantBursts.busy(tenantId);
 }
 
 async function runPage(db: Db, env: Env, message: Message<RunPageJob>): Promise<void> {
