@@ -13,9 +13,9 @@ process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const wrangler = join(root, "node_modules", ".bin", "wrangler");
 
-/** Starts the provider emulators on `port`; returns their URL and a stop(). */
-export async function startEmulators({ port = 8798 } = {}) {
-  const child = spawn(wrangler, ["dev", "-c", "emulators/wrangler.toml", "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(port + 1000), "--show-interactive-dev-session=false", "--log-level", "error"], {
+/** Starts the provider emulators on `port`; returns their URL and a stop(). `logLevel: "none"` hides the faults they inject on purpose. */
+export async function startEmulators({ port = 8798, logLevel = "error" } = {}) {
+  const child = spawn(wrangler, ["dev", "-c", "emulators/wrangler.toml", "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(port + 1000), "--show-interactive-dev-session=false", "--log-level", logLevel], {
     cwd: root,
     env: { ...process.env, CI: "true" },
     stdio: ["ignore", "inherit", "inherit"],
@@ -227,10 +227,15 @@ export async function tenantWithCrm(hub, emulators, { name = "Bench", loginHint 
   return { tenant: { id: created.tenant.id, webhookSecret: created.webhookSecret, eventSecret: created.eventSecret, apiKey: created.apiKey }, api, integration };
 }
 
-/** Starts a run (`resync` or `reconcile`) and polls it until it is no longer running; answers it with the wall time. */
+/** Starts a run (`resync` or `reconcile`; after the one running, if any) and polls it until it is no longer running; answers it with the wall time. */
 export async function runToEnd(api, integrationId, kind, maxMs = 900_000) {
   const started = Date.now();
-  const res = await api(`/v1/integrations/${integrationId}/${kind}`, { method: "POST" });
+  let res;
+  while ((res = await api(`/v1/integrations/${integrationId}/${kind}`, { method: "POST" })).status === 409 && Date.now() - started < maxMs) {
+    // A run of this integration (a scheduled one) is under way: ours starts after it.
+    await res.arrayBuffer();
+    await new Promise((r) => setTimeout(r, 1000));
+  }
   if (res.status !== 202) throw new Error(`${kind} answered ${res.status}: ${await res.text()}`);
   const { runId } = await res.json();
   let run;

@@ -51,7 +51,7 @@ const pick = (list) => list[Math.floor(random() * list.length)];
 
 // ---- The world ----------------------------------------------------------------------------
 
-const emulators = await startEmulators({ port: 8798 });
+const emulators = await startEmulators({ port: 8798, logLevel: "none" });
 const hub = await startHub({ port: 8797, vars: { PUBLIC_URL: "http://127.0.0.1:8797", ...emulatorSettings(emulators.url) }, extraArgs: ["--test-scheduled"] });
 const emu = (path, init) => fetch(`${emulators.url}${path}`, init);
 const putJson = (path, body) => emu(path, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
@@ -204,6 +204,7 @@ try {
       restarted = Date.now() - restarted;
     }
     stats.sent++;
+    if (i % 1000 === 0) console.error(`soak: ${i} of ${deliveries.length} sent, ${Math.round((Date.now() - sendStart) / 1000)} s`);
     const d = deliver(deliveries[i]).finally(() => inflight.delete(d));
     inflight.add(d);
   }
@@ -240,6 +241,7 @@ try {
 
   // ---- Converging: a resync and a reconciliation of each integration, then the check ---------
 
+  console.error(`soak: every event sent in ${sendSeconds.toFixed(0)} s; faults off; a resync and a reconciliation of each integration`);
   const runs = [];
   for (const t of tenants) {
     for (const kind of ["resync", "reconcile"]) {
