@@ -75,7 +75,7 @@ export function advanceRunStatement(db: Db, run: RunRow, counts: RunCounts, next
   const now = Date.now();
   return db
     .update(runs)
-    .set({ ...addCounts(counts), page: run.page + 1, cursor: next.cursor, ...(next.done ? { status: "done" as const, finishedAt: now } : {}) })
+    .set({ ...addCounts(counts), page: run.page + 1, cursor: next.cursor, movedAt: now, ...(next.done ? { status: "done" as const, finishedAt: now } : {}) })
     .where(and(eq(runs.id, run.id), eq(runs.page, run.page), eq(runs.status, "running")));
 }
 
@@ -90,7 +90,7 @@ export function advanceCursorStatement(db: Db, run: RunRow, counts: RunCounts, f
   const now = Date.now();
   return db
     .update(runs)
-    .set({ ...addCounts(counts), cursor: next.cursor, ...(next.endsPage ? { page: run.page + 1 } : {}), ...(next.done ? { status: "done" as const, finishedAt: now } : {}) })
+    .set({ ...addCounts(counts), cursor: next.cursor, movedAt: now, ...(next.endsPage ? { page: run.page + 1 } : {}), ...(next.done ? { status: "done" as const, finishedAt: now } : {}) })
     .where(and(eq(runs.id, run.id), eq(runs.page, run.page), eq(runs.status, "running"), from === null ? isNull(runs.cursor) : eq(runs.cursor, from)))
     .returning({ id: runs.id });
 }
@@ -99,7 +99,7 @@ export function advanceCursorStatement(db: Db, run: RunRow, counts: RunCounts, f
 export function addRunCountsStatement(db: Db, run: RunRow, counts: RunCounts) {
   return db
     .update(runs)
-    .set(addCounts(counts))
+    .set({ ...addCounts(counts), movedAt: Date.now() })
     .where(and(eq(runs.id, run.id), eq(runs.page, run.page), eq(runs.status, "running")));
 }
 
@@ -225,7 +225,7 @@ export async function insertRun(
 ): Promise<RunRow | null> {
   const [run] = await db
     .insert(runs)
-    .values({ id: newId("run"), ...input, startedAt: Date.now() })
+    .values({ id: newId("run"), ...input, startedAt: Date.now(), movedAt: Date.now() })
     .onConflictDoNothing()
     .returning();
   return run ?? null;
@@ -235,8 +235,21 @@ export async function insertRun(
 export async function approveHeldRun(db: Db, runId: string): Promise<RunRow | null> {
   const [updated] = await db
     .update(runs)
-    .set({ status: "running", approved: 1, detail: null })
+    .set({ status: "running", approved: 1, detail: null, movedAt: Date.now() })
     .where(and(eq(runs.id, runId), eq(runs.status, "held")))
     .returning();
   return updated ?? null;
+}
+
+/**
+ * Running runs that have not moved since `before` (their page's message was lost with a
+ * restart, or is still backing off), each marked as moved now, so that the cron sends
+ * each one on once and not again until another while has passed.
+ */
+export async function claimStalledRuns(db: Db, before: number, now = Date.now()): Promise<RunRow[]> {
+  return db
+    .update(runs)
+    .set({ movedAt: now })
+    .where(and(eq(runs.status, "running"), sql`coalesce(${runs.movedAt}, ${runs.startedAt}) < ${before}`))
+    .returning();
 }

@@ -404,9 +404,15 @@ export const runs = sqliteTable(
     detail: text("detail"),
     startedAt: integer("started_at").notNull(),
     finishedAt: integer("finished_at"),
+    /**
+     * When the run last moved: started, a page or a slice recorded, approved, or sent on by
+     * the cron. A `running` run that has not moved for a while lost its page's message.
+     */
+    movedAt: integer("moved_at"),
   },
   (t) => [
     index("runs_integration").on(t.integrationId, t.kind, t.status),
+    index("runs_moved").on(t.status, t.movedAt),
     index("runs_tenant").on(t.tenantId, t.startedAt),
     // At most one open run of a kind per integration (and one open removals run): starting
     // one is a single atomic insert.

@@ -1,7 +1,7 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
 import type { Integration } from "../integrations/store";
-import { approveHeldRun, countsOf, failRun, failRunStatement, heldRemovalsRun, insertRun, runUserIds, type RunKind } from "../db/runs.repo";
+import { approveHeldRun, claimStalledRuns, countsOf, failRun, failRunStatement, heldRemovalsRun, insertRun, runUserIds, type RunKind } from "../db/runs.repo";
 import { insertEventsStatements } from "../db/events.repo";
 import { sumCounts, type RunCounts } from "../db/vocabulary";
 import { emitEvents, runEventRows } from "../events/emit";
@@ -24,6 +24,20 @@ export function runCompletedStatements(db: Db, integration: Integration, run: Ru
 export async function sendPage(env: Env, run: Pick<RunRow, "id" | "tenantId" | "integrationId" | "page">): Promise<void> {
   const job: RunPageJob = { kind: "run", tenantId: run.tenantId, integrationId: run.integrationId, runId: run.id, page: run.page };
   await env.JOBS.send(job, { contentType: "json" });
+}
+
+/** A running run that has not moved for this long lost its page's message with a restart (or has backed off as long). */
+const STALLED_RUN_MS = 5 * 60_000;
+
+/**
+ * Sends again the current page of each run that has not moved for STALLED_RUN_MS; answers
+ * how many. If the page's message was only slow, the page runs twice: the second delivery
+ * finds the run moved on (a page is recorded only at the page it was on) and does nothing.
+ */
+export async function resendStalledRuns(db: Db, env: Env, now = Date.now()): Promise<number> {
+  const stalled = await claimStalledRuns(db, now - STALLED_RUN_MS, now);
+  for (const run of stalled) await sendPage(env, run);
+  return stalled.length;
 }
 
 /**

@@ -6,6 +6,7 @@ import { dispatchDue } from "./dispatch";
 import { housekeeping } from "./housekeeping";
 import { sweepBehind } from "./sweep";
 import { pickupInbox, resendStalledPlans } from "../runs/pickup";
+import { resendStalledRuns } from "../runs/start";
 import { resendOverdueEvents } from "../jobs/deliver";
 
 /** The daily housekeeping cron of wrangler.toml; every other tick dispatches due runs and sweeps. */
@@ -30,4 +31,6 @@ export async function handleScheduled(controller: ScheduledController, env: Env,
   if (picked) log.info("CSV files picked up", { picked });
   const plans = await resendStalledPlans(db, env, Date.now());
   if (plans) log.info("stalled plans of picked-up files sent on", { plans });
+  const stalledRuns = await resendStalledRuns(db, env, Date.now());
+  if (stalledRuns) log.info("stalled runs sent on", { runs: stalledRuns });
 }
