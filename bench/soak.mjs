@@ -170,6 +170,9 @@ try {
 
   const BASE_FAULTS = { services: ["zoho-crm"], failureRate: 0.2, applyThenFail: { rate: 0.05, mode: "drop" } };
   const faultPhases = [BASE_FAULTS, { ...BASE_FAULTS, rateLimit: { limit: 3, windowSeconds: 2 }, retryAfterSeconds: 2 }, BASE_FAULTS, { ...BASE_FAULTS, latencyMs: 1500 }];
+  // wrangler dev runs no Cron Triggers by itself: the soak fires the minute's cron, from
+  // here to the end, as Cloudflare would.
+  const cron = setInterval(() => fetch(`${hub.url}/__scheduled?cron=${encodeURIComponent("* * * * *")}`).catch(() => {}), 60_000);
   const rate = Number(args.rate);
   const sendStart = Date.now();
   const inflight = new Set();
@@ -181,7 +184,6 @@ try {
   };
   let importDone = null;
   let restarted = null;
-  let lastCron = Date.now();
   let phase = -1;
   for (let i = 0; i < deliveries.length; i++) {
     const due = sendStart + (i * 1000) / rate;
@@ -190,11 +192,6 @@ try {
     if (p !== phase) {
       phase = p;
       await putJson("/_emulator/faults", faultPhases[p]);
-    }
-    if (Date.now() - lastCron > 60_000) {
-      // wrangler dev runs no Cron Triggers by itself: the soak fires the minute's cron.
-      lastCron = Date.now();
-      fetch(`${hub.url}/__scheduled?cron=${encodeURIComponent("* * * * *")}`).catch(() => {});
     }
     if (i === milestones.expire1 || i === milestones.expire2) await emu("/_emulator/tokens/expire", { method: "POST" });
     if (i === milestones.import) importDone = csvImport(tenants[1]);
@@ -321,6 +318,7 @@ try {
     await sleep(5000);
   }
   const convergeSeconds = (Date.now() - sentAt) / 1000;
+  clearInterval(cron);
   const outcomes = Object.fromEntries(sql("SELECT outcome, count(*) AS n FROM webhook_events GROUP BY outcome").map((r) => [r.outcome, r.n]));
   const p = result.problems;
   const table = [
