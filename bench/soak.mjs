@@ -6,7 +6,7 @@
 //   department "Skipped" and upper-cases the department, an `after` receiver, onDelete
 //   delete), B (US, onDelete ignore), C (EU, onDelete delete);
 // - 5,000 creates, 5,000 updates, 500 disables and 200 deletes as signed webhooks at a
-//   steady rate, 10 % of them delivered twice and 10 % swapped with their neighbour;
+//   steady rate, 10 % of them delivered twice and 10 % late (after the person's next change);
 // - a CSV import of 2,000 rows into B at a third of the way;
 // - faults at the emulated Zoho CRM all along (20 % 5xx, applied-then-dropped writes,
 //   429 bursts, latency spikes) and every access token expired twice;
@@ -123,14 +123,27 @@ try {
       }
     }
   }
-  // The order they are delivered in: 10 % swapped with the next one, 10 % delivered twice.
-  const deliveries = [...ops];
-  for (let i = 0; i + 1 < deliveries.length; i++) {
-    if (random() < 0.1) {
-      [deliveries[i], deliveries[i + 1]] = [deliveries[i + 1], deliveries[i]];
-      i++;
-    }
+  // The order they are delivered in: 10 % arrive late, after the next change of the same
+  // person (so the hub must see them as stale), or after the next event if that person has
+  // no later change; 10 % are delivered twice.
+  const personOf = (op) => `${op.t.key}/${op.data.id}`;
+  const nextOfPerson = new Map();
+  const following = new Array(ops.length).fill(-1);
+  for (let i = ops.length - 1; i >= 0; i--) {
+    following[i] = nextOfPerson.get(personOf(ops[i])) ?? -1;
+    nextOfPerson.set(personOf(ops[i]), i);
   }
+  const lateAfter = new Map();
+  const order = [];
+  for (let i = 0; i < ops.length; i++) {
+    if (i + 1 < ops.length && random() < 0.1) {
+      const after = following[i] === -1 ? i + 1 : following[i];
+      lateAfter.set(after, [...(lateAfter.get(after) ?? []), i]);
+    } else order.push(i);
+    order.push(...(lateAfter.get(i) ?? []));
+  }
+  const deliveries = order.map((i) => ops[i]);
+  if (deliveries.length !== ops.length) throw new Error(`reordering lost events: ${deliveries.length} of ${ops.length}`);
   for (let i = deliveries.length - 1; i >= 0; i--) if (random() < 0.1) deliveries.splice(Math.min(deliveries.length, i + 1 + Math.floor(random() * 50)), 0, deliveries[i]);
 
   // ---- Sending, with the faults, the import and the restart ---------------------------------
