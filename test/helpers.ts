@@ -1,9 +1,10 @@
 import { signWebhook } from "../src/directory/signature";
 import type { JobMessage } from "../src/jobs/messages";
-import { env } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { SignJWT } from "jose";
 import { checkAgainstDocument } from "./openapi-check";
+import worker from "../src/index";
 
 export const OPERATOR_TOKEN = env.OPERATOR_TOKEN;
 
@@ -149,4 +150,11 @@ export async function staleSessionCookie(t: Pick<TestTenant, "id">, ageMs = 11 *
     .setExpirationTime("1h")
     .sign(new TextEncoder().encode(env.SESSION_SECRET));
   return `usersync_session=${jwt}`;
+}
+
+/** Fires the cron (the minute's by default) as Cloudflare would, and waits for what it left running. */
+export async function cronTick(cron = "* * * * *", scheduledTime = new Date(), bindings: typeof env = env): Promise<void> {
+  const ctx = createExecutionContext();
+  await worker.scheduled(createScheduledController({ cron, scheduledTime }), bindings, ctx);
+  await waitOnExecutionContext(ctx);
 }

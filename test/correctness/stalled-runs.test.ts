@@ -1,17 +1,10 @@
-import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
-import worker from "../../src/index";
 import { resetEmulator } from "../emulators/helpers";
-import { call, eventually } from "../helpers";
+import { call, cronTick, eventually } from "../helpers";
 import { connectedCrm, contacts } from "../sync/helpers";
 
 beforeEach(() => resetEmulator(false));
-
-async function tick() {
-  const ctx = createExecutionContext();
-  await worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: new Date() }), env, ctx);
-  await waitOnExecutionContext(ctx);
-}
 
 // Found by the soak (issue #20): wrangler dev killed while a run's page message was in the
 // queue left the run `running` for a day, and every resync asked for meanwhile got 409.
@@ -28,7 +21,7 @@ describe("a run whose page message was lost", () => {
     ]);
     expect((await call(`/v1/integrations/${integrationId}/resync`, { method: "POST", token: t.apiKey })).status).toBe(409);
 
-    await tick();
+    await cronTick();
     const run = await eventually(async () => {
       const r = (await (await call("/v1/runs/run_stalled", { token: t.apiKey })).json()) as { status: string; counts: Record<string, number> };
       return r.status === "running" ? undefined : r;

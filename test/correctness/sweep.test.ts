@@ -1,17 +1,10 @@
-import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
-import worker from "../../src/index";
 import { resetEmulator } from "../emulators/helpers";
-import { eventually } from "../helpers";
+import { cronTick, eventually } from "../helpers";
 import { connectedCrm, contacts, link, linkIn, send } from "../sync/helpers";
 
 beforeEach(() => resetEmulator(false));
-
-async function tick() {
-  const ctx = createExecutionContext();
-  await worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: new Date() }), env, ctx);
-  await waitOnExecutionContext(ctx);
-}
 
 describe("14.9 and 14.13g jobs lost with the process are sent again by the cron's sweep", () => {
   it("a change whose job was lost, a person marked needs_push and a person never pushed all reach Zoho after a tick", async () => {
@@ -29,7 +22,7 @@ describe("14.9 and 14.13g jobs lost with the process are sent again by the cron'
       env.DB.prepare("INSERT INTO directory_users (tenant_id, id, email, email_lower, last_name, status, profile, version, source_updated_at, needs_push, created_at, updated_at) VALUES (?1, 'u_marked', 'marked@sweep.example', 'marked@sweep.example', 'Marked', 'active', '{}', 1, 0, 1, ?2, ?2)").bind(t.id, old),
       env.DB.prepare("INSERT INTO directory_users (tenant_id, id, email, email_lower, last_name, status, profile, version, source_updated_at, needs_push, created_at, updated_at) VALUES (?1, 'u_never', 'never@sweep.example', 'never@sweep.example', 'Never', 'active', '{}', 1, 0, 0, ?2, ?2)").bind(t.id, old),
     ]);
-    await tick();
+    await cronTick();
     await linkIn(integrationId, "u_marked", ["synced"]);
     await linkIn(integrationId, "u_never", ["synced"]);
     await eventually(async () => ((await link(integrationId, "u_lost"))?.pushed_version === 2 ? true : undefined));
@@ -44,7 +37,7 @@ describe("14.9 and 14.13g jobs lost with the process are sent again by the cron'
     await env.DB.prepare("INSERT INTO directory_users (tenant_id, id, email, email_lower, last_name, status, profile, version, source_updated_at, needs_push, created_at, updated_at) VALUES (?1, 'u_fresh', 'fresh@sweep.example', 'fresh@sweep.example', 'Fresh', 'active', '{}', 1, 0, 0, ?2, ?2)")
       .bind(t.id, Date.now())
       .run();
-    await tick();
+    await cronTick();
     await new Promise((r) => setTimeout(r, 1500));
     expect(await link(integrationId, "u_fresh")).toBeNull();
   }, 30_000);

@@ -1,7 +1,6 @@
-import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import worker from "../../src/index";
-import { call, createTenant, eventually, problem, type TestTenant } from "../helpers";
+import { call, createTenant, cronTick, eventually, problem, type TestTenant } from "../helpers";
 import { EMU, emu } from "../emulators/helpers";
 import { createIntegration } from "../integrations/helpers";
 import { connectedCrm, contacts, linkIn, send } from "../sync/helpers";
@@ -221,9 +220,7 @@ describe("the after handler", () => {
     await env.DB.prepare("INSERT INTO events (id, tenant_id, integration_id, type, body, status, attempts, next_attempt_at, created_at, updated_at) VALUES ('evt_lost_one', ?, ?, 'run.completed', ?, 'pending', 0, ?, ?, ?)")
       .bind(t.id, integrationId, body, past, past, past)
       .run();
-    const ctx = createExecutionContext();
-    await worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: new Date() }), env, ctx);
-    await waitOnExecutionContext(ctx);
+    await cronTick();
     const lost = await eventually(async () => (await r.deliveries()).find((d) => d.id === "evt_lost_one"), 20_000);
     expect(lost.verified).toBe(true);
   }, 90_000);

@@ -1,7 +1,7 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { createTenant } from "../helpers";
+import { createTenant, cronTick } from "../helpers";
 
 describe("housekeeping cron", () => {
   it("deletes webhook records older than 30 days and expired OAuth states, and keeps the rest", async () => {
@@ -56,9 +56,7 @@ describe("housekeeping cron", () => {
     )
       .bind(t.id, old)
       .run();
-    const ctx = createExecutionContext();
-    await worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: new Date() }), env, ctx);
-    await waitOnExecutionContext(ctx);
+    await cronTick();
     const row = await env.DB.prepare("SELECT count(*) AS n FROM webhook_events WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
     expect(row?.n).toBe(1);
   });

@@ -1,7 +1,6 @@
-import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
-import worker from "../../src/index";
-import { call, eventually, problem, type TestTenant } from "../helpers";
+import { call, cronTick, eventually, problem, type TestTenant } from "../helpers";
 import { calls, emu, resetEmulator } from "../emulators/helpers";
 import { connectedCrm, contacts, link, linkIn, logs, runSettled, send } from "./helpers";
 
@@ -248,13 +247,8 @@ describe("cron dispatch", () => {
       .bind(Date.now() + 86_400_000, ...ours)
       .run();
 
-    const tick = async () => {
-      const ctx = createExecutionContext();
-      await worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: new Date() }), env, ctx);
-      await waitOnExecutionContext(ctx);
-    };
-    await Promise.all([tick(), tick()]);
-    await tick();
+    await Promise.all([cronTick(), cronTick()]);
+    await cronTick();
 
     const { results } = await env.DB.prepare(`SELECT integration_id, kind, trigger FROM runs WHERE integration_id IN (?, ?, ?) AND trigger = 'schedule' ORDER BY integration_id, kind`)
       .bind(...ours)
