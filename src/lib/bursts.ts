@@ -41,12 +41,26 @@ export class Bursts {
   }
 }
 
-/**
- * The directory changes each tenant sent this isolate lately. Five within a quarter of a
- * second (20 a second), or three within 50 ms (arriving together, as a sender's burst
- * starts), is a burst: its pushes wait for full batches. Slower changes are pushed at once.
- */
-export const tenantBursts = new Bursts([
+const perTenant = new Bursts([
   { limit: 5, windowMs: 250 },
   { limit: 3, windowMs: 50 },
 ]);
+const wholeHub = new Bursts([{ limit: 15, windowMs: 250 }]);
+
+/**
+ * The directory changes this isolate took lately. A tenant that sent five within a quarter
+ * of a second (20 a second), or three within 50 ms (arriving together, as a sender's burst
+ * starts), is in a burst; so is every tenant while the isolate takes 15 changes within a
+ * quarter of a second (60 a second) from all of them together, since under load a push per
+ * change would take the time the ingest needs. In a burst, pushes wait for full batches;
+ * otherwise a change is pushed at once.
+ */
+export const tenantBursts = {
+  note(tenantId: string, now = Date.now()): void {
+    perTenant.note(tenantId, now);
+    wholeHub.note("", now);
+  },
+  busy(tenantId: string, now = Date.now()): boolean {
+    return perTenant.busy(tenantId, now) || wholeHub.busy("", now);
+  },
+};

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Bursts } from "../../src/lib/bursts";
+import { Bursts, tenantBursts } from "../../src/lib/bursts";
 
 describe("bursts", () => {
   const rules = [
@@ -31,5 +31,16 @@ describe("bursts", () => {
     b.note("t", 1004);
     expect(b.busy("t", 1004)).toBe(true);
     expect(b.busy("t", 1060)).toBe(false);
+  });
+});
+
+describe("tenantBursts", () => {
+  it("every tenant is in a burst while the hub takes 60 changes a second from all of them together", () => {
+    const start = 10_000_000;
+    // 16 tenants, one change each every 250 ms: 4 a second each, 64 a second together.
+    for (let t = 0; t < 16; t++) tenantBursts.note(`quiet${t}`, start + t * 15);
+    expect(tenantBursts.busy("quiet0", start + 240)).toBe(true);
+    expect(tenantBursts.busy("someone-else", start + 240)).toBe(true);
+    expect(tenantBursts.busy("quiet0", start + 600)).toBe(false);
   });
 });
