@@ -4,7 +4,8 @@
 // figure beside its target and the anchor it is compared with, and the previous run's
 // figure (kept in docs/benchmarks.json). Run it with nothing else on the machine: the
 // scripts share the two cores with workerd.
-// Usage: npm run bench [-- --only floor,ingest]
+// Usage: npm run bench [-- --only floor,ingest] [-- --report-only: rewrite the page from
+// docs/benchmarks.json without running anything]
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
@@ -12,7 +13,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { root } from "./lib.mjs";
 
-const { values: args } = parseArgs({ options: { only: { type: "string" } } });
+const { values: args } = parseArgs({ options: { only: { type: "string" }, "report-only": { type: "boolean", default: false } } });
 
 const SCRIPTS = [
   // The floor first and the hub's ingest right after it: the ingest targets are relative to it.
@@ -24,14 +25,16 @@ const SCRIPTS = [
 ];
 const only = args.only ? new Set(args.only.split(",")) : null;
 const jsonPath = join(root, "docs", "benchmarks.json");
-const previous = existsSync(jsonPath) ? JSON.parse(readFileSync(jsonPath, "utf8")) : { results: {}, figures: {} };
+const stored = existsSync(jsonPath) ? JSON.parse(readFileSync(jsonPath, "utf8")) : { results: {}, figures: {} };
+// The figures of the run before this one: the stored ones, unless only the page is rewritten.
+const previousFigures = args["report-only"] ? (stored.previousFigures ?? {}) : (stored.figures ?? {});
 
 const scratch = mkdtempSync(join(tmpdir(), "usersync-bench-all-"));
-const results = { ...previous.results };
+const results = { ...stored.results };
 const ran = {};
 const started = Date.now();
 for (const s of SCRIPTS) {
-  if (only && !only.has(s.key)) continue;
+  if (args["report-only"] || (only && !only.has(s.key))) continue;
   const out = join(scratch, `${s.key}.json`);
   const t0 = Date.now();
   console.error(`bench: ${s.script} ${s.args.join(" ")}`);
@@ -50,17 +53,18 @@ const machine = {
   node: process.version,
   wrangler: version("wrangler"),
   workerd: version("workerd"),
-  commit: git("rev-parse", "--short", "HEAD") + (git("status", "--porcelain", "--", "src", "bench", "wrangler.toml") ? " (with uncommitted changes)" : ""),
+  commit: args["report-only"] ? stored.machine?.commit : git("rev-parse", "--short", "HEAD") + (git("status", "--porcelain", "--", "src", "bench", "wrangler.toml") ? " (with uncommitted changes)" : ""),
 };
 
 // ---- The figures, each beside its target and its anchor ----------------------------------
 
+const calls = (n) => (typeof n === "number" ? n.toFixed(4) : String(n));
 const fmt = (n, digits = 1) => (typeof n === "number" && Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: digits }) : String(n));
 const R = results;
 const figures = [];
 function figure(id, source, name, value, text, target, met, anchor) {
   if (!R[source]) return;
-  figures.push({ id, source, name, value, text, target, met, anchor, command: R[source].command ?? `npm run ${source}`, fresh: !!ran[source], previous: previous.figures?.[id]?.text ?? "—" });
+  figures.push({ id, source, name, value, text, target, met, anchor, command: R[source].command ?? `npm run ${source}`, fresh: !!ran[source] || args["report-only"], previous: previousFigures[id]?.text ?? "—" });
 }
 
 if (R.floor && R.ingest) {
@@ -74,8 +78,8 @@ if (R.floor && R.ingest) {
 }
 if (R.sync) {
   const { initialSync: a, byWebhook: b, latency: c } = R.sync;
-  figure("sync.initial", "sync", `initial sync of ${fmt(a.people, 0)}: Zoho calls a person`, a.callsPerSyncedPerson, `${fmt(a.callsPerSyncedPerson, 4)} (${a.zohoApiCalls} calls, ${fmt(a.wallSeconds)} s, ${fmt(a.contactsInEmulator, 0)} contacts)`, "≤ 0.011", a.callsPerSyncedPerson <= 0.011 && a.contactsInEmulator === a.people, "upserts of 100 alone: 0.010");
-  figure("sync.webhook", "sync", `${fmt(b.people, 0)} people by webhook at the ingest limit: Zoho calls a person`, b.callsPerSyncedPerson, `${fmt(b.callsPerSyncedPerson, 4)} (${b.zohoApiCalls} calls, ${fmt(b.contactsInEmulator, 0)} contacts)`, "≤ 0.02", b.callsPerSyncedPerson <= 0.02 && b.contactsInEmulator === b.people, "one lookup and one upsert a batch of 100: 0.020");
+  figure("sync.initial", "sync", `initial sync of ${fmt(a.people, 0)}: Zoho calls a person`, a.callsPerSyncedPerson, `${calls(a.callsPerSyncedPerson)} (${a.zohoApiCalls} calls, ${fmt(a.wallSeconds)} s, ${fmt(a.contactsInEmulator, 0)} contacts)`, "≤ 0.011", a.callsPerSyncedPerson <= 0.011 && a.contactsInEmulator === a.people, "upserts of 100 alone: 0.010");
+  figure("sync.webhook", "sync", `${fmt(b.people, 0)} people by webhook at the ingest limit: Zoho calls a person`, b.callsPerSyncedPerson, `${calls(b.callsPerSyncedPerson)} (${b.zohoApiCalls} calls, ${fmt(b.contactsInEmulator, 0)} contacts)`, "≤ 0.02", b.callsPerSyncedPerson <= 0.02 && b.contactsInEmulator === b.people, "one lookup and one upsert a batch of 100: 0.020");
   figure("sync.latency", "sync", `event → record at ${c.ratePerSecond} a second, ${c.events} events`, c.p95Ms, `p95 ${fmt(c.p95Ms, 0)} ms (p50 ${fmt(c.p50Ms, 0)}, max ${fmt(c.maxMs, 0)})`, "p95 < 1,000 ms", c.p95Ms < 1000, "the queue's batch window alone was 1,000 ms");
 }
 if (R.reconcile) {
@@ -107,7 +111,7 @@ emulators, talks to them over 127.0.0.1 only and stops by itself.
 ## The machine
 
 - ${machine.cpus}, ${machine.memoryGiB} GiB; Node ${machine.node}; wrangler ${machine.wrangler}, workerd ${machine.workerd}
-- commit ${machine.commit}; ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC; \`npm run bench\` took ${fmt((Date.now() - started) / 60000)} minutes${stale.length ? ` (figures of ${[...new Set(stale)].join(", ")} are from an earlier run: \`--only\` left them out)` : ""}
+- commit ${machine.commit}; ${(args["report-only"] ? stored.finishedAt : new Date().toISOString()).slice(0, 16).replace("T", " ")} UTC; \`npm run bench\` took ${fmt(args["report-only"] ? stored.minutes : (Date.now() - started) / 60000)} minutes${stale.length ? ` (figures of ${[...new Set(stale)].join(", ")} are from an earlier run: \`--only\` left them out)` : ""}
 - The load generator shares the two cores with \`workerd\`, which runs the Worker, the local D1, the queue broker and the rate limiter on one thread: absolute figures are modest, so the ingest targets are relative to a Worker with no code of ours (\`bench:floor\`) measured in the same run.
 
 ## Figures and targets
@@ -118,11 +122,13 @@ ${figures.map((f) => `| ${f.name} | ${f.text} | ${f.target} | ${f.anchor} | ${f.
 
 ## Commands
 
-${[...new Set(figures.map((f) => f.source))].map((s) => `- ${s}: \`${R[s].command}\` (${fmt(R[s].seconds ?? NaN, 0)} s, ${R[s].at?.slice(0, 16).replace("T", " ") ?? "?"} UTC)`).join("\n")}
+${SCRIPTS.map((s) => s.key).filter((s) => R[s]).map((s) => `- ${s}: \`${R[s].command}\` (${fmt(R[s].seconds ?? NaN, 0)} s, ${R[s].at?.slice(0, 16).replace("T", " ") ?? "?"} UTC)`).join("\n")}
 ${R.floor ? `\n## The floor, every route (requests/s, p50, p99 in ms)\n\n| route | figures |\n|---|---|\n${Object.entries(R.floor.results).map(([k, v]) => `| \`/${k}\` | ${fmt(v.rps)}, ${fmt(v.p50)}, ${fmt(v.p99)} |`).join("\n")}\n` : ""}`;
 
 writeFileSync(join(root, "docs", "benchmarks.md"), md);
-writeFileSync(jsonPath, JSON.stringify({ machine, results, figures: Object.fromEntries(figures.map((f) => [f.id, { text: f.text, met: f.met }])) }, null, 1) + "\n");
+const minutes = args["report-only"] ? stored.minutes : (Date.now() - started) / 60000;
+const finishedAt = args["report-only"] ? stored.finishedAt : new Date().toISOString();
+writeFileSync(jsonPath, JSON.stringify({ machine, finishedAt, minutes, results, figures: Object.fromEntries(figures.map((f) => [f.id, { text: f.text, met: f.met }])), previousFigures }, null, 1) + "\n");
 const missed = figures.filter((f) => !f.met);
 console.log(`\n${md}`);
 console.log(missed.length ? `bench: ${missed.length} target(s) not met: ${missed.map((f) => f.id).join(", ")}` : "bench: every target met");
