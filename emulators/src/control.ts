@@ -1,3 +1,4 @@
+import { joinNetwork } from "./zoho/connect";
 import { Hono } from "hono";
 import { revokeRefreshToken } from "./zoho/accounts";
 import { deltaTokens, touch } from "./microsoft/graph";
@@ -180,6 +181,21 @@ control.get("/zoho/connect", (c) =>
   }),
 );
 
+/**
+ * Zoho People's throttle: `perMinute` and `lockSeconds` set the limits (400 and 300 by
+ * default), `lockForSeconds` locks the account now; the answer says what was served.
+ */
+control.put("/zoho/people-throttle", async (c) => {
+  const body = (await c.req.json().catch(() => ({}))) as { perMinute?: number; lockSeconds?: number; lockForSeconds?: number };
+  const t = world.zoho.peopleThrottle;
+  if (typeof body.perMinute === "number") t.perMinute = body.perMinute;
+  if (typeof body.lockSeconds === "number") t.lockMs = body.lockSeconds * 1000;
+  if (typeof body.lockForSeconds === "number") t.lockedUntil = Date.now() + body.lockForSeconds * 1000;
+  return c.json(t);
+});
+
+control.get("/zoho/people-throttle", (c) => c.json(world.zoho.peopleThrottle));
+
 /** Zoho People: add or change an employee (the HR side of a pull). */
 control.put("/zoho/people/:employeeId", async (c) => {
   const fields = (await c.req.json().catch(() => ({}))) as Record<string, string>;
@@ -191,9 +207,62 @@ control.put("/zoho/people/:employeeId", async (c) => {
     existing.modifiedTime = now;
     return c.json(existing);
   }
-  const created = { recordId: String(412762100000000000 + world.zoho.people.length), modifiedTime: now, fields: { ...fields, EmployeeID: id } };
+  const created = { recordId: `4127621000${String(world.zoho.people.length).padStart(8, "0")}`, modifiedTime: now, fields: { ...fields, EmployeeID: id } };
   world.zoho.people.push(created);
   return c.json(created, 201);
+});
+
+/** Zoho Connect: invited people accept (`emails`, or every open invitation of the network). */
+control.post("/zoho/connect/join", async (c) => {
+  const body = (await c.req.json().catch(() => ({}))) as { scopeId?: string; emails?: string[] };
+  const scopeId = body.scopeId ?? world.zoho.connect.networks[0]!.id;
+  const emails = body.emails ?? (world.zoho.connect.invited.get(scopeId) ?? []).map((i) => i.email);
+  const joined = emails.map((email) => ({ email, member: joinNetwork(scopeId, email) }));
+  return c.json({ joined: joined.filter((j) => j.member).map((j) => ({ email: j.email, id: j.member!.id })) });
+});
+
+/** Zoho Connect: an admin takes a member out of a group by hand. */
+control.delete("/zoho/connect/groups/:partitionId/members/:memberId", (c) => {
+  for (const groups of world.zoho.connect.groups.values()) {
+    const g = groups.find((x) => x.partitionId === c.req.param("partitionId"));
+    if (g) return c.json({ removed: g.members.delete(c.req.param("memberId")) });
+  }
+  return c.json({ error: "no such group" }, 404);
+});
+
+/** Zoho Connect: another network on the account (the hub then asks which one to manage). */
+control.post("/zoho/connect/networks", async (c) => {
+  const body = (await c.req.json().catch(() => ({}))) as { id?: string; name?: string };
+  const id = body.id ?? String(105000000001 + world.zoho.connect.networks.length);
+  world.zoho.connect.networks.push({ id, name: body.name ?? `Network ${id}`, url: `net${id}`, isDefault: false });
+  world.zoho.connect.members.set(id, []);
+  world.zoho.connect.groups.set(id, []);
+  return c.json({ id }, 201);
+});
+
+/** Zoho People: an employee gone from the organisation (deleted, not just resigned). */
+control.delete("/zoho/people/:employeeId", (c) => {
+  const before = world.zoho.people.length;
+  world.zoho.people = world.zoho.people.filter((e) => e.fields.EmployeeID !== c.req.param("employeeId"));
+  return c.json({ removed: before - world.zoho.people.length });
+});
+
+/** Zoho People: `count` more employees at once (`domain` for their e-mails), for pulls of size. */
+control.post("/zoho/people", async (c) => {
+  const body = (await c.req.json().catch(() => ({}))) as { count?: number; domain?: string };
+  const count = Math.min(Math.max(Number(body.count) || 0, 0), 100_000);
+  const domain = body.domain ?? "staff.example";
+  const now = Date.now();
+  const start = world.zoho.people.length;
+  for (let i = 0; i < count; i++) {
+    const n = start + i;
+    world.zoho.people.push({
+      recordId: `4127630000${String(n).padStart(8, "0")}`,
+      modifiedTime: now,
+      fields: { EmployeeID: `S${String(n).padStart(6, "0")}`, FirstName: "Staff", LastName: `Number ${n}`, EmailID: `staff.${n}@${domain}`, Department: "Operations", Designation: "Associate", Employeestatus: "Active" },
+    });
+  }
+  return c.json({ added: count, total: world.zoho.people.length }, 201);
 });
 
 // ---- Microsoft directory changes (drive users/delta) -----------------------------------

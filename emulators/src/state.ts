@@ -59,8 +59,20 @@ export interface CrmOrg {
 export interface ConnectState {
   networks: { id: string; name: string; url: string; isDefault: boolean }[];
   members: Map<string, { zuid: string; id: string; name: string; emailId: string; role: "MEMBER" | "ADMIN"; workLocation: string; mobile: string }[]>;
-  invited: Map<string, string[]>;
+  /** Open invitations by network: who, to which groups, since when. */
+  invited: Map<string, { email: string; partitionIds: string[]; at: number }[]>;
   groups: Map<string, { partitionId: string; name: string; members: Set<string> }[]>;
+}
+
+export interface PeopleThrottle {
+  perMinute: number;
+  lockMs: number;
+  lockedUntil: number;
+  calls: number[];
+  /** Answers of 7209 (locked) so far. */
+  locks: number;
+  /** Each getRecords answered: its query and how many records it returned. */
+  served: { query: Record<string, string>; returned: number; at: number }[];
 }
 
 export interface PeopleEmployee {
@@ -179,6 +191,8 @@ export interface World {
     orgs: Record<ZohoDc, CrmOrg>;
     connect: ConnectState;
     people: PeopleEmployee[];
+    /** Zoho People's throttle: requests a minute (sliding), then a lock; every getRecords served. */
+    peopleThrottle: PeopleThrottle;
   };
   microsoft: MsState & {
     grants: Map<string, MsGrant>;
@@ -239,6 +253,7 @@ function fresh(seed: boolean): World {
         groups: new Map(),
       },
       people: [],
+      peopleThrottle: { perMinute: 400, lockMs: 5 * 60_000, lockedUntil: 0, calls: [], locks: 0, served: [] },
     },
     microsoft: {
       tenantId: "11111111-2222-4333-8444-555555555555",
@@ -320,7 +335,7 @@ function seedWorld(w: World): void {
   );
   // Zoho People: 250 employees.
   w.zoho.people = people(250, "acme.example").map((p) => ({
-    recordId: String(412762000000000000 + p.index),
+    recordId: `4127620000${String(p.index).padStart(8, "0")}`,
     modifiedTime: now + p.index * 60_000,
     fields: {
       EmployeeID: `E${String(p.index + 1).padStart(4, "0")}`,

@@ -1,10 +1,10 @@
 import type * as v from "valibot";
 import type { Env } from "../env";
-import type { Change } from "../lib/change";
 import type { MappingEntry, ProviderConfig, ResolvedConfig } from "../lib/config";
 import type { Connection } from "../lib/connection";
 import type { FieldError } from "../lib/errors";
 import type { Logger } from "../lib/log";
+import type { UserInput } from "../lib/user-fields";
 import type { Settings } from "../settings";
 
 /**
@@ -41,6 +41,8 @@ export interface ConnectorFacts {
     /** Calls the provider allows at once, per connection, where it says. */
     concurrency?: number;
   };
+  /** What the provider's API cannot do that an admin would expect (shown in `GET /v1/providers` and on the dashboard). */
+  limitations?: string[];
 }
 
 /** The connector's part of the integration config. */
@@ -51,8 +53,8 @@ export interface ConnectorConfig {
   defaults: Partial<ResolvedConfig> & Pick<ResolvedConfig, "object" | "mapping"> & Readonly<Record<string, unknown>>;
   /** The OAuth scopes an integration with this config needs. */
   scopes(config: ProviderConfig): string[];
-  /** The pending action (`configure`) when a setting the provider needs is missing, or null. */
-  missing(config: ProviderConfig): "configure" | null;
+  /** The pending actions (`configure`, `choose-network`, `review-group-rules`) while settings the provider needs are missing. */
+  missing(config: ProviderConfig): string[];
   /** Config the provider cannot honour, as 422 field errors. */
   problems(config: ProviderConfig): FieldError[];
 }
@@ -89,12 +91,20 @@ export interface ConnectorContext {
   tenantId: string;
   integrationId: string;
   connection: Connection;
+  /** The integration's config: a connector reads its own keys there (Zoho Connect's `networkId`). */
+  config: ProviderConfig;
   env: Env;
   settings: Settings;
   tokens: TokenSource;
   log: Logger;
   /** Keeps facts on the connection, only while it is still the stored one. */
   saveFacts(facts: { orgId: string }): Promise<void>;
+  /**
+   * Counts one call against the provider's limits (a connector that has them calls it
+   * before each request): throws a ProviderError `retryAfter`, with the wait, when the
+   * call would exceed the integration's requests a minute or its calls a day.
+   */
+  spendCall(): Promise<void>;
 }
 
 export interface OAuthContext {
@@ -132,6 +142,8 @@ export interface RemoteRecord {
 /** What became of one record of a write, in input order. */
 export type RecordOutcome =
   | { ok: true; id: string; action: "insert" | "update" | "delete" }
+  /** The provider invited the person (Zoho Connect): the record exists once they join. */
+  | { ok: true; id: null; action: "invite" }
   /**
    * `gone`: the record no longer exists at the provider (an update by id); `badData`:
    * the provider refused this record's data (`field` when it named one). `message` is
@@ -181,14 +193,55 @@ export interface PushConnector {
   nameFields(object: string): string[];
   /** The person's name in a record listed with `nameFields`, or null. */
   nameOf(fields: Record<string, unknown>): string | null;
+  /** Where the provider has groups the hub manages by `config.groupRules`. */
+  groups?: GroupConnector;
 }
 
-/** What a source can do: each listing yields the directory's `Change`. */
+/** Groups at a provider (Zoho Connect's groups of a network), whose members are record ids. */
+export interface GroupConnector {
+  /** Members one add call takes. */
+  addBatch: number;
+  /** Creates a group; answers its id. */
+  create(ctx: ConnectorContext, name: string): Promise<string>;
+  /** Adds records to a group (at most `addBatch`); answers the ids the provider refused. */
+  add(ctx: ConnectorContext, groupId: string, memberIds: string[]): Promise<{ failed: string[] }>;
+  /** Removes a record from a group; one that is not in it counts as removed. */
+  remove(ctx: ConnectorContext, groupId: string, memberId: string): Promise<void>;
+}
+
+/** A choice an admin makes from what the connected account has (Zoho Connect's networks). */
+export interface Choice {
+  id: string;
+  name: string;
+  isDefault: boolean;
+}
+
+/** A person as a source holds them, mapped to the directory's fields. */
+export interface PulledRecord {
+  /** The record's id at the provider: the link's remote id. */
+  remoteId: string;
+  /** The id a directory person created from it gets (Zoho People: the EmployeeID). */
+  personId: string;
+  /** Whether the source counts the person as working (anything else disables them). */
+  active: boolean;
+  /** The provider's time of the record's last change (epoch ms): the change's version. */
+  modifiedAt: number;
+  /** The directory fields the source gives, `email` at least (a record without one is left out). */
+  user: Omit<UserInput, "id" | "status" | "updatedAt">;
+  /** Values the source gave that could not be taken (a date not in the configured format), each said in full. */
+  problems: string[];
+}
+
+/** What a source can do: read its people, a page at a time. */
 export interface PullConnector {
-  /** Changes since the cursor (null: from now on), and the cursor to ask from next. */
-  changes(ctx: ConnectorContext, object: string, cursor: string | null): Promise<{ changes: Change[]; cursor: string; more: boolean }>;
-  /** One page of every person, from the start (`after` null), for a full comparison. */
-  list(ctx: ConnectorContext, object: string, after: string | null): Promise<{ changes: Change[]; after: string | null }>;
+  /**
+   * One page of people from `offset` (0 for the first): every person when `since` is
+   * null (a full pull), else those changed after `since` (epoch ms). `more` is false on
+   * the last page.
+   */
+  pull(ctx: ConnectorContext, config: ProviderConfig, input: { since: number | null; offset: number }): Promise<{ records: PulledRecord[]; more: boolean }>;
+  /** Where a person's record opens at the provider, or null. */
+  recordUrl(ctx: ConnectorContext, remoteId: string): string | null;
 }
 
 /** One provider: one folder, these parts, one line in the registry. */
@@ -202,4 +255,10 @@ export interface Connector {
   push?: PushConnector;
   /** Sources: how people are read. */
   pull?: PullConnector;
+  /**
+   * The networks of the connected account, where the provider has several (Zoho Connect):
+   * one is chosen at connect when there is only one, else the admin chooses
+   * (`config.networkId`, the pending action `choose-network`).
+   */
+  networks?(ctx: ConnectorContext): Promise<Choice[]>;
 }

@@ -31,7 +31,7 @@ export function parseConnection(json: string): Connection {
   return v.parse(ConnectionShape, JSON.parse(json));
 }
 
-export async function insertIntegration(db: Db, input: { tenantId: string; provider: string; name: string; config: object; pendingActions: string[] }): Promise<IntegrationRecord> {
+export async function insertIntegration(db: Db, input: { tenantId: string; provider: string; name: string; config: object; pendingActions: string[]; receivesPushes: boolean }): Promise<IntegrationRecord> {
   const now = Date.now();
   const row: IntegrationRow = {
     id: newId("int"),
@@ -47,6 +47,10 @@ export async function insertIntegration(db: Db, input: { tenantId: string; provi
     pausedUntil: null,
     resyncDueAt: null,
     reconcileDueAt: null,
+    pullDueAt: null,
+    fullPullDueAt: null,
+    pullCursor: null,
+    receivesPushes: input.receivesPushes,
     afterGoneStreak: 0,
     afterDisabledReason: null,
     createdAt: now,
@@ -84,6 +88,9 @@ export type IntegrationChanges = Partial<{
   connection: Connection | null;
   lastError: string | null;
   pausedUntil: number | null;
+  /** A source's next incremental and full pulls. */
+  pullDueAt: number;
+  fullPullDueAt: number;
   /** Deliveries to the `after` handler resume (its settings were saved again). */
   afterResumed: true;
 }>;
@@ -101,6 +108,8 @@ function changesToColumns(changes: IntegrationChanges) {
       : {}),
     ...(changes.lastError !== undefined ? { lastError: changes.lastError } : {}),
     ...(changes.pausedUntil !== undefined ? { pausedUntil: changes.pausedUntil } : {}),
+    ...(changes.pullDueAt !== undefined ? { pullDueAt: changes.pullDueAt } : {}),
+    ...(changes.fullPullDueAt !== undefined ? { fullPullDueAt: changes.fullPullDueAt } : {}),
     ...(changes.afterResumed ? { afterGoneStreak: 0, afterDisabledReason: null } : {}),
     updatedAt: Date.now(),
   };
@@ -142,11 +151,12 @@ export async function updateIntegration(db: Db, tenantId: string, id: string, ch
 }
 
 /**
- * Integrations that get jobs: active ones, and ones waiting to be reconnected (their
- * jobs park and run after the reconnect). Deactivated and never-connected ones do not.
+ * Integrations that get push jobs: active ones, and ones waiting to be reconnected (their
+ * jobs park and run after the reconnect). Deactivated and never-connected ones do not,
+ * nor sources that only pull.
  */
 export function receivesJobs() {
-  return or(eq(integrations.status, "active"), and(eq(integrations.status, "pending"), like(integrations.pendingActions, '%"reconnect"%')))!;
+  return and(eq(integrations.receivesPushes, true), or(eq(integrations.status, "active"), and(eq(integrations.status, "pending"), like(integrations.pendingActions, '%"reconnect"%'))))!;
 }
 
 /**
@@ -160,7 +170,7 @@ export async function linkStats(db: Db, integrationId: string) {
     .leftJoin(directoryUsers, and(eq(directoryUsers.tenantId, links.tenantId), eq(directoryUsers.id, links.userId)))
     .where(and(eq(links.integrationId, integrationId), sql`not (${links.status} = 'failed' and coalesce(${directoryUsers.status}, 'deleted') = 'deleted')`))
     .groupBy(links.status);
-  const stats = { synced: 0, pending: 0, failed: 0, excluded: 0, unmatched: 0 };
+  const stats = { synced: 0, pending: 0, invited: 0, failed: 0, excluded: 0, unmatched: 0 };
   for (const r of rows) stats[r.status] = Number(r.n);
   return stats;
 }
@@ -179,7 +189,7 @@ export async function activeIntegrationRecords(db: Db, limit: number): Promise<I
   return (await db.select().from(integrations).where(eq(integrations.status, "active")).limit(limit)).map(parseIntegrationRow);
 }
 
-/** Active integrations whose resync or reconciliation is due at `now` (or never scheduled), at most `limit`. */
+/** Active integrations whose resync, reconciliation or pull is due at `now` (or never scheduled), at most `limit`. */
 export async function dueIntegrationRecords(db: Db, now: number, limit: number): Promise<IntegrationRecord[]> {
   const rows = await db
     .select()
@@ -187,7 +197,16 @@ export async function dueIntegrationRecords(db: Db, now: number, limit: number):
     .where(
       and(
         eq(integrations.status, "active"),
-        or(isNull(integrations.resyncDueAt), lte(integrations.resyncDueAt, now), isNull(integrations.reconcileDueAt), lte(integrations.reconcileDueAt, now)),
+        or(
+          isNull(integrations.resyncDueAt),
+          lte(integrations.resyncDueAt, now),
+          isNull(integrations.reconcileDueAt),
+          lte(integrations.reconcileDueAt, now),
+          isNull(integrations.pullDueAt),
+          lte(integrations.pullDueAt, now),
+          isNull(integrations.fullPullDueAt),
+          lte(integrations.fullPullDueAt, now),
+        ),
       ),
     )
     .limit(limit);
@@ -195,7 +214,7 @@ export async function dueIntegrationRecords(db: Db, now: number, limit: number):
 }
 
 /** Moves a due time forward only if no one else did first (a compare-and-set): true when this caller did. */
-export async function claimDueTime(db: Db, id: string, column: "resyncDueAt" | "reconcileDueAt", seen: number | null, next: number): Promise<boolean> {
+export async function claimDueTime(db: Db, id: string, column: "resyncDueAt" | "reconcileDueAt" | "pullDueAt" | "fullPullDueAt", seen: number | null, next: number): Promise<boolean> {
   const res = await db
     .update(integrations)
     .set({ [column]: next })

@@ -6,7 +6,7 @@ import type { Db } from "./client";
 import { runs, type RunRow } from "./schema";
 import { COUNT_KEYS, noCounts, type RunCounts } from "./vocabulary";
 
-export type RunKind = "resync" | "reconcile";
+export type RunKind = "resync" | "reconcile" | "pull";
 
 export async function getRun(db: Db, tenantId: string, id: string): Promise<RunRow | null> {
   const [row] = await db.select().from(runs).where(and(eq(runs.tenantId, tenantId), eq(runs.id, id)));
@@ -52,6 +52,12 @@ export async function openRun(db: Db, integrationId: string, kind: RunKind): Pro
     .where(and(eq(runs.integrationId, integrationId), eq(runs.kind, kind), eq(runs.removals, 0), inArray(runs.status, ["running", "held"])))
     .orderBy(desc(runs.startedAt))
     .limit(1);
+  return row ?? null;
+}
+
+/** The integration's latest run of a kind, whatever its status. */
+export async function latestRun(db: Db, integrationId: string, kind: RunKind): Promise<RunRow | null> {
+  const [row] = await db.select().from(runs).where(and(eq(runs.integrationId, integrationId), eq(runs.kind, kind))).orderBy(desc(runs.startedAt)).limit(1);
   return row ?? null;
 }
 
@@ -221,7 +227,7 @@ export function failOpenRunsStatement(db: Db, integrationId: string, detail: str
 /** Opens a run; null when one of its kind is open already (the unique index is the check). */
 export async function insertRun(
   db: Db,
-  input: Pick<RunRow, "tenantId" | "integrationId" | "kind" | "status" | "trigger" | "userIds" | "detail">,
+  input: Pick<RunRow, "tenantId" | "integrationId" | "kind" | "status" | "trigger" | "userIds" | "detail"> & Partial<Pick<RunRow, "cursor">>,
 ): Promise<RunRow | null> {
   const [run] = await db
     .insert(runs)
@@ -229,6 +235,14 @@ export async function insertRun(
     .onConflictDoNothing()
     .returning();
   return run ?? null;
+}
+
+/**
+ * Marks a running run as moving until `until` (a page that waits out a provider's limit),
+ * so that the cron does not take it for stalled meanwhile.
+ */
+export async function touchRun(db: Db, runId: string, until: number): Promise<void> {
+  await db.update(runs).set({ movedAt: until }).where(and(eq(runs.id, runId), eq(runs.status, "running")));
 }
 
 /** A held run goes on past the guard; null when it was not held. */

@@ -207,6 +207,13 @@ export const integrations = sqliteTable(
     /** When the cron next starts a resync / a reconciliation (null: at the next tick). */
     resyncDueAt: integer("resync_due_at"),
     reconcileDueAt: integer("reconcile_due_at"),
+    /** Sources: when the cron next starts an incremental pull, and a full one (null: at the next tick). */
+    pullDueAt: integer("pull_due_at"),
+    fullPullDueAt: integer("full_pull_due_at"),
+    /** Sources: where the next incremental pull starts (the provider's modified time, epoch ms). */
+    pullCursor: integer("pull_cursor"),
+    /** Whether directory changes fan out to it as push jobs (false for a source that only pulls). */
+    receivesPushes: integer("receives_pushes", { mode: "boolean" }).notNull().default(true),
     /** `410 Gone` answers of the `after` handler's receiver in a row; any other answer resets it. */
     afterGoneStreak: integer("after_gone_streak").notNull().default(0),
     /** Why deliveries to the `after` handler stopped (three 410s in a row); saving the handler again clears it. */
@@ -322,7 +329,8 @@ export const links = sqliteTable(
     userId: text("user_id").notNull(),
     remoteId: text("remote_id"),
     remoteUrl: text("remote_url"),
-    status: text("status", { enum: ["synced", "pending", "failed", "excluded", "unmatched"] }).notNull(),
+    /** `invited`: a network invitation went out and the person has not joined yet (no remote id). */
+    status: text("status", { enum: ["synced", "pending", "invited", "failed", "excluded", "unmatched"] }).notNull(),
     payloadHash: text("payload_hash"),
     pushedVersion: integer("pushed_version"),
     lastError: text("last_error"),
@@ -449,3 +457,49 @@ export type ImportMappingRow = typeof importMappings.$inferSelect;
 export type ImportKeyRow = typeof importKeys.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
 export type HandlerLogRow = typeof handlerLogs.$inferInsert;
+
+/**
+ * The calls made to a provider that limits them (Zoho People: 400 a minute, a daily
+ * budget), one row each, kept two days: the throttle counts the last minute, the budget
+ * the current UTC day.
+ */
+export const providerCalls = sqliteTable(
+  "provider_calls",
+  {
+    integrationId: text("integration_id")
+      .notNull()
+      .references(() => integrations.id, { onDelete: "cascade" }),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("provider_calls_at").on(t.integrationId, t.at)],
+);
+
+/** A group at the provider that the hub manages (Zoho Connect): created by the hub, or found, with its id there. */
+export const remoteGroups = sqliteTable(
+  "remote_groups",
+  {
+    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    integrationId: text("integration_id")
+      .notNull()
+      .references(() => integrations.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    remoteId: text("remote_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.integrationId, t.name] })],
+);
+
+/** A person's membership of a managed group, as the hub last made it at the provider. */
+export const groupMembers = sqliteTable(
+  "group_members",
+  {
+    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    integrationId: text("integration_id")
+      .notNull()
+      .references(() => integrations.id, { onDelete: "cascade" }),
+    userId: text("user_id").notNull(),
+    groupName: text("group_name").notNull(),
+    addedAt: integer("added_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.integrationId, t.userId, t.groupName] }), index("group_members_group").on(t.integrationId, t.groupName)],
+);

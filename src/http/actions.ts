@@ -17,7 +17,9 @@ import { getIntegration, insertIntegration, type Integration } from "../integrat
 import { refreshTokenOf } from "../integrations/tokens";
 import { connectorContext } from "../integrations/connector-context";
 import { AppError } from "../lib/errors";
-import { startInitialResync, startRun } from "../runs/start";
+import { startInitialResync, startPull, startRun } from "../runs/start";
+import { sourceOf } from "../sync/target";
+import type { Choice } from "../connectors/contract";
 import { settings } from "../settings";
 import { assertRunnable } from "./loaders";
 
@@ -38,7 +40,7 @@ export async function createIntegrationAction(db: Db, env: Env, tenantId: string
   const def = CONNECTORS[input.provider];
   const { config, errors } = resolveConfig(def, defaultConfig(def), input.config ?? {}, settings(env).outboundAllowlist);
   if (errors.length) throw AppError.validation(errors);
-  return insertIntegration(db, { tenantId, provider: def.facts.id, name: input.name ?? def.facts.name, config, pendingActions: pendingActionsFor(def, config, false, false) });
+  return insertIntegration(db, { tenantId, provider: def.facts.id, name: input.name ?? def.facts.name, config, pendingActions: pendingActionsFor(def, config, false, false), receivesPushes: "push" in def });
 }
 
 /**
@@ -62,11 +64,47 @@ export async function changeIntegrationAction(db: Db, env: Env, integration: Int
   const updated = (await getIntegration(db, integration.tenantId, integration.id))!;
   // What each person's payload is made from changed: everyone is pushed again.
   const beforeChanged = JSON.stringify(config.handlers.before ?? null) !== JSON.stringify(integration.config.handlers.before ?? null);
-  if (JSON.stringify(config.mapping) !== JSON.stringify(integration.config.mapping) || config.object !== integration.config.object || beforeChanged) {
+  const groupsChanged = JSON.stringify(config.groupRules) !== JSON.stringify(integration.config.groupRules);
+  if (JSON.stringify(config.mapping) !== JSON.stringify(integration.config.mapping) || config.object !== integration.config.object || beforeChanged || groupsChanged) {
     await forgetPushedState(db, integration.id);
+    await startInitialResync(db, env, updated, trigger);
+  } else if (integration.status === "pending" && updated.status === "active") {
+    // The last pending action (a network chosen, group rules reviewed) was done: it runs now.
     await startInitialResync(db, env, updated, trigger);
   }
   return updated;
+}
+
+/** The networks of the connected account (Zoho Connect); 409 for a provider without them or an integration not connected. */
+export async function networksAction(db: Db, env: Env, integration: Integration): Promise<Choice[]> {
+  const def = connector(integration.provider);
+  if (!def.networks) throw AppError.conflict(`${def.facts.name} has no networks to choose from.`);
+  if (!integration.connection) throw AppError.conflict("Connect the integration first: its networks are the connected account's.");
+  try {
+    return await def.networks(connectorContext(db, env, integration));
+  } catch (err) {
+    if (err instanceof ProviderError) throw new AppError("unavailable", `${def.facts.name} could not list the networks (${err.detail}); try again.`, undefined, { "retry-after": "30" });
+    throw err;
+  }
+}
+
+/**
+ * After a connect: where the account has only one network, it is chosen; with several the
+ * integration waits for the admin (`choose-network`). A provider that cannot be asked now
+ * leaves the choice to the admin too.
+ */
+export async function chooseOnlyNetwork(db: Db, env: Env, integration: Integration, trigger: RunTrigger): Promise<Integration> {
+  const def = connector(integration.provider);
+  if (!def.networks || !integration.connection || typeof (integration.config as Readonly<Record<string, unknown>>).networkId === "string") return integration;
+  let networks: Choice[];
+  try {
+    networks = await def.networks(connectorContext(db, env, integration));
+  } catch (err) {
+    if (err instanceof ProviderError) return integration;
+    throw err;
+  }
+  if (networks.length !== 1) return integration;
+  return changeIntegrationAction(db, env, integration, { config: { networkId: networks[0]!.id } }, trigger);
 }
 
 /** Activates or deactivates; activating starts a resync of what changed meanwhile. */
@@ -103,8 +141,13 @@ export async function deleteIntegrationAction(db: Db, env: Env, integration: Int
 
 /** Starts a resync or reconciliation; 409 when one is already open. */
 export async function startRunAction(db: Db, env: Env, integration: Integration, kind: RunKind, trigger: RunTrigger, userIds: string[] | null): Promise<RunRow> {
-  assertRunnable(integration);
-  const run = await startRun(db, env, integration, kind, trigger, userIds);
+  if (integration.status === "active" && sourceOf(integration)) {
+    // A source's resync is a full pull; a full pull is also what compares everyone, so there is no separate reconciliation.
+    if (kind === "reconcile") throw AppError.conflict(`${integration.name} is a source: its full pull (a resync) compares every person and disables the leavers.`);
+    kind = "pull";
+  }
+  if (kind !== "pull") assertRunnable(integration);
+  const run = kind === "pull" ? await startPull(db, env, integration, true, trigger) : await startRun(db, env, integration, kind, trigger, userIds);
   if (run) return run;
   const open = await openRun(db, integration.id, kind);
   throw AppError.conflict(`A ${kind} of this integration is already ${open?.status ?? "open"}${open ? ` (${open.id})` : ""}.`);

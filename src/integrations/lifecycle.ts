@@ -11,8 +11,7 @@ import type { ProviderConfig } from "../lib/config";
 export function pendingActionsFor(def: Connector, config: ProviderConfig, connected: boolean, reconnect: boolean): string[] {
   const actions: string[] = [];
   if (!connected) actions.push(reconnect ? "reconnect" : "connect");
-  const missing = def.config.missing(config);
-  if (missing) actions.push(missing);
+  actions.push(...def.config.missing(config));
   return actions;
 }
 

@@ -26,6 +26,6 @@ export async function listIntegrations(db: Db, tenantId: string, after: string |
   return (await listIntegrationRecords(db, tenantId, after, limit)).map(fromRecord);
 }
 
-export async function insertIntegration(db: Db, input: { tenantId: string; provider: string; name: string; config: ResolvedConfig; pendingActions: string[] }): Promise<Integration> {
+export async function insertIntegration(db: Db, input: { tenantId: string; provider: string; name: string; config: ResolvedConfig; pendingActions: string[]; receivesPushes: boolean }): Promise<Integration> {
   return fromRecord(await insertRecord(db, input));
 }

@@ -1,11 +1,13 @@
 import { toJsonSchema } from "@valibot/to-json-schema";
 import { CONNECTORS, PROVIDER_IDS } from "../connectors";
 import type { Integration } from "./store";
+import type { ConnectorFacts } from "../connectors/contract";
 import { iso } from "../lib/time";
 import { configSchemaOf, defaultConfig } from "./config";
+import type { pullStatus } from "./source-status";
 
 /** An integration as the API answers it. */
-export function integrationView(i: Integration, stats: Record<string, number>) {
+export function integrationView(i: Integration, stats: Record<string, number>, pull: Awaited<ReturnType<typeof pullStatus>> = null) {
   return {
     id: i.id,
     provider: i.provider,
@@ -15,6 +17,7 @@ export function integrationView(i: Integration, stats: Record<string, number>) {
     connection: i.connection,
     config: i.config,
     stats,
+    ...(pull ? { pull } : {}),
     lastError: i.lastError,
     createdAt: iso(i.createdAt),
     updatedAt: iso(i.updatedAt),
@@ -28,8 +31,8 @@ export function providersView() {
   providers ??= PROVIDER_IDS.map((id) => {
     const c = CONNECTORS[id];
     const defaults = defaultConfig(c);
-    const { facts } = c;
-    return { id: facts.id, name: facts.name, direction: facts.direction, objects: facts.objects, defaultMapping: defaults.mapping, defaultConfig: defaults, configSchema: toJsonSchema(configSchemaOf(c), { errorMode: "ignore" }) };
+    const facts: ConnectorFacts = c.facts;
+    return { id: facts.id, name: facts.name, direction: facts.direction, objects: facts.objects, defaultMapping: defaults.mapping, defaultConfig: defaults, configSchema: toJsonSchema(configSchemaOf(c), { errorMode: "ignore" }), limitations: facts.limitations ?? [] };
   });
   return providers;
 }

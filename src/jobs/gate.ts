@@ -1,5 +1,5 @@
 import type { Integration } from "../integrations/store";
-import { canPush } from "../sync/target";
+import { canRun } from "../sync/target";
 
 /**
  * Whether an integration's jobs may run now, decided in one place for push jobs and run
@@ -18,6 +18,6 @@ export function gateOf(integration: Integration | null, now = Date.now()): Gate 
       : { kind: "drop", reason: "The integration is not connected." };
   }
   if (integration.pausedUntil && integration.pausedUntil > now) return { kind: "wait", seconds: Math.ceil((integration.pausedUntil - now) / 1000) };
-  if (!canPush(integration)) return { kind: "park", reason: "This provider's connector does not push yet." };
+  if (!canRun(integration)) return { kind: "park", reason: "This provider's connector does not push yet." };
   return { kind: "run", integration };
 }

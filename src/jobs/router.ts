@@ -11,7 +11,7 @@ import { deliverEvent } from "./deliver";
 import { handleImportPage } from "../runs/import";
 import { failPlan, handlePlanStep } from "../runs/pickup";
 import { handleRunPage } from "../runs/page";
-import { pushGroup } from "../sync/push";
+import { canPush, pushGroup } from "../sync/push";
 import { gateOf } from "./gate";
 import { tenantBursts } from "../lib/bursts";
 import type { JobMessage, PushJob, RunPageJob } from "./messages";
@@ -88,7 +88,8 @@ async function pushJobs(db: Db, env: Env, messages: Message<PushJob>[]): Promise
     const [first, ...rest] = parkStatements(db, jobs);
     if (first) await db.batch([first, ...rest]);
   }
-  if (gate.kind !== "run") return messages.forEach((m) => m.ack());
+  // A source that only pulls takes no pushes (jobs sent before it was one are dropped).
+  if (gate.kind !== "run" || !canPush(gate.integration)) return messages.forEach((m) => m.ack());
   const outcome = await pushGroup(db, env, gate.integration, [...new Set(jobs.map((j) => j.userId))]);
   if (outcome.kind === "retry") return retryAfterFailure(db, gate.integration, messages, outcome);
   messages.forEach((m) => m.ack());

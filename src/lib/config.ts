@@ -49,11 +49,23 @@ export const ENGINE_CONFIG_ENTRIES = {
   onDelete: v.optional(v.picklist(["ignore", "deactivate", "delete"])),
   /** Reconciliation found the linked remote record deleted: create it again, or mark the link `unmatched`. */
   onRemoteDelete: v.optional(v.picklist(["recreate", "mark"])),
-  groupRules: v.optional(v.pipe(v.array(v.strictObject({ field: FieldRef })), v.maxLength(10))),
+  /**
+   * Groups that follow a field: each person is in the group named by their value of
+   * `field` (with `prefix` before it), created when missing if `create` is on.
+   */
+  groupRules: v.optional(
+    v.pipe(
+      v.array(v.strictObject({ field: FieldRef, prefix: v.optional(v.pipe(v.string(), v.maxLength(50))), create: v.optional(v.boolean()) })),
+      v.maxLength(10),
+    ),
+  ),
   schedule: v.optional(
     v.strictObject({
       resyncMinutes: v.pipe(v.number(), v.integer(), v.minValue(5), v.maxValue(1440)),
       reconcile: v.picklist(["hourly", "daily", "off"]),
+      /** Sources: minutes between incremental pulls, and how often a full pull looks for leavers. */
+      pullMinutes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(5), v.maxValue(1440))),
+      fullPull: v.optional(v.picklist(["hourly", "daily", "weekly", "off"])),
     }),
   ),
   handlers: v.optional(

@@ -6,16 +6,20 @@ import { emitEvents, queueEvents, runEventId, runEventRows, subscribes } from ".
 import type { Env } from "../env";
 import type { RunPageJob } from "../jobs/messages";
 import type { GroupOutcome } from "../sync/push";
+import type { PageResult } from "./page-result";
+import { pullPage } from "./pull";
 import { reconcilePage } from "./reconcile";
 import { resyncPage } from "./resync";
 import { guardProblem, sendPage } from "./start";
+import { touchRun } from "../db/runs.repo";
 
-type PageWork = (db: Db, env: Env, integration: Integration, run: RunRow) => Promise<GroupOutcome & { more: boolean }>;
+type PageWork = (db: Db, env: Env, integration: Integration, run: RunRow) => Promise<PageResult>;
 
-/** The work of one page, by run kind: a new kind of run (an import, a pull) is one line here. */
+/** The work of one page, by run kind: a new kind of run is one line here. */
 const PAGE_WORK: Partial<Record<RunRow["kind"], PageWork>> = {
   resync: resyncPage,
   reconcile: reconcilePage,
+  pull: pullPage,
 };
 
 /** What became of a page message: done with (ack), or to be tried again as the outcome says. */
@@ -53,10 +57,17 @@ export async function handleRunPage(db: Db, env: Env, job: RunPageJob, integrati
   }
   const outcome = await work(db, env, integration, run);
   if (outcome.kind === "retry") return outcome;
+  if (outcome.kind === "later") {
+    // The same page again once the wait is over; the run counts as moving meanwhile.
+    await touchRun(db, run.id, Date.now() + outcome.delayMs);
+    await sendPage(env, run, outcome.delayMs);
+    return done;
+  }
   if (outcome.kind === "stopped") {
     await failRun(db, run.id, `${outcome.reason} Reconnect the integration, then resync.`);
     return done;
   }
+  if (outcome.held) return done;
   if (outcome.more) await sendPage(env, { ...run, page: run.page + 1 });
   // The last page stored the run's `run.completed` with its outcomes: queue it now (the sweep would, later).
   else if (subscribes(integration, "run.completed")) await queueEvents(env.JOBS, [{ id: runEventId(run, "run.completed"), tenantId: run.tenantId }]);

@@ -72,6 +72,8 @@ export async function reconcilePage(db: Db, env: Env, integration: Integration, 
   const { records, more } = await push.list(ctx, config.object, select, run.cursor);
   const last = records[records.length - 1]?.id ?? null;
   const linked = await linksInRange(db, integration.id, run.cursor, more ? last : null);
+  // Groups cannot be listed (Zoho Connect): every linked person of the page is grouped again.
+  const regroups = push.groups !== undefined && config.groupRules.length > 0;
   const byRemote = new Map(linked.map((l) => [l.remoteId!, l]));
 
   const counts = noCounts();
@@ -85,7 +87,10 @@ export async function reconcilePage(db: Db, env: Env, integration: Integration, 
     }
     byRemote.delete(r.id);
     const held = Object.fromEntries(targets.map((t) => [t, r.fields[t] ?? null]));
-    if (link.status === "synced" && link.payloadHash === (await payloadHash(held))) counts.unchanged++;
+    if (link.status === "synced" && link.payloadHash === (await payloadHash(held))) {
+      // Counted by the push when the page's people are grouped again.
+      if (!regroups) counts.unchanged++;
+    }
     else seen.set(link.userId, r);
   }
 
@@ -118,7 +123,8 @@ export async function reconcilePage(db: Db, env: Env, integration: Integration, 
     !more,
   );
 
-  const outcome = await pushGroup(db, env, integration, [...seen.keys()], {
+  const regroup = regroups ? linked.map((l) => l.userId) : [];
+  const outcome = await pushGroup(db, env, integration, [...new Set([...seen.keys(), ...regroup])], {
     seen,
     removals: run.approved ? "approved" : "held",
     alongside: (pushed, finished) => {

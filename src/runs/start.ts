@@ -10,7 +10,9 @@ import type { RunTrigger } from "../db/vocabulary";
 import { cancelledRemovalsStatements, linksByUsers, removalCounts, usersByIds } from "../db/sync.repo";
 import type { Env } from "../env";
 import type { RunPageJob } from "../jobs/messages";
-import { canPush } from "../sync/target";
+import { canPush, sourceOf } from "../sync/target";
+import { updateIntegration } from "../db/integrations.repo";
+import { pullStart } from "./pull-state";
 
 /**
  * The `run.completed` event of a run whose last page this is, stored in that page's batch;
@@ -20,10 +22,11 @@ export function runCompletedStatements(db: Db, integration: Integration, run: Ru
   return insertEventsStatements(db, runEventRows(integration, "run.completed", run, sumCounts(countsOf(run), pageCounts), Date.now()));
 }
 
-/** Sends the message for the run's next page. */
-export async function sendPage(env: Env, run: Pick<RunRow, "id" | "tenantId" | "integrationId" | "page">): Promise<void> {
+/** Sends the message for the run's next page (after `delayMs`, at most the queue's 12 hours). */
+export async function sendPage(env: Env, run: Pick<RunRow, "id" | "tenantId" | "integrationId" | "page">, delayMs = 0): Promise<void> {
   const job: RunPageJob = { kind: "run", tenantId: run.tenantId, integrationId: run.integrationId, runId: run.id, page: run.page };
-  await env.JOBS.send(job, { contentType: "json" });
+  const delaySeconds = Math.min(43_200, Math.ceil(delayMs / 1000));
+  await env.JOBS.send(job, { contentType: "json", ...(delaySeconds ? { delaySeconds } : {}) });
 }
 
 /** A running run that has not moved for this long lost its page's message with a restart (or has backed off as long). */
@@ -76,8 +79,8 @@ export async function guardProblem(db: Db, integration: Integration, userIds: st
  * check, so concurrent starts make one run and the others answer null. A run whose
  * first page cannot be queued is failed at once rather than left open.
  */
-export async function startRun(db: Db, env: Env, integration: Integration, kind: RunKind, trigger: RunTrigger, userIds: string[] | null = null): Promise<RunRow | null> {
-  const held = await guardProblem(db, integration, userIds);
+export async function startRun(db: Db, env: Env, integration: Integration, kind: RunKind, trigger: RunTrigger, userIds: string[] | null = null, cursor: string | null = null): Promise<RunRow | null> {
+  const held = kind === "pull" ? null : await guardProblem(db, integration, userIds);
   const run = await insertRun(db, {
     tenantId: integration.tenantId,
     integrationId: integration.id,
@@ -86,6 +89,7 @@ export async function startRun(db: Db, env: Env, integration: Integration, kind:
     trigger,
     userIds: userIds ? JSON.stringify([...new Set(userIds)].sort()) : null,
     detail: held,
+    cursor,
   });
   if (!run) return null;
   if (held) await emitEvents(db, env.JOBS, runEventRows(integration, "run.held", run, countsOf(run), Date.now()));
@@ -114,8 +118,21 @@ export async function approveRun(db: Db, env: Env, run: RunRow): Promise<boolean
  * schedule. Nothing when the provider does not push yet or a resync is already open.
  */
 export async function startInitialResync(db: Db, env: Env, integration: Integration, trigger: RunTrigger): Promise<RunRow | null> {
-  if (integration.status !== "active" || !canPush(integration)) return null;
+  if (integration.status !== "active") return null;
+  if (sourceOf(integration)) {
+    // The first pull is full: the schedule's next full one is a period away, its incremental ones start from it.
+    const { pullMinutes = 15, fullPull = "daily" } = integration.config.schedule;
+    const now = Date.now();
+    await updateIntegration(db, integration.tenantId, integration.id, { pullDueAt: now + pullMinutes * 60_000, fullPullDueAt: now + (fullPull === "weekly" ? 7 : 1) * 86_400_000 });
+    return startPull(db, env, integration, true, trigger);
+  }
+  if (!canPush(integration)) return null;
   return startRun(db, env, integration, "resync", trigger);
+}
+
+/** Starts a pull of a source: full (everyone, then the leavers), or what changed since its cursor. */
+export function startPull(db: Db, env: Env, integration: Integration, full: boolean, trigger: RunTrigger): Promise<RunRow | null> {
+  return startRun(db, env, integration, "pull", trigger, null, pullStart(full, integration.pullCursor));
 }
 
 /**

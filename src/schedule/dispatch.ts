@@ -3,12 +3,16 @@ import { claimDueTime, dueIntegrationRecords } from "../db/integrations.repo";
 import { fromRecord, type Integration } from "../integrations/store";
 import type { RunKind } from "../db/runs.repo";
 import type { Env } from "../env";
-import { startRun } from "../runs/start";
-import { canPush } from "../sync/target";
+import { startPull, startRun } from "../runs/start";
+import { canPush, sourceOf } from "../sync/target";
+import { openRun } from "../db/runs.repo";
 
 /** Integrations looked at per tick; the rest are due at the next one. */
 const PER_TICK = 200;
 const RECONCILE_EVERY_MS = { hourly: 3_600_000, daily: 86_400_000 } as const;
+const FULL_PULL_EVERY_MS = { hourly: 3_600_000, daily: 86_400_000, weekly: 7 * 86_400_000, off: 86_400_000 } as const;
+/** A source's default pull interval (API.md: `schedule.pullMinutes`, default 15). */
+const PULL_MINUTES = 15;
 
 /**
  * The every-minute tick: starts the resyncs and reconciliations that are due. Each due
@@ -17,11 +21,15 @@ const RECONCILE_EVERY_MS = { hourly: 3_600_000, daily: 86_400_000 } as const;
  * The tick only writes rows and queues first pages: the provider work happens in the
  * queue consumer, a page at a time.
  */
-export async function dispatchDue(db: Db, env: Env, now: number): Promise<{ resync: number; reconcile: number }> {
+export async function dispatchDue(db: Db, env: Env, now: number): Promise<{ resync: number; reconcile: number; pull: number }> {
   const due = await dueIntegrationRecords(db, now, PER_TICK);
-  const started = { resync: 0, reconcile: 0 };
+  const started = { resync: 0, reconcile: 0, pull: 0 };
   for (const row of due) {
     const integration = fromRecord(row);
+    if (sourceOf(integration)) {
+      if (await dispatchPull(db, env, integration, now)) started.pull++;
+      continue;
+    }
     const { resyncMinutes, reconcile } = integration.config.schedule;
     if ((row.resyncDueAt ?? 0) <= now && (await claimDueTime(db, row.id, "resyncDueAt", row.resyncDueAt, now + resyncMinutes * 60_000))) {
       if (await start(db, env, integration, "resync")) started.resync++;
@@ -39,4 +47,22 @@ export async function dispatchDue(db: Db, env: Env, now: number): Promise<{ resy
 async function start(db: Db, env: Env, integration: Integration, kind: RunKind): Promise<boolean> {
   if (!canPush(integration)) return false;
   return (await startRun(db, env, integration, kind, "schedule")) !== null;
+}
+
+/**
+ * A source's due pull: the full one when due (it reads everyone, so the incremental one
+ * due with it is put off), else the incremental one. A pull still open keeps the due
+ * time for the next tick.
+ */
+async function dispatchPull(db: Db, env: Env, integration: Integration, now: number): Promise<boolean> {
+  const { pullMinutes = PULL_MINUTES, fullPull = "daily" } = integration.config.schedule;
+  if (await openRun(db, integration.id, "pull")) return false;
+  if (fullPull !== "off" && (integration.fullPullDueAt ?? 0) <= now) {
+    if (!(await claimDueTime(db, integration.id, "fullPullDueAt", integration.fullPullDueAt, now + FULL_PULL_EVERY_MS[fullPull]))) return false;
+    await claimDueTime(db, integration.id, "pullDueAt", integration.pullDueAt, now + pullMinutes * 60_000);
+    return (await startPull(db, env, integration, true, "schedule")) !== null;
+  }
+  if ((integration.pullDueAt ?? 0) > now) return false;
+  if (!(await claimDueTime(db, integration.id, "pullDueAt", integration.pullDueAt, now + pullMinutes * 60_000))) return false;
+  return (await startPull(db, env, integration, false, "schedule")) !== null;
 }

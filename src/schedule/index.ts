@@ -22,7 +22,7 @@ export async function handleScheduled(controller: ScheduledController, env: Env,
     return;
   }
   const started = await dispatchDue(db, env, controller.scheduledTime);
-  if (started.resync || started.reconcile) log.info("runs started", started);
+  if (started.resync || started.reconcile || started.pull) log.info("runs started", started);
   const resent = await sweepBehind(db, env, controller.scheduledTime);
   if (resent) log.info("jobs left behind sent again", { resent });
   const events = await resendOverdueEvents(db, env, Date.now());

@@ -26,6 +26,13 @@ describe("Zoho Connect emulator", () => {
   it("invites, creates a group, adds and removes members, removes from the network", async () => {
     const invited = await zoho(base(), token, "/pulse/api/inviteUsersToNetwork", form({ scopeID: "105000000001", emailIds: "new.one@acme.example,new.two@acme.example" }));
     expect(await invited.json()).toEqual({ inviteUsersToNetwork: { successUserCount: "2", result: "success" } });
+    // Invited people are not members until they accept.
+    const before = (await (await emu("/_emulator/zoho/connect")).json()) as { members: Record<string, { emailId: string }[]>; invited: Record<string, { email: string }[]> };
+    expect(before.members["105000000001"]!.some((m) => m.emailId === "new.one@acme.example")).toBe(false);
+    expect(before.invited["105000000001"]!.map((i) => i.email)).toEqual(["new.one@acme.example", "new.two@acme.example"]);
+    // Inviting again does not double the invitation.
+    await zoho(base(), token, "/pulse/api/inviteUsersToNetwork", form({ scopeID: "105000000001", emailIds: "new.one@acme.example" }));
+    await emu("/_emulator/zoho/connect/join", { method: "POST", json: {} });
     const group = (await (await zoho(base(), token, "/pulse/api/addGroup", form({ scopeID: "105000000001", name: "Analytics" }))).json()) as { addGroup: { result: string; partitionId: string } };
     expect(group.addGroup.result).toBe("success");
     const add = await zoho(base(), token, "/pulse/api/addUsersToGroup", form({ scopeID: "105000000001", partitionId: group.addGroup.partitionId, userEmailIds: "new.one@acme.example,ghost@acme.example" }));
@@ -52,6 +59,21 @@ describe("Zoho Connect emulator", () => {
 });
 
 describe("Zoho People emulator", () => {
+  it("locks the account for exceeding the throttle, answering 7209 until the lock ends", async () => {
+    const t = (await zohoTokens("us", "admin@acme.example", ["ZOHOPEOPLE.forms.READ"])).access_token;
+    await emu("/_emulator/zoho/people-throttle", { method: "PUT", json: { perMinute: 2, lockSeconds: 1 } });
+    const get = async () => ((await (await zoho(`${EMU}/zoho/us/people`, t, "/people/api/forms/employee/getRecords?sIndex=1&limit=1")).json()) as { response: { status: number; errors?: { code: number } } }).response;
+    expect((await get()).status).toBe(0);
+    expect((await get()).status).toBe(0);
+    expect((await get()).errors?.code).toBe(7209);
+    expect((await get()).errors?.code).toBe(7209);
+    await new Promise((r) => setTimeout(r, 1100));
+    // The minute's calls still count: the next call past the limit locks again, until they age out.
+    const throttle = (await (await emu("/_emulator/zoho/people-throttle")).json()) as { locks: number; served: unknown[] };
+    expect(throttle).toMatchObject({ locks: 2 });
+    expect(throttle.served).toHaveLength(2);
+  });
+
   let token: string;
   const base = () => `${EMU}/zoho/us/people`;
   type Records = { response: { result: Record<string, Record<string, string>[]>[]; status: number; errors?: { code: number } } };

@@ -15,6 +15,20 @@ function peopleError(c: Context, code: number, message: string) {
 people.get("/people/api/forms/:form/getRecords", (c) => {
   const auth = checkZohoToken(c, "ZOHOPEOPLE.forms.READ");
   if (auth.error) return auth.error;
+  // The throttle: 400 requests a minute, then the account is locked for 5 minutes (7209).
+  const throttle = world.zoho.peopleThrottle;
+  const now = Date.now();
+  if (throttle.lockedUntil > now) {
+    throttle.locks++;
+    return peopleError(c, 7209, "Your account has been locked for exceeding the API limit. Try again later.");
+  }
+  throttle.calls = throttle.calls.filter((at) => at > now - 60_000);
+  if (throttle.calls.length >= throttle.perMinute) {
+    throttle.lockedUntil = now + throttle.lockMs;
+    throttle.locks++;
+    return peopleError(c, 7209, "Your account has been locked for exceeding the API limit. Try again later.");
+  }
+  throttle.calls.push(now);
   if (c.req.param("form") !== "employee") return peopleError(c, 7011, "Invalid form name");
   const sIndex = Math.max(1, Number(c.req.query("sIndex") ?? 1) || 1);
   const limit = Number(c.req.query("limit") ?? MAX_LIMIT) || MAX_LIMIT;
@@ -30,6 +44,7 @@ people.get("/people/api/forms/:form/getRecords", (c) => {
     rows = rows.filter((e) => e.fields[field]?.toLowerCase() === value.toLowerCase());
   }
   const page = rows.slice(sIndex - 1, sIndex - 1 + limit);
+  throttle.served.push({ query: c.req.query(), returned: page.length, at: now });
   return c.json({
     response: {
       result: page.map((e) => ({ [e.recordId]: [{ ...e.fields, ModifiedTime: String(e.modifiedTime) }] })),

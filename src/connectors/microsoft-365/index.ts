@@ -37,7 +37,7 @@ export const microsoft365 = {
       "User.Read.All",
       ...(config.object === "contacts" ? ["Contacts.ReadWrite"] : config.object === "events" ? ["Calendars.ReadWrite"] : []),
     ],
-    missing: () => null,
+    missing: () => [],
     problems: () => [],
   },
   oauth: microsoftOAuth,

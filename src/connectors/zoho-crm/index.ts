@@ -11,7 +11,7 @@ export const zohoCrm = {
     entries: {},
     defaults: { object: "Contacts", mapping: zohoCrmFacts.mapping },
     scopes: zohoCrmScopes,
-    missing: () => null,
+    missing: () => [],
     problems: (config) =>
       config.onDelete === "deactivate" ? [{ path: "config.onDelete", message: "Zoho CRM records have no inactive state: use ignore or delete." }] : [],
   },

@@ -1,6 +1,7 @@
 import { ProviderError } from "../errors";
 import { jsonBody, providerFetch, retryAfterMs } from "../http";
 import type { ConnectorContext } from "../contract";
+import { zohoDataCenters } from "./datacenters";
 
 export type { ConnectorContext } from "../contract";
 
@@ -10,13 +11,13 @@ export type { ConnectorContext } from "../contract";
  * every other caller) and retries; 429, 5xx and network failures are `retry` (with
  * Zoho's `retry_after` or `Retry-After`); other 401s are `reauth`.
  */
-export async function zohoApi(ctx: ConnectorContext, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+export async function zohoApi(ctx: ConnectorContext, method: string, path: string, body?: unknown, host?: string): Promise<{ status: number; body: unknown }> {
   // Every call the connectors make is safe to repeat (reads, upsert with the duplicate
   // check, update by id, delete that treats "gone" as done), so a 5xx or a broken
   // connection is tried again here twice before the queue's slower retry takes over.
   for (let attempt = 0; ; attempt++) {
     try {
-      return await zohoCall(ctx, method, path, body);
+      return await zohoCall(ctx, method, path, body, host ?? ctx.connection.apiDomain);
     } catch (err) {
       // Not what the provider asked to wait for (a 429, a throttled refresh): that is the queue's to wait out.
       const passing = err instanceof ProviderError && err.kind === "transient" && err.retryAfterMs === undefined;
@@ -26,14 +27,28 @@ export async function zohoApi(ctx: ConnectorContext, method: string, path: strin
   }
 }
 
-async function zohoCall(ctx: ConnectorContext, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-  const connection = ctx.connection;
+/**
+ * The host of a Zoho product (`people`, `connect`) in the integration's data centre, from
+ * ZOHO_DATA_CENTERS: a data centre without one is a configuration fault, not the tenant's.
+ */
+export function zohoProductHost(ctx: ConnectorContext, product: "people" | "connect"): string {
+  const centres = zohoDataCenters(ctx.env);
+  const { dataCenter, accountsServer } = ctx.connection;
+  const dc = centres.find((d) => d.id === dataCenter) ?? centres.find((d) => d.accounts === accountsServer);
+  const host = dc?.[product];
+  if (!host) throw new ProviderError("config", `ZOHO_DATA_CENTERS names no ${product} host for the data centre ${dataCenter ?? accountsServer}.`);
+  return host.replace(/\/+$/, "");
+}
+
+async function zohoCall(ctx: ConnectorContext, method: string, path: string, body: unknown, host: string): Promise<{ status: number; body: unknown }> {
   let token = await ctx.tokens.get();
+  // A URLSearchParams body goes as a form (Zoho Connect), anything else as JSON.
+  const form = body instanceof URLSearchParams;
   for (let attempt = 0; ; attempt++) {
-    const res = await providerFetch(`${connection.apiDomain}${path}`, {
+    const res = await providerFetch(`${host}${path}`, {
       method,
-      headers: { authorization: `Zoho-oauthtoken ${token.token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      headers: { authorization: `Zoho-oauthtoken ${token.token}`, ...(body !== undefined ? { "content-type": form ? "application/x-www-form-urlencoded" : "application/json" } : {}) },
+      ...(body !== undefined ? { body: form ? body.toString() : JSON.stringify(body) } : {}),
     });
     if (res.status === 204) return { status: 204, body: null };
     const json = (await jsonBody(res)) as { code?: string; message?: string; details?: { retry_after?: number } } | null;

@@ -8,6 +8,7 @@ import {
   deleteHandlers,
   getHandlers,
   listHandlers,
+  networksHandlers,
   patchHandlers,
   providersHandlers,
 } from "./integrations.handlers";
@@ -21,5 +22,6 @@ export const integrationRoutes = new Hono<TenantEnv>()
   .patch("/integrations/:id", ...patchHandlers)
   .delete("/integrations/:id", ...deleteHandlers)
   .post("/integrations/:id/connect", ...connectHandlers)
+  .get("/integrations/:id/networks", ...networksHandlers)
   .post("/integrations/:id/deactivate", ...deactivateHandlers)
   .post("/integrations/:id/activate", ...activateHandlers);

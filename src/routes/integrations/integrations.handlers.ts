@@ -1,10 +1,12 @@
 import type { Context } from "hono";
 import { createFactory } from "hono/factory";
 import { linkStats } from "../../db/integrations.repo";
+import type { Db } from "../../db/client";
+import { pullStatus } from "../../integrations/source-status";
 import { listIntegrations, type Integration } from "../../integrations/store";
 import { authorizeUrlFor } from "../../integrations/oauth-state";
 import { integrationView, providersView } from "../../integrations/view";
-import { changeIntegrationAction, createIntegrationAction, deleteIntegrationAction, transitionAction } from "../../http/actions";
+import { changeIntegrationAction, createIntegrationAction, deleteIntegrationAction, networksAction, transitionAction } from "../../http/actions";
 import type { TenantEnv } from "../../http/context";
 import { requireRecentAuth } from "../../http/middleware";
 import { decodeCursor, page } from "../../http/pagination";
@@ -14,8 +16,12 @@ import { contracts, CreateIntegrationBody, ListQuery, PatchIntegrationBody } fro
 
 const factory = createFactory<TenantEnv>();
 
+async function viewOf(db: Db, integration: Integration) {
+  return integrationView(integration, await linkStats(db, integration.id), await pullStatus(db, integration));
+}
+
 async function respond(c: Context<TenantEnv>, integration: Integration, status: 200 | 201 = 200) {
-  return c.json(integrationView(integration, await linkStats(c.get("db"), integration.id)), status);
+  return c.json(await viewOf(c.get("db"), integration), status);
 }
 
 export const providersHandlers = factory.createHandlers(contracts.providers, (c) => c.json(providersView()));
@@ -30,7 +36,7 @@ export const listHandlers = factory.createHandlers(contracts.list, validate("que
   const db = c.get("db");
   const rows = await listIntegrations(db, c.get("tenant").id, decodeCursor(cursor), limit);
   const { data, nextCursor } = page(rows, limit, (r) => r.id);
-  return c.json({ data: await Promise.all(data.map(async (i) => integrationView(i, await linkStats(db, i.id)))), nextCursor });
+  return c.json({ data: await Promise.all(data.map((i) => viewOf(db, i))), nextCursor });
 });
 
 export const getHandlers = factory.createHandlers(contracts.get, validate("param", IntegrationParams), async (c) => respond(c, await loadIntegration(c, c.req.valid("param").id)));
@@ -59,4 +65,9 @@ export const deleteHandlers = factory.createHandlers(contracts.remove, requireRe
   const integration = await loadIntegration(c, c.req.valid("param").id);
   await deleteIntegrationAction(c.get("db"), c.env, integration);
   return c.body(null, 204);
+});
+
+export const networksHandlers = factory.createHandlers(contracts.networks, validate("param", IntegrationParams), async (c) => {
+  const integration = await loadIntegration(c, c.req.valid("param").id);
+  return c.json({ data: await networksAction(c.get("db"), c.env, integration) });
 });

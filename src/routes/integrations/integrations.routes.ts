@@ -43,7 +43,18 @@ export const IntegrationOut = v.object({
     }),
   ),
   config: AnyProviderConfig,
-  stats: v.object({ synced: v.number(), pending: v.number(), failed: v.number(), excluded: v.number(), unmatched: v.number() }),
+  stats: v.object({ synced: v.number(), pending: v.number(), invited: v.number(), failed: v.number(), excluded: v.number(), unmatched: v.number() }),
+  /** Sources: the last pull, the next ones, and the calls spent today. */
+  pull: v.optional(
+    v.object({
+      lastRun: v.nullable(v.looseObject({ id: v.string(), status: v.string() })),
+      nextPullAt: Nullable,
+      nextFullPullAt: Nullable,
+      callsToday: v.number(),
+      callsPerDay: v.nullable(v.number()),
+      requestsPerMinute: v.nullable(v.number()),
+    }),
+  ),
   lastError: Nullable,
   createdAt: v.string(),
   updatedAt: v.string(),
@@ -57,7 +68,11 @@ const ProviderOut = v.object({
   defaultMapping: v.array(v.looseObject({ to: v.string() })),
   defaultConfig: v.looseObject({}),
   configSchema: v.looseObject({}),
+  /** What the provider's API cannot do that an admin would expect. */
+  limitations: v.array(v.string()),
 });
+
+const NetworkOut = v.object({ id: v.string(), name: v.string(), isDefault: v.boolean() });
 
 const tags = ["Integrations"];
 const security = TENANT_SECURITY;
@@ -77,6 +92,12 @@ export const contracts = {
   connect: describeRoute({ tags, security, summary: "The provider's authorize URL (OAuth connect)", responses: { 200: jsonResponse("Where to send the admin's browser", v.object({ authorizeUrl: v.string() })), ...problems(401, 403, 404) } }),
   deactivate: describeRoute({ tags, security, summary: "Deactivate: no jobs run; config and links kept", responses: { 200: jsonResponse("The integration", IntegrationOut), ...problems(401, 403, 404, 409) } }),
   activate: describeRoute({ tags, security, summary: "Activate a deactivated integration", responses: { 200: jsonResponse("The integration", IntegrationOut), ...problems(401, 403, 404, 409) } }),
+  networks: describeRoute({
+    tags,
+    security,
+    summary: "The networks of the connected account (Zoho Connect): choose one with PATCH config.networkId",
+    responses: { 200: jsonResponse("Networks", v.object({ data: v.array(NetworkOut) })), ...problems(401, 403, 404, 409, 503) },
+  }),
   remove: describeRoute({
     tags,
     security,
