@@ -4,7 +4,7 @@ import type { Db } from "../db/client";
 import type { ResolvedConfig } from "../lib/config";
 import type { Matched } from "./match";
 import type { Outcomes } from "./outcomes";
-import type { Pending, Plan, Removal } from "./plan";
+import { removedBy, type Pending, type Plan, type Removal } from "./plan";
 import type { Target } from "./target";
 
 /** The records to write and remove after planning, matching and the removal guard. */
@@ -18,8 +18,8 @@ export interface Writes extends Matched {
  */
 export function settleFound(plan: Plan, config: ResolvedConfig, urlOf: (id: string) => string | null, out: Outcomes): void {
   for (const { row, record, note } of plan.found) {
-    if (config.onDelete === "delete" && row.status === "deleted") {
-      plan.removals.push({ userId: row.id, remoteId: record.id, version: row.version });
+    if (removedBy(config, row.status)) {
+      plan.removals.push({ userId: row.id, remoteId: record.id, version: row.version, policy: config.onDelete as "delete" | "deactivate", status: row.status });
       continue;
     }
     out.counts.unchanged++;
@@ -42,6 +42,13 @@ export async function applyWrites(db: Db, ctx: ConnectorContext, target: Target,
   const brand = facts.brand;
 
   const settle = (p: Pending, r: RecordOutcome, action: "create" | "update" | "link", remoteId: string | null) => {
+    if (r.ok && r.action === "invite") {
+      // Invited (Zoho Connect): the record exists once the person joins; until then the link says so.
+      out.counts.created++;
+      out.link(p.user.id, { remoteId: null, remoteUrl: null, status: "invited", payloadHash: p.hash, pushedVersion: p.version, lastSyncedAt: out.now });
+      out.log(p.user.id, "invite", "ok", `invited to ${brand}; linked once they join`, null);
+      return;
+    }
     if (r.ok) {
       const id = r.id || remoteId!;
       const linked = action === "link" || (action === "create" && r.action === "update");
@@ -81,13 +88,20 @@ export async function applyWrites(db: Db, ctx: ConnectorContext, target: Target,
     const results = await push.remove(ctx, object, part.map((d) => d.remoteId));
     part.forEach((d, j) => {
       const r = results[j]!;
+      const action = d.policy === "deactivate" ? "disable" : "delete";
       if (r.ok) {
         out.counts.disabled++;
         out.removed.push(d.userId);
-        out.log(d.userId, "delete", "ok", "deleted with the directory user (onDelete is delete)", d.remoteId);
+        out.log(
+          d.userId,
+          action,
+          "ok",
+          d.policy === "deactivate" ? `removed: ${brand} has no inactive state, and the directory user is ${d.status} (onDelete is deactivate)` : "deleted with the directory user (onDelete is delete)",
+          d.remoteId,
+        );
       } else {
         out.counts.failed++;
-        out.log(d.userId, "delete", "failed", r.message, d.remoteId);
+        out.log(d.userId, action, "failed", r.message, d.remoteId);
       }
     });
   }

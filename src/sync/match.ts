@@ -96,6 +96,12 @@ export async function matchPlan(db: Db, ctx: ConnectorContext, target: Target, c
       out.log(p.user.id, "link", "skipped", message, twin.id);
       continue;
     }
+    if (out.current(p.user.id)?.status === "invited") {
+      // Invited and not joined yet: the invitation stands, and is not sent again.
+      out.counts.unchanged++;
+      out.link(p.user.id, { status: "invited", payloadHash: p.hash, pushedVersion: p.version });
+      continue;
+    }
     matched.creates.push(p);
   }
 

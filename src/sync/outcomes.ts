@@ -70,7 +70,7 @@ export class Outcomes {
     });
   }
 
-  log(userId: string, action: LogRow["action"], status: LogRow["status"], detail: string | null, remoteId: string | null = null): void {
+  log(userId: string | null, action: LogRow["action"], status: LogRow["status"], detail: string | null, remoteId: string | null = null): void {
     this.logs.push({ tenantId: this.integration.tenantId, integrationId: this.integration.id, userId, action, status, remoteId, detail, at: this.now });
   }
 

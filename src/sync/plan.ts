@@ -18,11 +18,26 @@ export interface Pending {
   note: string | null;
 }
 
-/** A linked record to remove under `onDelete: delete`. */
+/** A linked record to remove: under `onDelete: delete`, or `deactivate` where the provider has no inactive state. */
 export interface Removal {
   userId: string;
   remoteId: string;
   version: number;
+  policy: "delete" | "deactivate";
+  /** The directory user's status that calls for the removal. */
+  status: string;
+}
+
+/**
+ * Whether the deletion policy removes the record of a person with this status: `delete`
+ * removes deleted people's records; `deactivate` (allowed only where the provider has no
+ * inactive state, so removing is how it deactivates: Zoho Connect) those of disabled and
+ * deleted people.
+ */
+export function removedBy(config: Pick<ResolvedConfig, "onDelete">, status: string): boolean {
+  if (config.onDelete === "delete") return status === "deleted";
+  if (config.onDelete === "deactivate") return status !== "active";
+  return false;
 }
 
 /** An inactive person with a record not linked yet: the deletion policy reaches it. */
@@ -90,7 +105,7 @@ export async function planGroup(users: DirectoryUserRow[], input: PlanInput, out
       // people only; a disabled person's record is left as it is.
       // A removal settled for this version (left by an admin who cancelled it) stays settled.
       const settled = !force && link.status === "synced" && link.pushedVersion === row.version;
-      if (config.onDelete === "delete" && row.status === "deleted" && !settled) plan.removals.push({ userId: row.id, remoteId: link.remoteId, version: row.version });
+      if (removedBy(config, row.status) && !settled) plan.removals.push({ userId: row.id, remoteId: link.remoteId, version: row.version, policy: config.onDelete as "delete" | "deactivate", status: row.status });
       else {
         out.counts.unchanged++;
         if (link.pushedVersion !== row.version) {

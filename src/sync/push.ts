@@ -12,6 +12,7 @@ import { applyWrites, settleFound } from "./apply";
 import { matchPlan } from "./match";
 import { Outcomes } from "./outcomes";
 import { planGroup } from "./plan";
+import { syncGroups } from "./groups";
 import { allowedRemovals, type RemovalMode } from "./removals";
 import { targetOf } from "./target";
 
@@ -69,6 +70,7 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
     settleFound(plan, config, urlOf, out);
     const removals = await allowedRemovals(db, integration, plan.removals, opts.removals ?? "hourly", out);
     await applyWrites(db, ctx, target, config, { ...matched, removals }, urlOf, out);
+    if (target.push.groups) await syncGroups(db, ctx, target.push.groups, config, users, out, { reassert: opts.seen !== undefined });
   } catch (err) {
     if (!(err instanceof ProviderError)) throw err;
     // Nothing is written for the people still to push; the links say why they wait.

@@ -25,12 +25,21 @@ interface TargetFixture {
   account: string;
   /** A record that the provider takes. */
   valid(key: string): Record<string, unknown>;
-  /** A record it refuses, and the field it names. */
-  invalid: { record(key: string): Record<string, unknown>; field: string };
+  /** A record it refuses, and the field it names (providers that refuse records one by one). */
+  invalid?: { record(key: string): Record<string, unknown>; field: string };
   /** A well-formed id no record has. */
   missingId: string;
   /** The emulator's counter of token refreshes. */
   tokenCall: string;
+  /** Config the integration needs besides the defaults. */
+  config?: Record<string, unknown>;
+  /** Whether records open at a URL of the provider. */
+  urls: boolean;
+  /**
+   * Providers whose create is an invitation (Zoho Connect): the record exists once the
+   * person joins, which this does at the emulator.
+   */
+  join?(key: string): Promise<void>;
 }
 
 const TARGETS: TargetFixture[] = [
@@ -44,6 +53,20 @@ const TARGETS: TargetFixture[] = [
     invalid: { record: (key) => ({ Email: key }), field: "Last_Name" },
     missingId: "5725767000999999999",
     tokenCall: "POST /zoho/us/accounts/oauth/v2/token",
+    urls: true,
+  },
+  {
+    provider: "zoho-connect",
+    service: "zoho-connect",
+    object: "members",
+    keyField: "emailId",
+    account: "admin@acme.example",
+    valid: (key) => ({ emailId: key }),
+    missingId: "79999999",
+    tokenCall: "POST /zoho/us/accounts/oauth/v2/token",
+    config: { networkId: "105000000001", groupRulesReviewed: true },
+    urls: false,
+    join: async (key) => void (await emu("/_emulator/zoho/connect/join", { method: "POST", json: { emails: [key] } })),
   },
 ];
 
@@ -59,7 +82,7 @@ beforeEach(() => resetEmulator(false));
 
 async function connected(fixture: TargetFixture): Promise<{ ctx: ConnectorContext; push: PushConnector }> {
   const t = await createTenant();
-  const i = await createIntegration(t, { provider: fixture.provider });
+  const i = await createIntegration(t, { provider: fixture.provider, config: fixture.config ?? {} });
   await connectThroughProvider(t, i.id, fixture.account);
   await initialResyncSettled(i.id);
   const db = createDb(env.DB);
@@ -83,10 +106,20 @@ async function failure(work: Promise<unknown>): Promise<ProviderError> {
 /** The id of a successful outcome; fails the test otherwise. */
 function idOf(outcome: RecordOutcome | undefined): string {
   expect(outcome).toMatchObject({ ok: true });
-  return outcome?.ok ? outcome.id : "";
+  return outcome?.ok ? (outcome.id ?? "") : "";
 }
 
 const unique = (name: string) => `${name}.${crypto.randomUUID().slice(0, 8)}@contract.example`;
+
+/** Creates records and answers their ids: an invitation first has the person join. */
+async function make(fixture: TargetFixture, ctx: ConnectorContext, push: PushConnector, keys: string[]): Promise<string[]> {
+  const outcomes = await push.create(ctx, fixture.object, keys.map((k) => fixture.valid(k)), fixture.keyField);
+  if (!fixture.join) return outcomes.map(idOf);
+  for (const o of outcomes) expect(o).toEqual({ ok: true, id: null, action: "invite" });
+  for (const k of keys) await fixture.join(k);
+  const found = await push.find(ctx, fixture.object, fixture.keyField, keys);
+  return keys.map((k) => found.find((r) => String(r.fields[fixture.keyField]).toLowerCase() === k.toLowerCase())!.id);
+}
 
 describe.each(TARGETS)("connector contract: $provider", (fixture) => {
   it("find-or-create stays exactly once when the provider applies a create and then fails", async () => {
@@ -97,17 +130,18 @@ describe.each(TARGETS)("connector contract: $provider", (fixture) => {
     expect(err.kind).toBe("transient");
     await emu("/_emulator/faults", { method: "DELETE" });
     // The retry after the unknown outcome finds the record instead of making a second.
-    const [again] = await push.create(ctx, fixture.object, [fixture.valid(key)], fixture.keyField);
+    const [again] = await make(fixture, ctx, push, [key]);
     const found = await push.find(ctx, fixture.object, fixture.keyField, [key]);
     expect(found).toHaveLength(1);
-    expect(idOf(again)).toBe(found[0]!.id);
+    expect(again).toBe(found[0]!.id);
   });
 
-  it("per-record errors come back per record, in input order", async () => {
+  const invalid = fixture.invalid;
+  if (invalid) it("per-record errors come back per record, in input order", async () => {
     const { ctx, push } = await connected(fixture);
-    const [good, bad] = await push.create(ctx, fixture.object, [fixture.valid(unique("good")), fixture.invalid.record(unique("bad"))], fixture.keyField);
+    const [good, bad] = await push.create(ctx, fixture.object, [fixture.valid(unique("good")), invalid.record(unique("bad"))], fixture.keyField);
     expect(good).toMatchObject({ ok: true, action: "insert" });
-    expect(bad).toMatchObject({ ok: false, error: "badData", field: fixture.invalid.field });
+    expect(bad).toMatchObject({ ok: false, error: "badData", field: invalid.field });
     expect(bad!.ok ? "" : bad!.message).not.toBe("");
     // An update of a record that is gone says so, for that record only.
     const id = idOf(good);
@@ -130,19 +164,18 @@ describe.each(TARGETS)("connector contract: $provider", (fixture) => {
   it("an expired token is refreshed once, and the call goes through", async () => {
     const { ctx, push } = await connected(fixture);
     const key = unique("expired");
-    await push.create(ctx, fixture.object, [fixture.valid(key)], fixture.keyField);
+    await make(fixture, ctx, push, [key]);
     await emu("/_emulator/tokens/expire", { method: "POST" });
     await emu("/_emulator/calls", { method: "DELETE" });
     await Promise.all([push.find(ctx, fixture.object, fixture.keyField, [key]), push.find(ctx, fixture.object, fixture.keyField, [key])]);
     expect((await calls()).calls[fixture.tokenCall]).toBe(1);
   });
 
-  it("the record URL opens the record at the provider", async () => {
+  if (fixture.urls) it("the record URL opens the record at the provider", async () => {
     const { ctx, push } = await connected(fixture);
     const key = unique("url");
-    const [created] = await push.create(ctx, fixture.object, [fixture.valid(key)], fixture.keyField);
-    const id = idOf(created);
-    const url = (await push.recordUrls(ctx, fixture.object))(id);
+    const [id] = await make(fixture, ctx, push, [key]);
+    const url = (await push.recordUrls(ctx, fixture.object))(id!);
     expect(url).not.toBeNull();
     const page = await fetch(url!);
     expect(page.status).toBe(200);
@@ -153,7 +186,7 @@ describe.each(TARGETS)("connector contract: $provider", (fixture) => {
   it("lists every record in id order, page after page", async () => {
     const { ctx, push } = await connected(fixture);
     const keys = [unique("list1"), unique("list2"), unique("list3")];
-    await push.create(ctx, fixture.object, keys.map((k) => fixture.valid(k)), fixture.keyField);
+    await make(fixture, ctx, push, keys);
     const seen: string[] = [];
     let after: string | null = null;
     for (let page = 0; page < 100; page++) {
@@ -169,13 +202,12 @@ describe.each(TARGETS)("connector contract: $provider", (fixture) => {
 
   it("removes by id, and a record already gone counts as removed", async () => {
     const { ctx, push } = await connected(fixture);
-    const [created] = await push.create(ctx, fixture.object, [fixture.valid(unique("removed"))], fixture.keyField);
-    const id = idOf(created);
-    expect(await push.get(ctx, fixture.object, id)).toMatchObject({ id });
-    expect(await push.remove(ctx, fixture.object, [id])).toEqual([{ ok: true, id, action: "delete" }]);
-    expect(await push.get(ctx, fixture.object, id)).toBeNull();
-    expect(await push.remove(ctx, fixture.object, [id])).toEqual([{ ok: true, id, action: "delete" }]);
-    expect(push.isRecordId(id)).toBe(true);
+    const [id] = await make(fixture, ctx, push, [unique("removed")]);
+    expect(await push.get(ctx, fixture.object, id!)).toMatchObject({ id });
+    expect(await push.remove(ctx, fixture.object, [id!])).toEqual([{ ok: true, id, action: "delete" }]);
+    expect(await push.get(ctx, fixture.object, id!)).toBeNull();
+    expect(await push.remove(ctx, fixture.object, [id!])).toEqual([{ ok: true, id, action: "delete" }]);
+    expect(push.isRecordId(id!)).toBe(true);
     expect(push.isRecordId("not an id")).toBe(false);
   });
 });

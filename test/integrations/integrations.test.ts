@@ -33,7 +33,7 @@ describe("providers and integration lifecycle", () => {
     expect(crm).toMatchObject({ status: "pending", pendingActions: ["connect"], connection: null });
     expect(crm.config).toMatchObject({ object: "Contacts", onDelete: "ignore", matching: { by: "email", caseSensitive: true }, scope: { exclude: [{ field: "role", in: ["program_manager"] }] } });
     const connect = await createIntegration(t, { provider: "zoho-connect" });
-    expect(connect.pendingActions).toEqual(["connect", "configure"]);
+    expect(connect.pendingActions).toEqual(["connect", "choose-network", "review-group-rules"]);
     const unknown = await call("/v1/integrations", { method: "POST", json: { provider: "salesforce" }, token: t.apiKey });
     expect(unknown.status).toBe(422);
   });
@@ -78,13 +78,13 @@ describe("providers and integration lifecycle", () => {
     expect(((await on.json()) as { status: string }).status).toBe("active");
   });
 
-  it("a Zoho Connect integration stays pending until its network is configured", async () => {
+  it("a Zoho Connect integration stays pending until its group rules are reviewed (its only network is chosen at connect)", async () => {
     const t = await createTenant();
     const i = await createIntegration(t, { provider: "zoho-connect" });
     await connectThroughProvider(t, i.id, "admin@acme.example");
     const connected = (await (await call(`/v1/integrations/${i.id}`, { token: t.apiKey })).json()) as { status: string; pendingActions: string[] };
-    expect(connected).toMatchObject({ status: "pending", pendingActions: ["configure"] });
-    const configured = await call(`/v1/integrations/${i.id}`, { method: "PATCH", json: { config: { networkId: "105000000001" } }, token: t.apiKey });
+    expect(connected).toMatchObject({ status: "pending", pendingActions: ["review-group-rules"] });
+    const configured = await call(`/v1/integrations/${i.id}`, { method: "PATCH", json: { config: { groupRulesReviewed: true } }, token: t.apiKey });
     expect(await configured.json()).toMatchObject({ status: "active", pendingActions: [] });
   });
 

@@ -50,21 +50,35 @@ connect.post("/pulse/api/inviteUsersToNetwork", async (c) => {
   if (!emails.length) return failure(c, "inviteUsersToNetwork", "emailIds is required");
   if (emails.length > 1000) return failure(c, "inviteUsersToNetwork", "at most 1000 emailIds");
   const members = world.zoho.connect.members.get(p.scopeID!) ?? [];
+  const invited = world.zoho.connect.invited.get(p.scopeID!) ?? [];
   let added = 0;
   for (const email of emails) {
-    if (members.some((m) => m.emailId.toLowerCase() === email.toLowerCase())) continue;
-    // The emulator accepts every invitation at once, so the member can be grouped.
-    const n = members.length + 1000;
-    members.push({ zuid: String(60000000 + n), id: String(70000000 + n), name: email.split("@")[0]!, emailId: email, role: "MEMBER", workLocation: "", mobile: "" });
+    const same = (e: string) => e.toLowerCase() === email.toLowerCase();
+    // A member is not invited again; an open invitation is sent again, not doubled.
+    if (members.some((m) => same(m.emailId))) continue;
     added++;
-    for (const partitionId of split(p.partitionIds)) {
-      world.zoho.connect.groups.get(p.scopeID!)?.find((g) => g.partitionId === partitionId)?.members.add(String(70000000 + n));
-    }
+    const open = invited.find((i) => same(i.email));
+    if (open) open.partitionIds = [...new Set([...open.partitionIds, ...split(p.partitionIds)])];
+    else invited.push({ email, partitionIds: split(p.partitionIds), at: Date.now() });
   }
-  world.zoho.connect.members.set(p.scopeID!, members);
-  world.zoho.connect.invited.set(p.scopeID!, [...(world.zoho.connect.invited.get(p.scopeID!) ?? []), ...emails]);
+  world.zoho.connect.invited.set(p.scopeID!, invited);
   return c.json({ inviteUsersToNetwork: { successUserCount: String(added), result: "success" } });
 });
+
+/** An invited person accepts: they become a member (with an id), in the groups they were invited to. */
+export function joinNetwork(scopeId: string, email: string): { id: string } | null {
+  const invited = world.zoho.connect.invited.get(scopeId) ?? [];
+  const index = invited.findIndex((i) => i.email.toLowerCase() === email.toLowerCase());
+  if (index < 0) return null;
+  const [invitation] = invited.splice(index, 1);
+  const members = world.zoho.connect.members.get(scopeId) ?? [];
+  const n = world.nextId++;
+  const member = { zuid: String(60000000 + n), id: String(70000000 + n), name: invitation!.email.split("@")[0]!, emailId: invitation!.email, role: "MEMBER" as const, workLocation: "", mobile: "" };
+  members.push(member);
+  world.zoho.connect.members.set(scopeId, members);
+  for (const partitionId of invitation!.partitionIds) world.zoho.connect.groups.get(scopeId)?.find((g) => g.partitionId === partitionId)?.members.add(member.id);
+  return { id: member.id };
+}
 
 connect.post("/pulse/api/addGroup", async (c) => {
   const auth = checkZohoToken(c, "zohopulse.grouplist.CREATE");

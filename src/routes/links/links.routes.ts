@@ -16,7 +16,7 @@ export const LinkParams = v.object({ id: Id, userId: UserId });
 /** A record id; its shape is checked by the integration's provider (422 when it is not one of its ids). */
 export const LinkBody = v.strictObject({ remoteId: v.pipe(safeText(256), v.minLength(1)) });
 
-export const LINK_STATUSES = ["synced", "pending", "failed", "excluded", "unmatched"] as const;
+export const LINK_STATUSES = ["synced", "pending", "invited", "failed", "excluded", "unmatched"] as const;
 export const LinksQuery = v.object({ ...PageQuery, status: v.optional(v.picklist(LINK_STATUSES)) });
 export const UnmatchedQuery = v.object({ limit: PageQuery.limit });
 export const LinkOut = v.object({

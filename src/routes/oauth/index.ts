@@ -17,6 +17,7 @@ import { consumeState } from "../../integrations/oauth-state";
 import { sealTokens, storeCredentialsStatement } from "../../integrations/tokens";
 import { settings } from "../../settings";
 import { startInitialResync } from "../../runs/start";
+import { chooseOnlyNetwork } from "../../http/actions";
 import { connectedNote, readConnectedNote } from "../../auth/connected-note";
 import { disownConnection } from "../../integrations/tokens";
 import { authorizeUrlFor } from "../../integrations/oauth-state";
@@ -102,7 +103,7 @@ export const oauthRoutes = new Hono<AppEnv>()
         updateIntegrationStatement(db, tenantId, integrationId, { connection, pendingActions, status, lastError: null }),
         storeCredentialsStatement(db, integration, sealed),
       ]);
-      const connected = (await getIntegration(db, tenantId, integrationId))!;
+      const connected = await chooseOnlyNetwork(db, c.env, (await getIntegration(db, tenantId, integrationId))!, via);
       // Everyone already in the directory, and every job parked while it could not run, goes now.
       const run = await startInitialResync(db, c.env, connected, via);
       const landing = new URL(`${s.publicUrl}/dashboard/integrations/${integrationId}`);
