@@ -165,4 +165,22 @@ describe("Zoho Connect target", () => {
     expect(await link(connect.id, "E0001")).toBeNull();
     expect(adaLink.remote_id).not.toBeNull();
   });
+
+  it("removals under deactivate count against the hourly allowance of the mass-change guard", async () => {
+    const people = Array.from({ length: 7 }, (_, i) => ({ id: `u-leaver${i}`, email: `leaver${i}@connect.example`, department: "Ops" }));
+    const { t, integrationId } = await connectedConnect(people, { onDelete: "deactivate", maxDisablePercent: 10 });
+    await emu("/_emulator/zoho/connect/join", { method: "POST", json: {} });
+    await reconcile(t, integrationId);
+    // One at a time, as a host app would send them: five an hour go, the sixth waits for an admin.
+    for (const p of people.slice(0, 6)) {
+      await putUser(t, { ...p, status: "disabled" });
+      await eventually(async () => {
+        const l = await link(integrationId, p.id);
+        return l === null || l.status === "pending" ? true : undefined;
+      }, 10_000);
+    }
+    const members = (await world()).members[NETWORK]!.filter((m) => m.emailId.startsWith("leaver"));
+    expect(members.map((m) => m.emailId)).toEqual(["leaver5@connect.example", "leaver6@connect.example"]);
+    expect((await link(integrationId, "u-leaver5"))!.last_error).toContain("held by the mass-change guard");
+  });
 });
