@@ -367,8 +367,8 @@ export const syncLogs = sqliteTable(
   (t) => [
     index("sync_logs_integration").on(t.integrationId, t.id),
     index("sync_logs_user").on(t.integrationId, t.userId),
-    // The hourly removal allowance counts an integration's recent deletions without reading its other log lines.
-    index("sync_logs_removals").on(t.integrationId, t.at).where(sql`action = 'delete' and status = 'ok'`),
+    // The hourly removal allowance counts an integration's recent removals without reading its other log lines.
+    index("sync_logs_removals").on(t.integrationId, t.at).where(sql`action in ('delete', 'disable') and status = 'ok'`),
   ],
 );
 

@@ -111,13 +111,17 @@ export async function linkedCount(db: Db, integrationId: string): Promise<number
   return row?.n ?? 0;
 }
 
-/** How many remote records an integration deleted since `since` (its `delete ok` log lines). */
+/**
+ * How many remote records an integration removed since `since`: its `delete ok` log lines,
+ * and its `disable ok` ones (a removal under `deactivate`, where the provider has no
+ * inactive state).
+ */
 export async function removalsSince(db: Db, integrationId: string, since: number): Promise<number> {
   const [row] = await db
     .select({ n: count() })
     .from(syncLogs)
     // The literals match the partial index sync_logs_removals (bound values would not).
-    .where(and(eq(syncLogs.integrationId, integrationId), sql`${syncLogs.action} = 'delete' and ${syncLogs.status} = 'ok'`, gt(syncLogs.at, since)));
+    .where(and(eq(syncLogs.integrationId, integrationId), sql`${syncLogs.action} in ('delete', 'disable') and ${syncLogs.status} = 'ok'`, gt(syncLogs.at, since)));
   return row?.n ?? 0;
 }
 
