@@ -1,7 +1,7 @@
 import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "./client";
-import { groupMembers, remoteGroups } from "./schema";
+import { directoryUsers, groupMembers, remoteGroups } from "./schema";
 
 /** Each person's managed groups in an integration, as the hub last made them: user id → group names. */
 export async function groupsOfPeople(db: Db, integrationId: string, userIds: string[]): Promise<Map<string, Set<string>>> {
@@ -78,4 +78,25 @@ export function membershipStatements(db: Db, integration: { tenantId: string; id
 /** Forgets the memberships of people removed from the provider (their groups went with them). */
 export function forgetMembershipsStatement(db: Db, integrationId: string, userIds: string[]) {
   return db.delete(groupMembers).where(and(eq(groupMembers.integrationId, integrationId), inArray(groupMembers.userId, userIds)));
+}
+
+/** The column or JSON path that holds a directory field (`attributes.<name>` included). */
+function fieldExpression(field: string) {
+  const columns: Record<string, unknown> = { id: directoryUsers.id, email: directoryUsers.email, firstName: directoryUsers.firstName, lastName: directoryUsers.lastName, status: directoryUsers.status };
+  if (field in columns) return sql`${columns[field]}`;
+  const path = field.startsWith("attributes.") ? `$.attributes."${field.slice("attributes.".length).replace(/"/g, "")}"` : `$.${field.replace(/[^A-Za-z]/g, "")}`;
+  return sql`json_extract(${directoryUsers.profile}, ${path})`;
+}
+
+/** How many active people of a tenant hold each value of a field (a group rule's preview), largest first. */
+export async function valueCounts(db: Db, tenantId: string, field: string, limit = 200): Promise<{ value: string; people: number }[]> {
+  const value = fieldExpression(field);
+  const rows = await db
+    .select({ value: sql<string>`trim(${value})`, people: sql<number>`count(*)` })
+    .from(directoryUsers)
+    .where(and(eq(directoryUsers.tenantId, tenantId), eq(directoryUsers.status, "active"), sql`coalesce(trim(${value}), '') != ''`))
+    .groupBy(sql`trim(${value})`)
+    .orderBy(sql`count(*) desc`, sql`trim(${value})`)
+    .limit(limit);
+  return rows.map((r) => ({ value: String(r.value), people: Number(r.people) }));
 }

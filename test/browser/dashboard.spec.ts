@@ -311,3 +311,69 @@ test("an admin writes a before handler, tries it on a person, sets the after han
   expect(deliveries).toHaveLength(1);
   expect(deliveries[0]).toMatchObject({ verified: true, body: { test: true } });
 });
+
+test("an admin connects Zoho Connect, chooses its network, previews and saves the group rules, and connects Zoho People and watches its pull", async ({ page }) => {
+  test.setTimeout(180_000);
+  const tag = randomUUID().slice(0, 6);
+  // People in the directory, so that the preview has groups and sizes.
+  for (const [i, department] of ["Design", "Design", "Legal"].entries()) {
+    await webhook("user.created", { id: `u_grp${i}_${tag}`, email: `grp${i}.${tag}@demo.example`, firstName: `Grp${i}`, department });
+  }
+  // A second network on the account: the hub must ask which one.
+  expect((await fetch(`${demo.emulatorUrl}/_emulator/zoho/connect/networks`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "Acme Partners" }) })).status).toBe(201);
+
+  await page.goto(await signInLink());
+  await test.step("enable Zoho Connect and connect it: the integration waits for a network", async () => {
+    await page.getByRole("button", { name: "Enable Zoho Connect" }).click();
+    await expect(page.locator("#limitations")).toContainText("no call that updates a member's profile");
+    await page.locator("#connect").click();
+    await page.locator("#allow").click();
+    await expect(page).toHaveURL(/\/dashboard\/integrations\/int_/);
+    await expect(page.locator("#pending")).toContainText("choose the network people are invited to");
+    await look(page, "connect-choose-network");
+    await page.getByLabel(/Acme Connect/).check();
+    await page.getByRole("button", { name: "Use this network" }).click();
+    await expect(page.locator("#network")).toContainText("Acme Connect");
+    await expect(page.locator("#pending")).toContainText("review the group rules");
+  });
+
+  await test.step("preview the groups the rules make, with their sizes, then save: the integration becomes active", async () => {
+    await page.locator("#rule-0-prefix").fill(`T${tag} `);
+    await page.locator("#rule-1-field").fill("");
+    await page.getByRole("button", { name: "Preview the groups" }).click();
+    const preview = page.locator("#group-preview");
+    await expect(preview).toContainText(`T${tag} Design`);
+    await expect(preview.locator("tr", { hasText: `T${tag} Design` })).toContainText("2");
+    await expect(preview.locator("tr", { hasText: `T${tag} Legal` })).toContainText("1");
+    await look(page, "connect-group-preview");
+    await page.getByRole("button", { name: "Save the group rules" }).click();
+    await expect(page.locator("#status")).toHaveText("active");
+    await expect(page.locator("#pending")).toHaveCount(0);
+    const id = new URL(page.url()).pathname.split("/").pop()!;
+    const saved = (await (await api(`/v1/integrations/${id}`)).json()) as { config: { groupRules: unknown[] } };
+    expect(saved.config.groupRules).toEqual([{ field: "department", prefix: `T${tag} `, create: true }]);
+    // Everyone in the directory not yet a member is invited.
+    await expect(async () => {
+      await page.reload();
+      await expect(page.locator("#stats")).toContainText("invited", { timeout: 1000 });
+    }).toPass({ timeout: 60_000 });
+  });
+
+  await test.step("enable Zoho People and connect it: the first pull's run, the next pulls and the calls spent are shown", async () => {
+    await page.goto("/dashboard");
+    await page.getByRole("button", { name: "Enable Zoho People" }).click();
+    await page.locator("#connect").click();
+    await page.locator("#allow").click();
+    await expect(page.locator("#status")).toHaveText("active");
+    await expect(async () => {
+      await page.reload();
+      await expect(page.locator("#last-pull")).toContainText("done", { timeout: 1000 });
+    }).toPass({ timeout: 60_000 });
+    await expect(page.locator("#calls-today")).toContainText("at most 400 a minute");
+    await expect(page.locator("#next-full-pull")).not.toHaveText("off");
+    await look(page, "people-pulls");
+    await page.locator("#per-minute").fill("500");
+    await page.getByRole("button", { name: "Save the pull settings" }).click();
+    await expect(page.locator("#pulls-form")).toContainText("at most 400");
+  });
+});

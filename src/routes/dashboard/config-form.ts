@@ -1,5 +1,6 @@
 import type { ConfigDraft, MappingRowDraft, ScopeOp, ScopeRowDraft } from "./integrations";
 import { SCOPE_OPS } from "./integrations";
+import type { GroupRuleDraft } from "./provider-cards";
 
 /**
  * The config change a section's form asks for, and what was typed, so that a refused save
@@ -72,4 +73,37 @@ function settingsFromForm(form: Record<string, string>) {
     maxDisablePercent: number(values.maxDisablePercent),
   };
   return { patch, draft: { section: "settings" as const, values, errors: [] } };
+}
+
+/** The group rules typed in the editor (rows with no field are left out), and the rows to show again. */
+export function groupRulesFromForm(form: Record<string, string>): { groupRules: Record<string, unknown>[]; rows: GroupRuleDraft[] } {
+  const rows: GroupRuleDraft[] = [];
+  const groupRules: Record<string, unknown>[] = [];
+  for (const i of rowIndexes(form, "field_")) {
+    const field = (form[`field_${i}`] ?? "").trim();
+    const prefix = form[`prefix_${i}`] ?? "";
+    if (!field) continue;
+    const create = form[`create_${i}`] === "1";
+    rows.push({ field, prefix, create, path: `config.groupRules.${groupRules.length}` });
+    groupRules.push({ field, ...(prefix ? { prefix } : {}), create });
+  }
+  return { groupRules, rows };
+}
+
+/** A source's pull settings: the schedule keeps its push keys, the throttle and date format are the source's. */
+export function pullsFromForm(form: Record<string, string>, schedule: Record<string, unknown>): { patch: Record<string, unknown>; values: Record<string, string> } {
+  const number = (raw: string | undefined) => (raw !== undefined && raw.trim() !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw);
+  const values = {
+    pullMinutes: form.pullMinutes ?? "",
+    fullPull: form.fullPull ?? "daily",
+    dateFormat: form.dateFormat ?? "",
+    requestsPerMinute: form.requestsPerMinute ?? "",
+    callsPerDay: form.callsPerDay ?? "",
+  };
+  const patch = {
+    schedule: { ...schedule, pullMinutes: number(values.pullMinutes), fullPull: values.fullPull },
+    dateFormat: values.dateFormat.trim(),
+    throttle: { requestsPerMinute: number(values.requestsPerMinute), callsPerDay: values.callsPerDay.trim() === "" ? null : number(values.callsPerDay) },
+  };
+  return { patch, values };
 }

@@ -13,9 +13,13 @@ import type { AppEnv } from "../../http/context";
 import { AppError, onError } from "../../http/errors";
 import { getIntegration, type Integration } from "../../integrations/store";
 import { approveRun, cancelRun } from "../../runs/start";
-import { configFromForm } from "./config-form";
+import { configFromForm, groupRulesFromForm, pullsFromForm } from "./config-form";
+import { previewGroups } from "./group-preview";
+import * as v from "valibot";
+import { ENGINE_CONFIG_ENTRIES } from "../../lib/config";
+import { fieldErrors } from "../../lib/errors";
 import { connectedPage, disownForm } from "./connected";
-import { isProviderId } from "../../connectors";
+import { connector, isProviderId } from "../../connectors";
 import { DeletePage, IntegrationPage, IntegrationsOverview } from "./integrations";
 import { handlersDraft, handlersFromForm, tryBeforeHandler } from "./handlers";
 import { testDelivery } from "../../jobs/deliver";
@@ -81,6 +85,9 @@ async function saveConfig(c: Dash, patch: Record<string, unknown>, saved: string
   return c.redirect(`/dashboard/integrations/${integration.id}${saved}`, 303);
 }
 
+/** The shape of `config.groupRules`, for a preview of rules not saved yet. */
+const GroupRules = v.nonOptional(ENGINE_CONFIG_ENTRIES.groupRules);
+
 const pages = new Hono<DashEnv>()
   .use("/dashboard", dashboardSession)
   .use("/dashboard/*", dashboardSession)
@@ -98,13 +105,38 @@ const pages = new Hono<DashEnv>()
     const note = await readConnectedNote(c.env, token);
     const mine = note?.integrationId === integration.id;
     const saved = c.req.query("saved");
-    const notice = mine ? "Connected. Everyone already in your directory is on the way; the run below shows how far it is." : saved ? "Saved." : undefined;
+    const pulls = connector(integration.provider).pull !== undefined;
+    const connectedWords = pulls ? "Connected. The first pull of everyone is under way; the Pulls section shows how far it is." : "Connected. Everyone already in your directory is on the way; the run below shows how far it is.";
+    const notice = mine ? connectedWords : saved ? "Saved." : undefined;
     const disown = mine && note.connectionVersion === integration.connectionVersion ? disownForm(token!) : undefined;
     return c.html(<IntegrationPage c={c} integration={integration} notice={notice} disown={disown} />);
   })
   .post("/dashboard/integrations/:id/config", async (c) => {
     const { patch, draft } = configFromForm(await formOf(c));
     return saveConfig(c, patch, `?saved=${draft.section}`, (integration, errors) => <IntegrationPage c={c} integration={integration} draft={{ ...draft, errors }} />);
+  })
+  .post("/dashboard/integrations/:id/network", async (c) => {
+    const { networkId } = await formOf(c);
+    return saveConfig(c, { networkId: networkId ?? "" }, "?saved=network", (integration, errors) => <IntegrationPage c={c} integration={integration} notice={errors.map((e) => e.message).join(" ")} />);
+  })
+  .post("/dashboard/integrations/:id/groups", async (c) => {
+    const form = await formOf(c);
+    const { groupRules, rows } = groupRulesFromForm(form);
+    if (form.intent === "preview") {
+      need(c, "manage_integrations");
+      const integration = await integrationOf(c);
+      const checked = v.safeParse(GroupRules, groupRules);
+      if (!checked.success) return c.html(<IntegrationPage c={c} integration={integration} groups={{ rows, errors: fieldErrors(checked.issues, "config.groupRules") }} />, 422);
+      const preview = await previewGroups(c.get("db"), integration, checked.output);
+      return c.html(<IntegrationPage c={c} integration={integration} groups={{ rows, preview }} />);
+    }
+    return saveConfig(c, { groupRules, groupRulesReviewed: true }, "?saved=groups#h-groups", (integration, errors) => <IntegrationPage c={c} integration={integration} groups={{ rows, errors }} />);
+  })
+  .post("/dashboard/integrations/:id/pulls", async (c) => {
+    const form = await formOf(c);
+    const integration = await integrationOf(c);
+    const { patch, values } = pullsFromForm(form, integration.config.schedule);
+    return saveConfig(c, patch, "?saved=pulls#h-pulls", (i, errors) => <IntegrationPage c={c} integration={i} pulls={{ values, errors }} />);
   })
   .post("/dashboard/integrations/:id/handlers", async (c) => {
     const { patch, draft } = handlersFromForm(await formOf(c));

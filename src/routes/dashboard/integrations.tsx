@@ -9,13 +9,23 @@ import type { FieldError } from "../../lib/errors";
 import { HandlersSection, type HandlersDraft, type TestResult, type TryResult } from "./handlers";
 import { Badge, Csrf, FieldErrors, Page, PostButton } from "./layout";
 import type { Dash } from "./session";
+import { GroupRulesCard, groupRuleRows, Limitations, NetworkCard, PullCard, pullValues, type GroupPreview, type GroupRuleDraft } from "./provider-cards";
+import { pullStatus } from "../../integrations/source-status";
+import { groupsOfIntegration } from "../../db/groups.repo";
+import type { Choice, ConnectorFacts } from "../../connectors/contract";
+import { networksAction } from "../../http/actions";
+import { AppError } from "../../lib/errors";
+import type { Db } from "../../db/client";
+import type { Env } from "../../env";
 
 type Stats = Awaited<ReturnType<typeof linkStats>>;
 
 const PENDING_WORDS: Record<string, string> = {
   connect: "connect the account",
   reconnect: "connect the account again",
-  configure: "finish the settings (for Zoho Connect: choose the network)",
+  configure: "finish the settings",
+  "choose-network": "choose the network people are invited to",
+  "review-group-rules": "review the group rules and save them",
 };
 
 /** `/dashboard`: the tenant's integrations by state, and the providers not enabled yet. */
@@ -80,7 +90,7 @@ function directionWords(direction: "push" | "pull" | "two-way"): string {
 }
 
 function statsLine(s: Stats): string {
-  return `${s.synced} synced · ${s.pending} pending · ${s.failed} failed · ${s.excluded} excluded · ${s.unmatched} unmatched`;
+  return `${s.synced} synced · ${s.pending} pending · ${s.invited ? `${s.invited} invited · ` : ""}${s.failed} failed · ${s.excluded} excluded · ${s.unmatched} unmatched`;
 }
 
 /** The connection's facts as the page shows them. */
@@ -167,9 +177,15 @@ export async function IntegrationPage({
   notice,
   disown,
   handlers,
+  groups,
+  pulls,
 }: {
   c: Dash;
   integration: Integration;
+  /** The group rules editor's rows beyond the stored ones: a refused save, or a preview. */
+  groups?: { rows: GroupRuleDraft[]; errors?: FieldError[]; preview?: GroupPreview } | undefined;
+  /** The pull settings as typed, when a save was refused. */
+  pulls?: { values: Record<string, string>; errors: FieldError[] } | undefined;
   draft?: ConfigDraft | undefined;
   notice?: string | undefined;
   disown?: unknown;
@@ -181,6 +197,10 @@ export async function IntegrationPage({
   const def = connector(integration.provider);
   const name = def.facts.name;
   const canPush = def.push !== undefined;
+  const source = await pullStatus(db, integration);
+  const managed = def.push?.groups ? await groupsOfIntegration(db, integration.id) : [];
+  const choices = def.networks ? await networksFor(db, c.env, integration) : null;
+  const facts: ConnectorFacts = def.facts;
   const connectable = integration.pendingActions.some((a) => a === "connect" || a === "reconnect") || !integration.connection;
   const base = `/dashboard/integrations/${integration.id}`;
   const config = integration.config;
@@ -221,6 +241,7 @@ export async function IntegrationPage({
         <h2 id="h-connection">{name} connection</h2>
         <ConnectionFacts connection={integration.connection} status={integration.status} />
         {integration.pendingActions.length ? <p id="pending">Left to do: {integration.pendingActions.map((a) => PENDING_WORDS[a] ?? a).join("; ")}.</p> : null}
+        <Limitations items={facts.limitations ?? []} />
         <div class="actions">
           {connectable ? (
             <a class="button" href={`/connect/${integration.id}`} id="connect">
@@ -246,7 +267,7 @@ export async function IntegrationPage({
           <a href={`${base}/unmatched`}>Unmatched people and records</a>
           <a href={`${base}/logs`}>Sync log</a>
         </div>
-        {canPush && integration.status === "active" ? (
+        {source ? null : canPush && integration.status === "active" ? (
           <div class="actions">
             <PostButton c={c} action={`${base}/resync`} label="Resync users" id="resync" />
             <PostButton c={c} action={`${base}/reconcile`} label="Reconcile" kind="secondary" id="reconcile" />
@@ -271,6 +292,11 @@ export async function IntegrationPage({
         )}
       </section>
 
+      {choices ? <NetworkCard c={c} integration={integration} networks={choices.networks} problem={choices.problem} /> : null}
+      {def.push?.groups ? <GroupRulesCard c={c} integration={integration} rows={groups?.rows ?? groupRuleRows(config)} errors={groups?.errors} preview={groups?.preview ?? null} managed={managed} /> : null}
+      {source ? <PullCard c={c} integration={integration} status={source} values={pulls?.values ?? pullValues(integration, source)} errors={pulls?.errors} /> : null}
+      {source ? null : (
+        <>
       <section class="card" aria-labelledby="h-mapping">
         <h2 id="h-mapping">Field mapping</h2>
         <p class="muted">
@@ -337,7 +363,7 @@ export async function IntegrationPage({
               </option>
             </select>
             <p class="muted" id="on-delete-help">
-              A disabled person's record is always left as it is.
+              “Delete” acts on deleted people only: a disabled person's record is left as it is. “Deactivate” acts on disabled and deleted people, where {name} allows it.
             </p>
             <FieldErrors errors={errors} path="config.onDelete" />
             <label for="on-remote-delete">When someone deletes a linked record in {name}</label>
@@ -380,6 +406,8 @@ export async function IntegrationPage({
       </section>
 
       <HandlersSection c={c} integration={integration} draft={handlers?.draft} errors={handlers?.errors} tried={handlers?.tried} tested={handlers?.tested} />
+        </>
+      )}
     </Page>
   );
 }
@@ -504,4 +532,15 @@ export function DeletePage({ c, integration }: { c: Dash; integration: Integrati
       </section>
     </Page>
   );
+}
+
+/** The account's networks for the chooser, or why they cannot be listed now. */
+async function networksFor(db: Db, env: Env, integration: Integration): Promise<{ networks: Choice[] | null; problem: string | null }> {
+  if (!integration.connection) return { networks: null, problem: null };
+  try {
+    return { networks: await networksAction(db, env, integration), problem: null };
+  } catch (err) {
+    if (err instanceof AppError) return { networks: null, problem: err.message };
+    throw err;
+  }
 }

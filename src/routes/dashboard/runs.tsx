@@ -105,7 +105,7 @@ export async function RunPage({ c, runId, notice }: { c: Dash; runId: string; no
   return (
     <Page c={c} title={`Run ${run.kind}`} section="runs" notice={notice ? <p class="notice" role="status">{notice}</p> : undefined}>
       <h1>
-        {run.kind === "resync" ? "Resync" : run.kind === "reconcile" ? "Reconciliation" : run.kind === "import" ? "Import" : run.kind} of {integration?.name ?? (run.kind === "import" ? "a CSV file into the directory" : "a deleted integration")}
+        {run.kind === "resync" ? "Resync" : run.kind === "reconcile" ? "Reconciliation" : run.kind === "import" ? "Import" : run.kind === "pull" ? "Pull" : run.kind} of {integration?.name ?? (run.kind === "import" ? "a CSV file into the directory" : "a deleted integration")}
       </h1>
       <section class="card" aria-labelledby="h-run">
         <h2 id="h-run">
