@@ -172,6 +172,8 @@ function printNextSteps(demo) {
     "                           # 3. Ada with her link: status, the Zoho record id and its URL",
     "  npm run demo:webhook     # 4. send it again with changes and watch them reach Zoho within seconds",
     "  npm run demo:signin      # 5. a sign-in link to the dashboard (single use, 5 minutes): integrations, users, runs",
+    "                           # 6. there, enable Zoho People (its 250 employees are pulled in) and Zoho Connect",
+    "                           #    (they are invited, and grouped by department and designation once they join)",
     "",
     "  The cron runs every minute, as in production; docs/api.md is the HTTP contract.",
     "  The demo tenant's credentials are saved in .wrangler/usersync-demo.json. Stop with Ctrl-C.",
