@@ -211,3 +211,118 @@ describe.each(TARGETS)("connector contract: $provider", (fixture) => {
     expect(push.isRecordId("not an id")).toBe(false);
   });
 });
+
+/**
+ * The same checks against every connector that can pull (a source), over real HTTP to
+ * the emulators. A new source joins by adding one entry to SOURCES.
+ */
+interface SourceFixture {
+  provider: ProviderId;
+  account: string;
+  tokenCall: string;
+  /** Adds `count` people at the emulator. */
+  seed(count: number): Promise<void>;
+  /** Changes one of them at the emulator. */
+  touch(): Promise<void>;
+  /** Makes the provider refuse calls for a while (a lock, a throttle). */
+  lock(): Promise<void>;
+  /** Calls the emulator answered with people so far. */
+  served(): Promise<number>;
+}
+
+const peopleThrottle = async () => (await (await emu("/_emulator/zoho/people-throttle")).json()) as { served: unknown[] };
+
+const SOURCES: SourceFixture[] = [
+  {
+    provider: "zoho-people",
+    account: "admin@acme.example",
+    tokenCall: "POST /zoho/us/accounts/oauth/v2/token",
+    seed: async (count) => void (await emu("/_emulator/zoho/people", { method: "POST", json: { count } })),
+    touch: async () => void (await emu("/_emulator/zoho/people/S000007", { method: "PUT", json: { Department: "Moved" } })),
+    lock: async () => void (await emu("/_emulator/zoho/people-throttle", { method: "PUT", json: { lockForSeconds: 60 } })),
+    served: async () => (await peopleThrottle()).served.length,
+  },
+];
+
+it("every connector that can pull is in the contract suite", () => {
+  const pullers = Object.values(CONNECTORS)
+    .filter((c) => "pull" in c && c.pull !== undefined)
+    .map((c) => c.facts.id);
+  expect(SOURCES.map((s) => s.provider).sort()).toEqual(pullers.sort());
+});
+
+async function connectedSource(fixture: SourceFixture, config: Record<string, unknown> = {}) {
+  const t = await createTenant();
+  const i = await createIntegration(t, { provider: fixture.provider, config });
+  await connectThroughProvider(t, i.id, fixture.account);
+  await initialResyncSettled(i.id);
+  const db = createDb(env.DB);
+  const integration = (await getIntegration(db, t.id, i.id))!;
+  const c: Connector = CONNECTORS[fixture.provider];
+  const pull = c.pull;
+  if (!pull) throw new Error(`${fixture.provider} has no pull part`);
+  return { ctx: connectorContext(db, env, integration), pull, config: integration.config };
+}
+
+describe.each(SOURCES)("source contract: $provider", (fixture) => {
+  it("a full pull pages through every person, each with an id, an e-mail and a modified time", async () => {
+    await fixture.seed(450);
+    const { ctx, pull, config } = await connectedSource(fixture);
+    const seen = new Set<string>();
+    let offset = 0;
+    for (let page = 0; page < 100; page++) {
+      const { records, more } = await pull.pull(ctx, config, { since: null, offset });
+      for (const r of records) {
+        expect(r.remoteId).not.toBe("");
+        expect(r.personId).not.toBe("");
+        expect(r.user.email).toContain("@");
+        expect(r.modifiedAt).toBeGreaterThan(0);
+        seen.add(r.remoteId);
+      }
+      offset += records.length;
+      if (!more) break;
+    }
+    expect(seen.size).toBe(450);
+  });
+
+  it("a pull since a time answers only the people changed after it", async () => {
+    await fixture.seed(30);
+    const { ctx, pull, config } = await connectedSource(fixture);
+    const since = Date.now();
+    await new Promise((r) => setTimeout(r, 5));
+    await fixture.touch();
+    const { records, more } = await pull.pull(ctx, config, { since, offset: 0 });
+    expect(records).toHaveLength(1);
+    expect(more).toBe(false);
+  });
+
+  it("a locked or throttled provider becomes retryAfter with a wait", async () => {
+    await fixture.seed(5);
+    const { ctx, pull, config } = await connectedSource(fixture);
+    await fixture.lock();
+    const err = await failure(pull.pull(ctx, config, { since: null, offset: 0 }));
+    expect(err.kind).toBe("retryAfter");
+    expect(err.retryAfterMs).toBeGreaterThan(0);
+  });
+
+  it("every request is counted against the integration's limits: past them the call waits, and the provider is not asked", async () => {
+    await fixture.seed(5);
+    // The first (full) pull at connect spent one of the two calls a minute.
+    const { ctx, pull, config } = await connectedSource(fixture, { throttle: { requestsPerMinute: 2 } });
+    await pull.pull(ctx, config, { since: null, offset: 0 });
+    const before = await fixture.served();
+    const err = await failure(pull.pull(ctx, config, { since: null, offset: 0 }));
+    expect(err.kind).toBe("retryAfter");
+    expect(err.retryAfterMs).toBeGreaterThan(0);
+    expect(await fixture.served()).toBe(before);
+  });
+
+  it("an expired token is refreshed once, and the pull goes through", async () => {
+    await fixture.seed(5);
+    const { ctx, pull, config } = await connectedSource(fixture);
+    await emu("/_emulator/tokens/expire", { method: "POST" });
+    await emu("/_emulator/calls", { method: "DELETE" });
+    await Promise.all([pull.pull(ctx, config, { since: null, offset: 0 }), pull.pull(ctx, config, { since: null, offset: 0 })]);
+    expect((await calls()).calls[fixture.tokenCall]).toBe(1);
+  });
+});
