@@ -14,6 +14,11 @@ export function configFromForm(form: Record<string, string>): { patch: Record<st
   return settingsFromForm(form);
 }
 
+/** A number typed in a box; what is not one is passed on as typed, for the config's check to refuse beside the box. */
+function formNumber(raw: string | undefined): number | string | undefined {
+  return raw !== undefined && raw.trim() !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+}
+
 function rowIndexes(form: Record<string, string>, prefix: string): number[] {
   return Object.keys(form)
     .flatMap((k) => (k.startsWith(prefix) && /^\d+$/.test(k.slice(prefix.length)) ? [Number(k.slice(prefix.length))] : []))
@@ -55,7 +60,6 @@ function scopeFromForm(form: Record<string, string>) {
 }
 
 function settingsFromForm(form: Record<string, string>) {
-  const number = (raw: string | undefined) => (raw !== undefined && raw.trim() !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw);
   const values = {
     matchingBy: form.matchingBy ?? "email",
     caseSensitive: form.caseSensitive === "1" ? "1" : "",
@@ -69,8 +73,8 @@ function settingsFromForm(form: Record<string, string>) {
     matching: { by: values.matchingBy, caseSensitive: values.caseSensitive === "1" },
     onDelete: values.onDelete,
     onRemoteDelete: values.onRemoteDelete,
-    schedule: { resyncMinutes: number(values.resyncMinutes), reconcile: values.reconcile },
-    maxDisablePercent: number(values.maxDisablePercent),
+    schedule: { resyncMinutes: formNumber(values.resyncMinutes), reconcile: values.reconcile },
+    maxDisablePercent: formNumber(values.maxDisablePercent),
   };
   return { patch, draft: { section: "settings" as const, values, errors: [] } };
 }
@@ -92,7 +96,6 @@ export function groupRulesFromForm(form: Record<string, string>): { groupRules: 
 
 /** A source's pull settings: the schedule keeps its push keys, the throttle and date format are the source's. */
 export function pullsFromForm(form: Record<string, string>, schedule: Record<string, unknown>): { patch: Record<string, unknown>; values: Record<string, string> } {
-  const number = (raw: string | undefined) => (raw !== undefined && raw.trim() !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw);
   const values = {
     pullMinutes: form.pullMinutes ?? "",
     fullPull: form.fullPull ?? "daily",
@@ -101,9 +104,9 @@ export function pullsFromForm(form: Record<string, string>, schedule: Record<str
     callsPerDay: form.callsPerDay ?? "",
   };
   const patch = {
-    schedule: { ...schedule, pullMinutes: number(values.pullMinutes), fullPull: values.fullPull },
+    schedule: { ...schedule, pullMinutes: formNumber(values.pullMinutes), fullPull: values.fullPull },
     dateFormat: values.dateFormat.trim(),
-    throttle: { requestsPerMinute: number(values.requestsPerMinute), callsPerDay: values.callsPerDay.trim() === "" ? null : number(values.callsPerDay) },
+    throttle: { requestsPerMinute: formNumber(values.requestsPerMinute), callsPerDay: values.callsPerDay.trim() === "" ? null : formNumber(values.callsPerDay) },
   };
   return { patch, values };
 }
