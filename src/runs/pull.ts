@@ -208,6 +208,9 @@ async function takeRecords(db: Db, env: Env, integration: Integration, pulled: P
     else if (change.kind === "disable") counts.disabled++;
     else if (r.value.created) counts.created++;
     else counts.updated++;
+    // Someone the directory never held who is not active (left before the first pull):
+    // remembered as gone by the directory, and no link to a person who does not exist.
+    if (change.kind === "disable" && !existing.has(userId)) return;
     for (const problem of record.problems) log(userId, "skip", "skipped", problem, record.remoteId);
     linkRows.push(linkRow(userId, record));
   });

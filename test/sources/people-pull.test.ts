@@ -76,8 +76,10 @@ describe("Zoho People pull", () => {
     });
     const second = await user(t, "E0002");
     expect(second).toMatchObject({ reportingTo: "ada.lovelace@acme.example", dateOfBirth: "1971-01-02" });
-    // Not Active and never in the directory: remembered as gone, not created.
+    // Not Active and never in the directory: remembered as gone, not created, and not linked.
     expect(await user(t, "E0050")).toBeNull();
+    expect(await link(integrationId, "E0050")).toBeNull();
+    expect(first).toMatchObject({ counts: { created: 245, unchanged: 5, disabled: 0 } });
     expect(await link(integrationId, "E0001")).toMatchObject({ status: "synced", remote_id: "412762000000000000" });
 
     // One employee changes department; the next pull asks only for what changed since.
