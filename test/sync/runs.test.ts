@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
-import { call, cronTick, eventually, problem, type TestTenant } from "../helpers";
+import { call, createTenant, cronTick, eventually, problem, type TestTenant } from "../helpers";
 import { calls, emu, resetEmulator } from "../emulators/helpers";
 import { connectedCrm, contacts, link, linkIn, logs, runSettled, send } from "./helpers";
 
@@ -268,5 +268,20 @@ describe("cron dispatch", () => {
     const due = await env.DB.prepare("SELECT resync_due_at AS r, reconcile_due_at AS c FROM integrations WHERE id = ?").bind(a.integrationId).first<{ r: number; c: number }>();
     expect(due!.r - Date.now()).toBeGreaterThan(14 * 60_000);
     expect(due!.c - Date.now()).toBeGreaterThan(23 * 3600_000);
+  });
+
+  it("integrations that are not due never crowd a due one out of the tick's 200", async () => {
+    const filler = await createTenant();
+    const later = Date.now() + 86_400_000;
+    await env.DB.prepare("UPDATE integrations SET resync_due_at = ?1, reconcile_due_at = ?1, pull_due_at = ?1, full_pull_due_at = ?1").bind(later).run();
+    // 200 active push integrations, none of them due: their resync and reconciliation are a day away.
+    const rows = Array.from({ length: 200 }, (_, i) => `('int_filler${i}_${filler.id.slice(-6)}', '${filler.id}', 'zoho-crm', 'filler', 'active', '[]', '{}', ${later}, ${later}, ${Date.now()}, ${Date.now()})`);
+    for (let i = 0; i < rows.length; i += 50) {
+      await env.DB.prepare(`INSERT INTO integrations (id, tenant_id, provider, name, status, pending_actions, config, resync_due_at, reconcile_due_at, created_at, updated_at) VALUES ${rows.slice(i, i + 50).join(", ")}`).run();
+    }
+    const due = await connectedCrm();
+    await cronTick();
+    const started = await env.DB.prepare("SELECT kind FROM runs WHERE integration_id = ? AND trigger = 'schedule' ORDER BY kind").bind(due.integrationId).all<{ kind: string }>();
+    expect(started.results.map((r) => r.kind)).toEqual(["reconcile", "resync"]);
   });
 });
