@@ -197,15 +197,16 @@ export async function dueIntegrationRecords(db: Db, now: number, limit: number):
     .where(
       and(
         eq(integrations.status, "active"),
+        // Push integrations are due by their resync and reconciliation, the others (sources) by their pulls.
         or(
-          isNull(integrations.resyncDueAt),
-          lte(integrations.resyncDueAt, now),
-          isNull(integrations.reconcileDueAt),
-          lte(integrations.reconcileDueAt, now),
-          isNull(integrations.pullDueAt),
-          lte(integrations.pullDueAt, now),
-          isNull(integrations.fullPullDueAt),
-          lte(integrations.fullPullDueAt, now),
+          and(
+            eq(integrations.receivesPushes, true),
+            or(isNull(integrations.resyncDueAt), lte(integrations.resyncDueAt, now), isNull(integrations.reconcileDueAt), lte(integrations.reconcileDueAt, now)),
+          ),
+          and(
+            eq(integrations.receivesPushes, false),
+            or(isNull(integrations.pullDueAt), lte(integrations.pullDueAt, now), isNull(integrations.fullPullDueAt), lte(integrations.fullPullDueAt, now)),
+          ),
         ),
       ),
     )

@@ -26,7 +26,7 @@ export async function dispatchDue(db: Db, env: Env, now: number): Promise<{ resy
   const started = { resync: 0, reconcile: 0, pull: 0 };
   for (const row of due) {
     const integration = fromRecord(row);
-    if (sourceOf(integration)) {
+    if (!integration.receivesPushes) {
       if (await dispatchPull(db, env, integration, now)) started.pull++;
       continue;
     }
@@ -56,6 +56,13 @@ async function start(db: Db, env: Env, integration: Integration, kind: RunKind):
  */
 async function dispatchPull(db: Db, env: Env, integration: Integration, now: number): Promise<boolean> {
   const { pullMinutes = PULL_MINUTES, fullPull = "daily" } = integration.config.schedule;
+  if (!sourceOf(integration)) {
+    // Neither pushed to nor pulled from (not connected, or a provider whose part is not
+    // written): looked at again in a day rather than at every tick.
+    await claimDueTime(db, integration.id, "fullPullDueAt", integration.fullPullDueAt, now + 86_400_000);
+    await claimDueTime(db, integration.id, "pullDueAt", integration.pullDueAt, now + 86_400_000);
+    return false;
+  }
   if (await openRun(db, integration.id, "pull")) return false;
   if (fullPull !== "off" && (integration.fullPullDueAt ?? 0) <= now) {
     if (!(await claimDueTime(db, integration.id, "fullPullDueAt", integration.fullPullDueAt, now + FULL_PULL_EVERY_MS[fullPull]))) return false;
