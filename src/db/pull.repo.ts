@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, isNotNull, lt, or, isNull, sql } from "drizzle-orm";
+import { and, asc, count, eq, gt, inArray, isNotNull, lt, or, isNull, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { directoryUsers, integrations, links, type DirectoryUserRow } from "./schema";
 
@@ -15,6 +15,16 @@ export async function usersByExactEmails(db: Db, tenantId: string, emails: strin
     for (const r of rows) if (wanted.has(r.email)) out.set(r.email, r);
   }
   return out;
+}
+
+/** How many active people a source has linked, and how many of them its full pull has not seen since `before`. */
+export async function unseenCount(db: Db, integration: { id: string }, before: number): Promise<{ linked: number; unseen: number }> {
+  const [row] = await db
+    .select({ linked: count(), unseen: sql<number>`coalesce(sum(${links.lastSyncedAt} is null or ${links.lastSyncedAt} < ${before}), 0)` })
+    .from(links)
+    .innerJoin(directoryUsers, and(eq(directoryUsers.tenantId, links.tenantId), eq(directoryUsers.id, links.userId)))
+    .where(and(eq(links.integrationId, integration.id), isNotNull(links.remoteId), eq(directoryUsers.status, "active")));
+  return { linked: row?.linked ?? 0, unseen: Number(row?.unseen ?? 0) };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { handlingOf, ProviderError } from "../connectors";
 import type { PulledRecord } from "../connectors/contract";
 import type { Db } from "../db/client";
-import { pullCursorStatement, unseenPeople, usersByExactEmails } from "../db/pull.repo";
+import { pullCursorStatement, unseenCount, unseenPeople, usersByExactEmails } from "../db/pull.repo";
 import { advanceRunStatement, holdRun, countsOf } from "../db/runs.repo";
 import type { LinkRow, RunRow } from "../db/schema";
 import { holdersOfRecords, saveOutcomes, usersByIds } from "../db/sync.repo";
@@ -83,12 +83,11 @@ function failure(err: ProviderError): PageResult {
 
 /** Why disabling the people a full pull did not see needs an admin's approval, or null. */
 async function leaversProblem(db: Db, integration: Integration, run: RunRow): Promise<string | null> {
-  const linked = await unseenPeople(db, integration, Number.MAX_SAFE_INTEGER, "", 1_000_000);
-  const leaving = (await unseenPeople(db, integration, run.startedAt, "", 1_000_000)).length;
+  const { linked, unseen: leaving } = await unseenCount(db, integration, run.startedAt);
   const { maxDisablePercent } = integration.config;
-  if (!leaving || !linked.length || (leaving / linked.length) * 100 <= maxDisablePercent) return null;
-  const percent = Math.round((leaving / linked.length) * 1000) / 10;
-  return `Would disable ${leaving} of ${linked.length} people pulled from ${integration.name} (${percent}%), who were not in the full pull: more than maxDisablePercent (${maxDisablePercent}%). Approve the run to go on, or cancel it.`;
+  if (!leaving || !linked || (leaving / linked) * 100 <= maxDisablePercent) return null;
+  const percent = Math.round((leaving / linked) * 1000) / 10;
+  return `Would disable ${leaving} of ${linked} people pulled from ${integration.name} (${percent}%), who were not in the full pull: more than maxDisablePercent (${maxDisablePercent}%). Approve the run to go on, or cancel it.`;
 }
 
 /** Disables, a page at a time, the people the full pull did not see (they left, or vanished from the source). */

@@ -112,6 +112,20 @@ describe("Zoho People pull", () => {
     expect(logs.data[0]!.detail).toContain("not in the full pull");
   });
 
+  it("a full pull that would disable more than maxDisablePercent of its people waits for an admin's approval", async () => {
+    const { t, integrationId } = await connectedPeople({ maxDisablePercent: 1 });
+    for (const id of ["E0011", "E0012", "E0013", "E0014", "E0015"]) await emu(`/_emulator/zoho/people/${id}`, { method: "DELETE" });
+    const res = await call(`/v1/integrations/${integrationId}/resync`, { method: "POST", json: {}, token: t.apiKey });
+    const runId = ((await res.json()) as { runId: string }).runId;
+    const held = await runSettled(t, runId);
+    expect(held).toMatchObject({ status: "held" });
+    expect(held.detail).toContain("Would disable 5 of 245 people");
+    expect((await user(t, "E0011"))!.status).toBe("active");
+    expect((await call(`/v1/runs/${runId}/approve`, { method: "POST", token: t.apiKey })).status).toBe(200);
+    expect(await runSettled(t, runId)).toMatchObject({ status: "done", counts: { disabled: 5 } });
+    expect((await user(t, "E0011"))!.status).toBe("disabled");
+  });
+
   it("a person already in the directory with the same e-mail is updated, not created again; dates follow the configured format", async () => {
     const t = await createTenant();
     await call("/v1/directory/users/hr-1", { method: "PUT", json: { id: "hr-1", email: "ada.lovelace@acme.example", role: "program_manager" }, token: t.apiKey });
