@@ -239,9 +239,7 @@ export interface PullConnector {
    * null (a full pull), else those changed after `since` (epoch ms). `more` is false on
    * the last page.
    */
-  pull(ctx: ConnectorContext, config: ProviderConfig, input: { since: number | null; offset: number }): Promise<{ records: PulledRecord[]; more: boolean }>;
-  /** Where a person's record opens at the provider, or null. */
-  recordUrl(ctx: ConnectorContext, remoteId: string): string | null;
+  pull(ctx: ConnectorContext, input: { since: number | null; offset: number }): Promise<{ records: PulledRecord[]; more: boolean }>;
 }
 
 /** One provider: one folder, these parts, one line in the registry. */

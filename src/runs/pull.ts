@@ -43,7 +43,7 @@ export async function pullPage(db: Db, env: Env, integration: Integration, run: 
   const ctx = connectorContext(db, env, integration);
   let page: { records: PulledRecord[]; more: boolean };
   try {
-    page = await source.pull.pull(ctx, integration.config, { since: state.since, offset: state.offset });
+    page = await source.pull.pull(ctx, { since: state.since, offset: state.offset });
   } catch (err) {
     if (!(err instanceof ProviderError)) throw err;
     return failure(err);
@@ -54,31 +54,30 @@ export async function pullPage(db: Db, env: Env, integration: Integration, run: 
     await db.batch([advanceRunStatement(db, run, counts, { cursor: JSON.stringify(next), done: false })]);
     return { kind: "done", counts, more: true };
   }
-  if (state.full) {
-    const problem = await leaversProblem(db, integration, run);
-    if (problem && !run.approved) {
-      await db.batch([advanceRunStatement(db, run, counts, { cursor: JSON.stringify({ ...next, phase: "leavers" }), done: false })]);
-      const moved = { ...run, page: run.page + 1 };
-      if (await holdRun(db, moved, problem)) await emitEvents(db, env.JOBS, runEventRows(integration, "run.held", moved, countsOf(moved), Date.now()));
-      return { kind: "done", counts, more: false, held: true };
-    }
-    await db.batch([advanceRunStatement(db, run, counts, { cursor: JSON.stringify({ ...next, phase: "leavers" }), done: false })]);
-    return { kind: "done", counts, more: true };
+  if (!state.full) {
+    await db.batch([advanceRunStatement(db, run, counts, { cursor: JSON.stringify(next), done: true }), ...finishStatements(db, integration, run, counts)]);
+    return { kind: "done", counts, more: false };
   }
-  await db.batch([
-    advanceRunStatement(db, run, counts, { cursor: JSON.stringify(next), done: true }),
-    pullCursorStatement(db, integration.id, run.startedAt - OVERLAP_MS),
-    ...runCompletedStatements(db, integration, run, counts),
-  ]);
-  return { kind: "done", counts, more: false };
+  // Read to the end: the next pages disable the people this full pull did not see, past the guard.
+  await db.batch([advanceRunStatement(db, run, counts, { cursor: JSON.stringify({ ...next, phase: "leavers" }), done: false })]);
+  const problem = run.approved ? null : await leaversProblem(db, integration, run);
+  if (!problem) return { kind: "done", counts, more: true };
+  const moved = { ...run, page: run.page + 1 };
+  if (await holdRun(db, moved, problem)) await emitEvents(db, env.JOBS, runEventRows(integration, "run.held", moved, countsOf(moved), Date.now()));
+  return { kind: "done", counts, more: false, held: true };
+}
+
+/** What ends a completed pull, in its last page's batch: the next incremental pull's start, and `run.completed`. */
+function finishStatements(db: Db, integration: Integration, run: RunRow, counts: RunCounts) {
+  return [pullCursorStatement(db, integration.id, run.startedAt - OVERLAP_MS), ...runCompletedStatements(db, integration, run, counts)];
 }
 
 function failure(err: ProviderError): PageResult {
-  const { stop } = handlingOf(err);
+  const { stop, pause } = handlingOf(err);
   if (stop) return { kind: "stopped", reason: err.detail, counts: noCounts() };
   // A throttle or a lock: the page waits it out without spending a retry.
   if (err.kind === "retryAfter" && err.retryAfterMs !== undefined) return { kind: "later", delayMs: err.retryAfterMs, reason: err.detail, counts: noCounts() };
-  return { kind: "retry", delayMs: err.retryAfterMs, reason: err.detail, pause: handlingOf(err).pause, counts: noCounts() };
+  return { kind: "retry", delayMs: err.retryAfterMs, reason: err.detail, pause, counts: noCounts() };
 }
 
 /** Why disabling the people a full pull did not see needs an admin's approval, or null. */
@@ -115,7 +114,7 @@ async function leaversPage(db: Db, env: Env, integration: Integration, run: RunR
   const next: PullState = { ...state, after: ids[ids.length - 1] ?? state.after };
   await db.batch([
     advanceRunStatement(db, run, counts, { cursor: JSON.stringify(next), done: !more }),
-    ...(more ? [] : [pullCursorStatement(db, integration.id, run.startedAt - OVERLAP_MS), ...runCompletedStatements(db, integration, run, counts)]),
+    ...(more ? [] : finishStatements(db, integration, run, counts)),
   ]);
   return { kind: "done", counts, more };
 }
@@ -155,7 +154,7 @@ async function takeRecords(db: Db, env: Env, integration: Integration, pulled: P
   const log = (userId: string, action: LogRow["action"], status: LogRow["status"], detail: string, remoteId: string) =>
     logs.push({ tenantId: integration.tenantId, integrationId: integration.id, userId, action, status, remoteId, detail, at: now });
   const chosen = new Map<string, { record: PulledRecord; change: Change }>();
-  const unchanged: PulledRecord[] = [];
+  const unchanged: { userId: string; record: PulledRecord }[] = [];
   records.forEach((record, i) => {
     const userId = candidates[i]!;
     const row = existing.get(userId);
@@ -170,7 +169,7 @@ async function takeRecords(db: Db, env: Env, integration: Integration, pulled: P
     if (held && sameAsHeld(held, user, record.active)) {
       // Nothing new: no change, no push jobs (a daily full pull reads everyone).
       counts.unchanged++;
-      unchanged.push(record);
+      unchanged.push({ userId, record });
       return;
     }
     const change: Change = record.active ? { kind: "upsert", user, at: record.modifiedAt || null, reason: "pull" } : { kind: "disable", user: { id: userId }, at: record.modifiedAt || null, reason: "pull" };
@@ -194,7 +193,7 @@ async function takeRecords(db: Db, env: Env, integration: Integration, pulled: P
     manual: null,
     updatedAt: now,
   });
-  unchanged.forEach((record) => linkRows.push(linkRow(candidates[records.indexOf(record)]!, record)));
+  for (const u of unchanged) linkRows.push(linkRow(u.userId, u.record));
   taken.forEach(({ record, change }, i) => {
     const r = results[i]!;
     const userId = change.user.id;

@@ -261,17 +261,17 @@ async function connectedSource(fixture: SourceFixture, config: Record<string, un
   const c: Connector = CONNECTORS[fixture.provider];
   const pull = c.pull;
   if (!pull) throw new Error(`${fixture.provider} has no pull part`);
-  return { ctx: connectorContext(db, env, integration), pull, config: integration.config };
+  return { ctx: connectorContext(db, env, integration), pull };
 }
 
 describe.each(SOURCES)("source contract: $provider", (fixture) => {
   it("a full pull pages through every person, each with an id, an e-mail and a modified time", async () => {
     await fixture.seed(450);
-    const { ctx, pull, config } = await connectedSource(fixture);
+    const { ctx, pull } = await connectedSource(fixture);
     const seen = new Set<string>();
     let offset = 0;
     for (let page = 0; page < 100; page++) {
-      const { records, more } = await pull.pull(ctx, config, { since: null, offset });
+      const { records, more } = await pull.pull(ctx, { since: null, offset });
       for (const r of records) {
         expect(r.remoteId).not.toBe("");
         expect(r.personId).not.toBe("");
@@ -287,20 +287,20 @@ describe.each(SOURCES)("source contract: $provider", (fixture) => {
 
   it("a pull since a time answers only the people changed after it", async () => {
     await fixture.seed(30);
-    const { ctx, pull, config } = await connectedSource(fixture);
+    const { ctx, pull } = await connectedSource(fixture);
     const since = Date.now();
     await new Promise((r) => setTimeout(r, 5));
     await fixture.touch();
-    const { records, more } = await pull.pull(ctx, config, { since, offset: 0 });
+    const { records, more } = await pull.pull(ctx, { since, offset: 0 });
     expect(records).toHaveLength(1);
     expect(more).toBe(false);
   });
 
   it("a locked or throttled provider becomes retryAfter with a wait", async () => {
     await fixture.seed(5);
-    const { ctx, pull, config } = await connectedSource(fixture);
+    const { ctx, pull } = await connectedSource(fixture);
     await fixture.lock();
-    const err = await failure(pull.pull(ctx, config, { since: null, offset: 0 }));
+    const err = await failure(pull.pull(ctx, { since: null, offset: 0 }));
     expect(err.kind).toBe("retryAfter");
     expect(err.retryAfterMs).toBeGreaterThan(0);
   });
@@ -308,10 +308,10 @@ describe.each(SOURCES)("source contract: $provider", (fixture) => {
   it("every request is counted against the integration's limits: past them the call waits, and the provider is not asked", async () => {
     await fixture.seed(5);
     // The first (full) pull at connect spent one of the two calls a minute.
-    const { ctx, pull, config } = await connectedSource(fixture, { throttle: { requestsPerMinute: 2 } });
-    await pull.pull(ctx, config, { since: null, offset: 0 });
+    const { ctx, pull } = await connectedSource(fixture, { throttle: { requestsPerMinute: 2 } });
+    await pull.pull(ctx, { since: null, offset: 0 });
     const before = await fixture.served();
-    const err = await failure(pull.pull(ctx, config, { since: null, offset: 0 }));
+    const err = await failure(pull.pull(ctx, { since: null, offset: 0 }));
     expect(err.kind).toBe("retryAfter");
     expect(err.retryAfterMs).toBeGreaterThan(0);
     expect(await fixture.served()).toBe(before);
@@ -319,10 +319,10 @@ describe.each(SOURCES)("source contract: $provider", (fixture) => {
 
   it("an expired token is refreshed once, and the pull goes through", async () => {
     await fixture.seed(5);
-    const { ctx, pull, config } = await connectedSource(fixture);
+    const { ctx, pull } = await connectedSource(fixture);
     await emu("/_emulator/tokens/expire", { method: "POST" });
     await emu("/_emulator/calls", { method: "DELETE" });
-    await Promise.all([pull.pull(ctx, config, { since: null, offset: 0 }), pull.pull(ctx, config, { since: null, offset: 0 })]);
+    await Promise.all([pull.pull(ctx, { since: null, offset: 0 }), pull.pull(ctx, { since: null, offset: 0 })]);
     expect((await calls()).calls[fixture.tokenCall]).toBe(1);
   });
 });

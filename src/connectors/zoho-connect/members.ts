@@ -20,9 +20,11 @@ interface Member {
   mobile?: string;
 }
 
-function networkOf(config: Readonly<Record<string, unknown>>): string {
-  if (typeof config.networkId !== "string") throw new ProviderError("config", "No Zoho Connect network is chosen for this integration.");
-  return config.networkId;
+/** The network the integration manages (its config's `networkId`). */
+function scopeOf(ctx: ConnectorContext): string {
+  const { networkId } = ctx.config;
+  if (typeof networkId !== "string") throw new ProviderError("config", "No Zoho Connect network is chosen for this integration.");
+  return networkId;
 }
 
 /** One call to Connect; a `result: "failure"` answer is the request's, with Connect's reason. */
@@ -47,10 +49,6 @@ async function members(ctx: ConnectorContext, scopeId: string): Promise<Member[]
 
 const asRecord = (m: Member): RemoteRecord => ({ id: m.id, fields: { ...m } });
 
-/** The network the integration manages (its config's `networkId`). */
-function scopeOf(ctx: ConnectorContext): string {
-  return networkOf(ctx.config);
-}
 
 export const zohoConnectMembers: PushConnector = {
   keysIgnoreCase: true,

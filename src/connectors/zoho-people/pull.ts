@@ -1,7 +1,6 @@
 import { format, isValid, parse } from "date-fns";
 import { ProviderError } from "../errors";
 import type { ConnectorContext, PulledRecord, PullConnector } from "../contract";
-import type { ProviderConfig } from "../../lib/config";
 import { zohoApi, zohoProductHost } from "../zoho/client";
 
 /** getRecords returns at most 200 records a call (error 7021 above). */
@@ -84,8 +83,8 @@ function peopleError(answer: GetRecordsAnswer): ProviderError {
 }
 
 export const zohoPeoplePull: PullConnector = {
-  async pull(ctx: ConnectorContext, config: ProviderConfig, input) {
-    const dateFormat = typeof config.dateFormat === "string" ? config.dateFormat : PEOPLE_DATE_FORMATS[0];
+  async pull(ctx: ConnectorContext, input) {
+    const dateFormat = typeof ctx.config.dateFormat === "string" ? ctx.config.dateFormat : PEOPLE_DATE_FORMATS[0];
     const query = new URLSearchParams({ sIndex: String(input.offset + 1), limit: String(PEOPLE_PAGE) });
     if (input.since !== null) query.set("modifiedtime", String(input.since));
     await ctx.spendCall();
@@ -102,5 +101,4 @@ export const zohoPeoplePull: PullConnector = {
     }
     return { records, more: result.length === PEOPLE_PAGE };
   },
-  recordUrl: () => null,
 };
