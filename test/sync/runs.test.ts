@@ -284,4 +284,28 @@ describe("cron dispatch", () => {
     const started = await env.DB.prepare("SELECT kind FROM runs WHERE integration_id = ? AND trigger = 'schedule' ORDER BY kind").bind(due.integrationId).all<{ kind: string }>();
     expect(started.results.map((r) => r.kind)).toEqual(["reconcile", "resync"]);
   });
+
+  it("sources whose full pull is off are not due at every tick, and so never crowd a due integration out", async () => {
+    const filler = await createTenant();
+    const later = Date.now() + 86_400_000;
+    await env.DB.prepare("UPDATE integrations SET resync_due_at = ?1, reconcile_due_at = ?1, pull_due_at = ?1, full_pull_due_at = ?1").bind(later).run();
+    // 200 connected Zoho People sources: incremental pulls a day away, full pulls off.
+    const connection = JSON.stringify({ accountsServer: "https://accounts.zoho.com", apiDomain: "https://www.zohoapis.com", dataCenter: "us", directoryId: null, scopes: ["ZOHOPEOPLE.forms.READ"], connectedAt: new Date().toISOString() });
+    const config = JSON.stringify({ schedule: { resyncMinutes: 15, reconcile: "off", pullMinutes: 15, fullPull: "off" } });
+    const rows = Array.from({ length: 200 }, (_, i) => `('int_source${i}_${filler.id.slice(-6)}', '${filler.id}', 'zoho-people', 'source', 'active', '[]', '${config}', '${connection}', 0, ${later}, ${Date.now() - 1}, ${Date.now()}, ${Date.now()})`);
+    for (let i = 0; i < rows.length; i += 50) {
+      await env.DB.prepare(
+        `INSERT INTO integrations (id, tenant_id, provider, name, status, pending_actions, config, connection, receives_pushes, pull_due_at, full_pull_due_at, created_at, updated_at) VALUES ${rows.slice(i, i + 50).join(", ")}`,
+      ).run();
+    }
+    const due = await connectedCrm();
+    // The first tick may spend itself on the sources; from the second, they are not due.
+    await cronTick();
+    await env.DB.prepare("DELETE FROM runs WHERE integration_id = ?").bind(due.integrationId).run();
+    await env.DB.prepare("UPDATE integrations SET resync_due_at = NULL, reconcile_due_at = NULL WHERE id = ?").bind(due.integrationId).run();
+    await cronTick();
+    const started = await env.DB.prepare("SELECT kind FROM runs WHERE integration_id = ? AND trigger = 'schedule' ORDER BY kind").bind(due.integrationId).all<{ kind: string }>();
+    expect(started.results.map((r) => r.kind)).toEqual(["reconcile", "resync"]);
+    await env.DB.prepare("UPDATE integrations SET status = 'deactivated' WHERE tenant_id = ?").bind(filler.id).run();
+  });
 });
