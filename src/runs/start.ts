@@ -12,7 +12,7 @@ import type { Env } from "../env";
 import type { RunPageJob } from "../jobs/messages";
 import { canPush, sourceOf } from "../sync/target";
 import { updateIntegration } from "../db/integrations.repo";
-import { pullStart } from "./pull-state";
+import { nextPulls, pullStart } from "./pull-state";
 
 /**
  * The `run.completed` event of a run whose last page this is, stored in that page's batch;
@@ -121,9 +121,7 @@ export async function startInitialResync(db: Db, env: Env, integration: Integrat
   if (integration.status !== "active") return null;
   if (sourceOf(integration)) {
     // The first pull is full: the schedule's next full one is a period away, its incremental ones start from it.
-    const { pullMinutes = 15, fullPull = "daily" } = integration.config.schedule;
-    const now = Date.now();
-    await updateIntegration(db, integration.tenantId, integration.id, { pullDueAt: now + pullMinutes * 60_000, fullPullDueAt: now + (fullPull === "weekly" ? 7 : 1) * 86_400_000 });
+    await updateIntegration(db, integration.tenantId, integration.id, nextPulls(integration.config.schedule, Date.now()));
     return startPull(db, env, integration, true, trigger);
   }
   if (!canPush(integration)) return null;

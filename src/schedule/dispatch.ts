@@ -4,15 +4,13 @@ import { fromRecord, type Integration } from "../integrations/store";
 import type { RunKind } from "../db/runs.repo";
 import type { Env } from "../env";
 import { startPull, startRun } from "../runs/start";
+import { nextPulls } from "../runs/pull-state";
 import { canPush, sourceOf } from "../sync/target";
 import { openRun } from "../db/runs.repo";
 
 /** Integrations looked at per tick; the rest are due at the next one. */
 const PER_TICK = 200;
 const RECONCILE_EVERY_MS = { hourly: 3_600_000, daily: 86_400_000 } as const;
-const FULL_PULL_EVERY_MS = { hourly: 3_600_000, daily: 86_400_000, weekly: 7 * 86_400_000, off: 86_400_000 } as const;
-/** A source's default pull interval (API.md: `schedule.pullMinutes`, default 15). */
-const PULL_MINUTES = 15;
 
 /**
  * The every-minute tick: starts the resyncs and reconciliations that are due. Each due
@@ -55,7 +53,8 @@ async function start(db: Db, env: Env, integration: Integration, kind: RunKind):
  * time for the next tick.
  */
 async function dispatchPull(db: Db, env: Env, integration: Integration, now: number): Promise<boolean> {
-  const { pullMinutes = PULL_MINUTES, fullPull = "daily" } = integration.config.schedule;
+  const next = nextPulls(integration.config.schedule, now);
+  const fullDue = (integration.fullPullDueAt ?? 0) <= now;
   if (!sourceOf(integration)) {
     // Neither pushed to nor pulled from (not connected, or a provider whose part is not
     // written): looked at again in a day rather than at every tick.
@@ -64,12 +63,15 @@ async function dispatchPull(db: Db, env: Env, integration: Integration, now: num
     return false;
   }
   if (await openRun(db, integration.id, "pull")) return false;
-  if (fullPull !== "off" && (integration.fullPullDueAt ?? 0) <= now) {
-    if (!(await claimDueTime(db, integration.id, "fullPullDueAt", integration.fullPullDueAt, now + FULL_PULL_EVERY_MS[fullPull]))) return false;
-    await claimDueTime(db, integration.id, "pullDueAt", integration.pullDueAt, now + pullMinutes * 60_000);
+  if (fullDue && integration.config.schedule.fullPull === "off") {
+    // Off: its due time only moves on, so that the source is not due at every tick.
+    await claimDueTime(db, integration.id, "fullPullDueAt", integration.fullPullDueAt, next.fullPullDueAt);
+  } else if (fullDue) {
+    if (!(await claimDueTime(db, integration.id, "fullPullDueAt", integration.fullPullDueAt, next.fullPullDueAt))) return false;
+    await claimDueTime(db, integration.id, "pullDueAt", integration.pullDueAt, next.pullDueAt);
     return (await startPull(db, env, integration, true, "schedule")) !== null;
   }
   if ((integration.pullDueAt ?? 0) > now) return false;
-  if (!(await claimDueTime(db, integration.id, "pullDueAt", integration.pullDueAt, now + pullMinutes * 60_000))) return false;
+  if (!(await claimDueTime(db, integration.id, "pullDueAt", integration.pullDueAt, next.pullDueAt))) return false;
   return (await startPull(db, env, integration, false, "schedule")) !== null;
 }
