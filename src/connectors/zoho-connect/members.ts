@@ -42,19 +42,18 @@ async function connectCall(ctx: ConnectorContext, method: string, op: string, pa
 }
 
 /** Every member of the network (orgMembers returns them in one answer). */
-async function members(ctx: ConnectorContext, scopeId: string): Promise<Member[]> {
-  const answer = await connectCall(ctx, "GET", "orgMembers", { scopeID: scopeId });
+async function members(ctx: ConnectorContext): Promise<Member[]> {
+  const answer = await connectCall(ctx, "GET", "orgMembers", { scopeID: scopeOf(ctx) });
   return ((answer.usersDetails as Member[] | undefined) ?? []).map((m) => ({ ...m, id: String(m.id) }));
 }
 
 const asRecord = (m: Member): RemoteRecord => ({ id: m.id, fields: { ...m } });
 
-
 export const zohoConnectMembers: PushConnector = {
   keysIgnoreCase: true,
   async find(ctx, _object, field, values) {
     const wanted = new Set(values.map((v) => v.toLowerCase()));
-    return (await members(ctx, scopeOf(ctx))).filter((m) => wanted.has(String((m as unknown as Record<string, unknown>)[field] ?? "").toLowerCase())).map(asRecord);
+    return (await members(ctx)).filter((m) => wanted.has(String((m as unknown as Record<string, unknown>)[field] ?? "").toLowerCase())).map(asRecord);
   },
   async create(ctx, _object, records, keyField) {
     // An invitation: the person becomes a member (a record with an id) when they join.
@@ -85,13 +84,13 @@ export const zohoConnectMembers: PushConnector = {
     return out;
   },
   async get(ctx, _object, id) {
-    const m = (await members(ctx, scopeOf(ctx))).find((x) => x.id === id);
+    const m = (await members(ctx)).find((x) => x.id === id);
     return m ? asRecord(m) : null;
   },
   isRecordId: (id) => /^\d{1,30}$/.test(id),
   recordUrls: async () => () => null,
   async list(ctx, _object, _fields, after) {
-    const all = (await members(ctx, scopeOf(ctx))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const all = (await members(ctx)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     return { records: all.filter((m) => after === null || m.id > after).map(asRecord), more: false };
   },
   nameFields: () => ["name"],
