@@ -183,4 +183,22 @@ describe("Zoho Connect target", () => {
     expect(members.map((m) => m.emailId)).toEqual(["leaver5@connect.example", "leaver6@connect.example"]);
     expect((await link(integrationId, "u-leaver5"))!.last_error).toContain("held by the mass-change guard");
   });
+
+  it("a resync that removes more than 90 members at once forgets their groups in statements D1 can take", async () => {
+    const people = Array.from({ length: 120 }, (_, i) => ({ id: `u-mass${i}`, email: `mass${i}@connect.example`, department: "Ops" }));
+    const { t, integrationId } = await connectedConnect(people, { onDelete: "deactivate", maxDisablePercent: 100 });
+    await emu("/_emulator/zoho/connect/join", { method: "POST", json: {} });
+    await reconcile(t, integrationId);
+    expect((await group("Dept: Ops"))[0]!.members).toHaveLength(120);
+    // Everyone leaves while the integration is off; activating it pushes them all in one resync.
+    expect((await call(`/v1/integrations/${integrationId}/deactivate`, { method: "POST", token: t.apiKey })).status).toBe(200);
+    for (const p of people) await putUser(t, { ...p, status: "disabled" });
+    expect((await call(`/v1/integrations/${integrationId}/activate`, { method: "POST", token: t.apiKey })).status).toBe(200);
+    await eventually(async () => ((await world()).members[NETWORK]!.some((m) => m.emailId.startsWith("mass")) ? undefined : true), 20_000);
+    await initialResyncSettled(integrationId);
+    const left = await env.DB.prepare("SELECT count(*) AS n FROM group_members WHERE integration_id = ?").bind(integrationId).first<{ n: number }>();
+    expect(left!.n).toBe(0);
+    const runs = await env.DB.prepare("SELECT status, disabled FROM runs WHERE integration_id = ? AND kind = 'resync' ORDER BY started_at DESC LIMIT 1").bind(integrationId).first<{ status: string; disabled: number }>();
+    expect(runs).toEqual({ status: "done", disabled: 120 });
+  }, 60_000);
 });
