@@ -16,15 +16,15 @@ export async function groupsOfPeople(db: Db, integrationId: string, userIds: str
   return out;
 }
 
-/** The managed groups of an integration by name (an empty id: a create is under way). */
-export async function groupsByName(db: Db, integrationId: string, names: string[]): Promise<Map<string, { remoteId: string; createdAt: number }>> {
-  const out = new Map<string, { remoteId: string; createdAt: number }>();
+/** The provider's ids of an integration's managed groups, by name (an empty id: a create is under way). */
+export async function groupsByName(db: Db, integrationId: string, names: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
   for (let i = 0; i < names.length; i += 90) {
     const rows = await db
       .select()
       .from(remoteGroups)
       .where(and(eq(remoteGroups.integrationId, integrationId), inArray(remoteGroups.name, names.slice(i, i + 90))));
-    for (const r of rows) out.set(r.name, { remoteId: r.remoteId, createdAt: r.createdAt });
+    for (const r of rows) out.set(r.name, r.remoteId);
   }
   return out;
 }
@@ -75,9 +75,11 @@ export function membershipStatements(db: Db, integration: { tenantId: string; id
   return out;
 }
 
-/** Forgets the memberships of people removed from the provider (their groups went with them). */
-export function forgetMembershipsStatement(db: Db, integrationId: string, userIds: string[]) {
-  return db.delete(groupMembers).where(and(eq(groupMembers.integrationId, integrationId), inArray(groupMembers.userId, userIds)));
+/** Forgets the memberships of people removed from the provider (their groups went with them), 90 people a statement. */
+export function forgetMembershipsStatements(db: Db, integrationId: string, userIds: string[]): BatchItem<"sqlite">[] {
+  const out: BatchItem<"sqlite">[] = [];
+  for (let i = 0; i < userIds.length; i += 90) out.push(db.delete(groupMembers).where(and(eq(groupMembers.integrationId, integrationId), inArray(groupMembers.userId, userIds.slice(i, i + 90)))));
+  return out;
 }
 
 /** The column or JSON path that holds a directory field (`attributes.<name>` included). */

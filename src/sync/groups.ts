@@ -1,7 +1,7 @@
 import { ProviderError } from "../connectors";
 import type { ConnectorContext, GroupConnector } from "../connectors/contract";
 import type { Db } from "../db/client";
-import { claimGroup, forgetMembershipsStatement, groupsByName, groupsOfPeople, membershipStatements, setGroupId } from "../db/groups.repo";
+import { claimGroup, forgetMembershipsStatements, groupsByName, groupsOfPeople, membershipStatements, setGroupId } from "../db/groups.repo";
 import type { DirectoryUserRow } from "../db/schema";
 import { userView } from "../directory/user";
 import type { ResolvedConfig } from "../lib/config";
@@ -42,7 +42,8 @@ export async function syncGroups(db: Db, ctx: ConnectorContext, groups: GroupCon
   const integration = out.integration;
   const now = Date.now();
   const removed = new Set(out.removed);
-  if (removed.size) await db.batch([forgetMembershipsStatement(db, integration.id, [...removed])]);
+  const [forget, ...more] = forgetMembershipsStatements(db, integration.id, [...removed]);
+  if (forget) await db.batch([forget, ...more]);
   const rules = config.groupRules;
   if (!rules.length) return;
   const decided = new Map(out.links.map((l) => [l.userId, l]));
@@ -119,9 +120,9 @@ async function groupIds(
   const known = await groupsByName(db, integration.id, unique);
   const ids = new Map<string, string>();
   for (const name of unique) {
-    const row = known.get(name);
-    if (row?.remoteId) {
-      ids.set(name, row.remoteId);
+    const knownId = known.get(name);
+    if (knownId) {
+      ids.set(name, knownId);
       continue;
     }
     const rule = ruleOf.get(name);
