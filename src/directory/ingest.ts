@@ -8,6 +8,7 @@ import type { PushJob } from "../jobs/messages";
 import type { Change } from "../lib/change";
 import { profileOf } from "./user";
 import type { Env } from "../env";
+import { batchesOf, sendAll } from "../lib/queue";
 
 export type { Change, ChangeKind } from "../lib/change";
 
@@ -233,7 +234,7 @@ function webhookRecord(stmts: Statements, d1: D1Database, { tenantId, change, no
 
 /**
  * One message per person and active integration, for the whole group, in as few
- * `sendBatch` calls as fit (≤ 100 messages a call), each on the queue its tenant's pace
+ * `sendBatch` calls as fit (`batchesOf`: ≤ 100 messages and 256 KB a call), each on the queue its tenant's pace
  * calls for (`PushQueues`). Only a failure writes: the people of
  * a batch that failed get `needs_push = 1`, the resync's cheap index of what to push.
  * (A crash between the write and the send is caught too: the resync compares each
@@ -252,10 +253,9 @@ async function enqueue(db: Db, toSend: { pending: Pending; user: DirectoryUserRo
     byQueue.set(queue, list);
   }
   for (const [queue, messages] of byQueue) {
-    for (let i = 0; i < messages.length; i += 100) {
-      const chunk = messages.slice(i, i + 100);
+    for (const chunk of batchesOf(messages, ({ job }) => job)) {
       try {
-        await queue.sendBatch(chunk.map(({ job }) => ({ body: job, contentType: "json" as const })));
+        await sendAll(queue, chunk.map(({ job }) => job));
       } catch (err) {
         const users = [...new Map(chunk.map(({ user }) => [`${user.tenantId}/${user.id}`, user])).values()];
         logger().error("enqueue failed; left for the resync", { users: users.map((u) => u.id), error: errorText(err) });

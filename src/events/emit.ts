@@ -7,6 +7,7 @@ import { newId } from "../lib/ids";
 import { iso } from "../lib/time";
 import { errorText, logger } from "../lib/log";
 import type { EventJob } from "../jobs/messages";
+import { batchesOf, sendAll } from "../lib/queue";
 
 /**
  * Events for `after` handlers (API.md "Handlers"): made only for an integration whose
@@ -73,10 +74,9 @@ export function runEventId(run: { id: string; page: number }, type: "run.complet
 
 /** Queues the first attempt of stored events. A send that fails is left to the cron's sweep, which finds them due. */
 export async function queueEvents(queue: Queue<EventJob>, rows: Pick<EventRow, "id" | "tenantId">[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 100) {
-    const part = rows.slice(i, i + 100);
+  for (const part of batchesOf(rows)) {
     try {
-      await queue.sendBatch(part.map((e) => ({ body: { kind: "event" as const, tenantId: e.tenantId, eventId: e.id, attempt: 1 }, contentType: "json" as const })));
+      await sendAll(queue, part.map((e) => ({ kind: "event" as const, tenantId: e.tenantId, eventId: e.id, attempt: 1 })));
     } catch (err) {
       logger().warn("queueing events failed; the sweep sends them", { events: part.map((e) => e.id), error: errorText(err) });
     }

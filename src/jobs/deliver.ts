@@ -14,6 +14,7 @@ import { errorText } from "../lib/log";
 import { outboundFetch, OutboundRefused } from "../lib/outbound";
 import { iso } from "../lib/time";
 import { settings } from "../settings";
+import { sendAll } from "../lib/queue";
 
 /**
  * Delivering events to `after` handlers (API.md "Handlers"), from the queue, never inline
@@ -149,9 +150,7 @@ export async function resendOverdueEvents(db: Db, env: Env, now: number): Promis
       give.map((e) => ({ tenantId: e.tenantId, integrationId: e.integrationId, kind: "after" as const, event: e.type, eventId: e.id, userId: userOf(e), status: "failed" as const, attempt: e.attempts, detail: `Its last attempt never settled; given up after ${EVENT_MAX_ATTEMPTS} attempts.`, at: now })),
     );
   }
-  for (let i = 0; i < again.length; i += 100) {
-    await env.JOBS.sendBatch(again.slice(i, i + 100).map((e) => ({ body: { kind: "event" as const, tenantId: e.tenantId, eventId: e.id, attempt: e.attempts + 1 } satisfies EventJob, contentType: "json" as const })));
-  }
+  await sendAll(env.JOBS, again.map((e) => ({ kind: "event" as const, tenantId: e.tenantId, eventId: e.id, attempt: e.attempts + 1 }) satisfies EventJob));
   return again.length;
 }
 

@@ -16,6 +16,7 @@ import { gateOf } from "./gate";
 import { tenantBursts } from "../lib/bursts";
 import type { JobMessage, PushJob, RunPageJob } from "./messages";
 import { backoffSeconds, retryDelaySeconds } from "./retry";
+import { sendAll } from "../lib/queue";
 
 /**
  * `queue()`: the one router of every queue message. The dead-letter queue (named by the
@@ -79,7 +80,7 @@ async function pushJobs(db: Db, env: Env, messages: Message<PushJob>[]): Promise
   if (jobs.every((j) => j.lane === "now") && (await burstBegun(tenantId))) {
     // Sent at once, but its tenant's changes now come in a burst: join the batches that
     // are filling rather than spend a push of its own.
-    await env.PUSH_BATCHES.sendBatch(jobs.map(({ lane: _, ...job }) => ({ body: job, contentType: "json" as const })));
+    await sendAll(env.PUSH_BATCHES, jobs.map(({ lane: _, ...job }) => job));
     return messages.forEach((m) => m.ack());
   }
   const gate = gateOf(await getIntegration(db, tenantId, integrationId));

@@ -5,6 +5,7 @@ import { fromRecord } from "../integrations/store";
 import type { Env } from "../env";
 import type { PushJob } from "../jobs/messages";
 import { canPush } from "../sync/target";
+import { sendAll } from "../lib/queue";
 
 /** A change younger than this may still have its job in flight. */
 export const SWEEP_GRACE_MS = 2 * 60_000;
@@ -29,14 +30,10 @@ export async function sweepBehind(db: Db, env: Env, now: number): Promise<number
     const integration = fromRecord(record);
     if (!canPush(integration)) continue;
     const behind = await peopleBehind(db, integration, { from: now - SWEEP_WINDOW_MS, to: now - SWEEP_GRACE_MS }, SWEEP_LIMIT);
-    for (let i = 0; i < behind.length; i += 100) {
-      await env.JOBS.sendBatch(
-        behind.slice(i, i + 100).map((u) => ({
-          body: { kind: "push", tenantId: integration.tenantId, integrationId: integration.id, userId: u.id, version: u.version, reason: "sweep" } satisfies PushJob,
-          contentType: "json" as const,
-        })),
-      );
-    }
+    await sendAll(
+      env.JOBS,
+      behind.map((u) => ({ kind: "push", tenantId: integration.tenantId, integrationId: integration.id, userId: u.id, version: u.version, reason: "sweep" }) satisfies PushJob),
+    );
     sent += behind.length;
   }
   // Their jobs are on the queue again: the mark has done its work (unless a newer change came).

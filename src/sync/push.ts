@@ -15,6 +15,7 @@ import { planGroup } from "./plan";
 import { syncGroups } from "./groups";
 import { allowedRemovals, type RemovalMode } from "./removals";
 import { targetOf } from "./target";
+import { sendAll } from "../lib/queue";
 
 export { canPush } from "./target";
 
@@ -91,8 +92,9 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
   await out.save(db, { alongside: [...(opts.alongside?.(out.counts, true) ?? []), ...again], finished: true });
   await queueEvents(env.JOBS, out.emitted);
   if (overtaken.length) {
-    await env.JOBS.sendBatch(
-      overtaken.map((u) => ({ body: { kind: "push", tenantId: u.tenantId, integrationId: integration.id, userId: u.id, version: u.version, reason: "sweep" } satisfies PushJob, contentType: "json" as const })),
+    await sendAll(
+      env.JOBS,
+      overtaken.map((u) => ({ kind: "push", tenantId: u.tenantId, integrationId: integration.id, userId: u.id, version: u.version, reason: "sweep" }) satisfies PushJob),
     );
   }
   return { kind: "done", counts: out.counts };
