@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNull, like, lte, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, isNotNull, isNull, like, lte, or, sql } from "drizzle-orm";
 import * as v from "valibot";
 import { ConnectionShape, type Connection } from "../lib/connection";
 import { newId } from "../lib/ids";
@@ -50,6 +50,7 @@ export async function insertIntegration(db: Db, input: { tenantId: string; provi
     pullDueAt: null,
     fullPullDueAt: null,
     pullCursor: null,
+    sweptThrough: null,
     receivesPushes: input.receivesPushes,
     afterGoneStreak: 0,
     afterDisabledReason: null,
@@ -184,9 +185,20 @@ export async function deleteIntegration(db: Db, tenantId: string, id: string): P
   ]);
 }
 
-/** Active integrations (the schedule's scans), at most `limit`. */
-export async function activeIntegrationRecords(db: Db, limit: number): Promise<IntegrationRecord[]> {
-  return (await db.select().from(integrations).where(eq(integrations.status, "active")).limit(limit)).map(parseIntegrationRow);
+/** Active, connected integrations that receive pushes, the least recently swept first (never swept before all), at most `limit`. */
+export async function sweepRotation(db: Db, limit: number): Promise<IntegrationRecord[]> {
+  const rows = await db
+    .select()
+    .from(integrations)
+    .where(and(eq(integrations.status, "active"), eq(integrations.receivesPushes, true), isNotNull(integrations.connection)))
+    .orderBy(asc(sql`coalesce(${integrations.sweptThrough}, 0)`), asc(integrations.id))
+    .limit(limit);
+  return rows.map(parseIntegrationRow);
+}
+
+/** Records that the sweep re-sent every person of the integration left behind up to `through`. */
+export async function markSwept(db: Db, integrationId: string, through: number): Promise<void> {
+  await db.update(integrations).set({ sweptThrough: through }).where(eq(integrations.id, integrationId));
 }
 
 /** Active integrations whose resync, reconciliation or pull is due at `now` (or never scheduled), at most `limit`. */

@@ -212,6 +212,12 @@ export const integrations = sqliteTable(
     fullPullDueAt: integer("full_pull_due_at"),
     /** Sources: where the next incremental pull starts (the provider's modified time, epoch ms). */
     pullCursor: integer("pull_cursor"),
+    /**
+     * The cron's sweep (schedule/sweep.ts): every person changed up to this instant and left
+     * behind has had their job sent again (null: never swept). The sweep takes the least
+     * recently covered integrations first.
+     */
+    sweptThrough: integer("swept_through"),
     /** Whether directory changes fan out to it as push jobs (false for a source that only pulls). */
     receivesPushes: integer("receives_pushes", { mode: "boolean" }).notNull().default(true),
     /** `410 Gone` answers of the `after` handler's receiver in a row; any other answer resets it. */

@@ -1,7 +1,7 @@
 import { and, asc, count, eq, gt, gte, inArray, isNotNull, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { jsonValues, type Db } from "./client";
-import { directoryUsers, links, syncLogs, type DirectoryUserRow, type LinkRow } from "./schema";
+import { directoryUsers, integrations, links, syncLogs, type DirectoryUserRow, type LinkRow } from "./schema";
 
 type LogRow = typeof syncLogs.$inferInsert;
 
@@ -227,9 +227,25 @@ export function peopleBehind(db: Db, integration: { tenantId: string; id: string
     .limit(limit);
 }
 
-/** Clears `needs_push` of people last changed before `before` (their jobs were sent again). */
-export async function clearNeedsPush(db: Db, before: number): Promise<void> {
-  await db.update(directoryUsers).set({ needsPush: 0 }).where(and(eq(directoryUsers.needsPush, 1), lte(directoryUsers.updatedAt, before)));
+/**
+ * Clears `needs_push` of the tenant's people changed between `from` and `to` whose jobs
+ * were sent again to every integration that receives pushes: each such integration was
+ * swept through their change (`swept_through`). A person with an integration not yet
+ * swept that far stays marked.
+ */
+export async function clearNeedsPush(db: Db, tenantId: string, window: { from: number; to: number }): Promise<void> {
+  await db
+    .update(directoryUsers)
+    .set({ needsPush: 0 })
+    .where(
+      and(
+        eq(directoryUsers.tenantId, tenantId),
+        eq(directoryUsers.needsPush, 1),
+        gte(directoryUsers.updatedAt, window.from),
+        lte(directoryUsers.updatedAt, window.to),
+        sql`not exists (select 1 from ${integrations} where ${integrations.tenantId} = ${directoryUsers.tenantId} and ${integrations.status} = 'active' and ${integrations.receivesPushes} = 1 and coalesce(${integrations.sweptThrough}, 0) < ${directoryUsers.updatedAt})`,
+      ),
+    );
 }
 
 /**

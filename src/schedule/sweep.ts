@@ -1,5 +1,5 @@
 import type { Db } from "../db/client";
-import { activeIntegrationRecords } from "../db/integrations.repo";
+import { markSwept, sweepRotation } from "../db/integrations.repo";
 import { clearNeedsPush, peopleBehind } from "../db/sync.repo";
 import { fromRecord } from "../integrations/store";
 import type { Env } from "../env";
@@ -22,21 +22,32 @@ const INTEGRATIONS_PER_TICK = 200;
  * and a person changed in the last day but not in the last two minutes: marked
  * `needs_push`, or active with no link, or a link (not failed: the resync replays those)
  * whose pushed version is older than the directory's and that has not moved since.
+ * A tick takes the 200 integrations swept least recently, so every one is reached in
+ * turn; an integration with more people behind than a tick re-sends stays first. A
+ * person's mark is cleared once every integration of their tenant re-sent them.
  * Answers how many jobs were sent.
  */
 export async function sweepBehind(db: Db, env: Env, now: number): Promise<number> {
   let sent = 0;
-  for (const record of await activeIntegrationRecords(db, INTEGRATIONS_PER_TICK)) {
+  const window = { from: now - SWEEP_WINDOW_MS, to: now - SWEEP_GRACE_MS };
+  const swept = new Set<string>();
+  for (const record of await sweepRotation(db, INTEGRATIONS_PER_TICK)) {
     const integration = fromRecord(record);
-    if (!canPush(integration)) continue;
-    const behind = await peopleBehind(db, integration, { from: now - SWEEP_WINDOW_MS, to: now - SWEEP_GRACE_MS }, SWEEP_LIMIT);
+    if (!canPush(integration)) {
+      await markSwept(db, integration.id, window.to);
+      continue;
+    }
+    const behind = await peopleBehind(db, integration, window, SWEEP_LIMIT);
     await sendAll(
       env.JOBS,
       behind.map((u) => ({ kind: "push", tenantId: integration.tenantId, integrationId: integration.id, userId: u.id, version: u.version, reason: "sweep" }) satisfies PushJob),
     );
     sent += behind.length;
+    // Everyone behind up to the window's end was re-sent, unless the limit cut the list.
+    if (behind.length < SWEEP_LIMIT) await markSwept(db, integration.id, window.to);
+    swept.add(integration.tenantId);
   }
   // Their jobs are on the queue again: the mark has done its work (unless a newer change came).
-  if (sent) await clearNeedsPush(db, now - SWEEP_GRACE_MS);
+  for (const tenantId of swept) await clearNeedsPush(db, tenantId, window);
   return sent;
 }

@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import type { JobMessage } from "../../src/jobs/messages";
 import { sweepBehind } from "../../src/schedule/sweep";
-import { createTenant, insertIntegration } from "../helpers";
+import { createTenant } from "../helpers";
+import { connectedCrm } from "../sync/helpers";
 
 /** A queue that only records what it is sent (the jobs are not run). */
 function recordingQueue() {
@@ -11,7 +12,7 @@ function recordingQueue() {
   const queue = {
     send: async (body: JobMessage) => void sent.push(body),
     sendBatch: async (messages: Iterable<MessageSendRequest<JobMessage>>) => void sent.push(...[...messages].map((m) => m.body)),
-  } as Queue<JobMessage>;
+  } as unknown as Queue<JobMessage>;
   return { queue, sent };
 }
 
@@ -28,8 +29,10 @@ describe("#29.6 the sweep rotates through every integration and clears only what
         ),
       ),
     );
-    const t = await createTenant("Late");
-    const integrationId = await insertIntegration(t.id, "active");
+    const { t, integrationId } = await connectedCrm();
+    // The crowd is connected too (the same connection facts; they have nobody to push).
+    await env.DB.prepare("UPDATE integrations SET connection = (SELECT connection FROM integrations WHERE id = ?1) WHERE tenant_id = ?2").bind(integrationId, crowd.id).run();
+    await env.DB.prepare("UPDATE integrations SET resync_due_at = ?1, reconcile_due_at = ?1 WHERE id = ?2").bind(Date.now() + 86_400_000, integrationId).run();
     const old = now - 10 * 60_000;
     await env.DB.prepare(
       "INSERT INTO directory_users (tenant_id, id, email, email_lower, last_name, status, profile, version, source_updated_at, needs_push, created_at, updated_at) VALUES (?1, 'u_marked', 'marked@rotation.example', 'marked@rotation.example', 'Marked', 'active', '{}', 1, 0, 1, ?2, ?2)",

@@ -1,0 +1,1 @@
+ALTER TABLE `integrations` ADD `swept_through` integer;
