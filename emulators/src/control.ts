@@ -247,9 +247,9 @@ control.delete("/zoho/people/:employeeId", (c) => {
   return c.json({ removed: before - world.zoho.people.length });
 });
 
-/** Zoho People: `count` more employees at once (`domain` for their e-mails), for pulls of size. */
+/** Zoho People: `count` more employees at once (`domain` for their e-mails, or `withoutEmail`), for pulls of size. */
 control.post("/zoho/people", async (c) => {
-  const body = (await c.req.json().catch(() => ({}))) as { count?: number; domain?: string };
+  const body = (await c.req.json().catch(() => ({}))) as { count?: number; domain?: string; withoutEmail?: boolean };
   const count = Math.min(Math.max(Number(body.count) || 0, 0), 100_000);
   const domain = body.domain ?? "staff.example";
   const now = Date.now();
@@ -259,7 +259,16 @@ control.post("/zoho/people", async (c) => {
     world.zoho.people.push({
       recordId: `4127630000${String(n).padStart(8, "0")}`,
       modifiedTime: now,
-      fields: { EmployeeID: `S${String(n).padStart(6, "0")}`, FirstName: "Staff", LastName: `Number ${n}`, EmailID: `staff.${n}@${domain}`, Department: "Operations", Designation: "Associate", Employeestatus: "Active" },
+      fields: {
+        EmployeeID: `S${String(n).padStart(6, "0")}`,
+        FirstName: "Staff",
+        LastName: `Number ${n}`,
+        // Records People holds without an e-mail (contractors, say): the hub leaves them out.
+        ...(body.withoutEmail ? {} : { EmailID: `staff.${n}@${domain}` }),
+        Department: "Operations",
+        Designation: "Associate",
+        Employeestatus: "Active",
+      },
     });
   }
   return c.json({ added: count, total: world.zoho.people.length }, 201);

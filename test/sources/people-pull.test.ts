@@ -193,3 +193,29 @@ describe("Zoho People pull", () => {
     expect((await throttle()).locks).toBe(1);
   }, 120_000);
 });
+
+describe("#29.7 Zoho People: an empty page ends the pull, and pages follow what People returned", () => {
+  it("a quiet incremental pull ends done, and a full pull of exactly 400 employees reaches its leavers", async () => {
+    const { t, integrationId } = await connectedPeople();
+    // 250 seeded, 150 more, one gone: 399 … and one more, 400 = 2 × 200.
+    await emu("/_emulator/zoho/people", { method: "POST", json: { count: 150 } });
+    await emu("/_emulator/zoho/people/E0004", { method: "DELETE" });
+    await emu("/_emulator/zoho/people", { method: "POST", json: { count: 1, domain: "late.example" } });
+    const res = await call(`/v1/integrations/${integrationId}/resync`, { method: "POST", json: {}, token: t.apiKey });
+    const full = await runSettled(t, ((await res.json()) as { runId: string }).runId);
+    expect(full).toMatchObject({ status: "done", counts: { disabled: 1 } });
+    expect((await user(t, "E0004"))!.status).toBe("disabled");
+    // Nothing changed since: People answers 7024, and the pull ends done with nothing to do.
+    const quiet = await incrementalPull(t, integrationId);
+    expect(quiet).toMatchObject({ status: "done", counts: { created: 0, updated: 0 } });
+  });
+
+  it("a page whose records all lack an e-mail still moves the pull on by the 200 People returned", async () => {
+    await resetEmulator();
+    // 250 seeded employees, then 200 People holds without an e-mail.
+    await emu("/_emulator/zoho/people", { method: "POST", json: { count: 200, withoutEmail: true } });
+    const { first } = await connectedPeople();
+    expect(first).toMatchObject({ status: "done", counts: { created: 245 } });
+    expect((await throttle()).served.map((s) => s.query.sIndex)).toEqual(["1", "201", "401"]);
+  });
+});

@@ -45,6 +45,9 @@ people.get("/people/api/forms/:form/getRecords", (c) => {
   }
   const page = rows.slice(sIndex - 1, sIndex - 1 + limit);
   throttle.served.push({ query: c.req.query(), returned: page.length, at: now });
+  // People answers a page with nothing on it as an error, not as an empty list
+  // (zoho.com/people/api/error-codes.html: 7024 "No records found").
+  if (page.length === 0) return peopleError(c, 7024, "No records found");
   return c.json({
     response: {
       result: page.map((e) => ({ [e.recordId]: [{ ...e.fields, ModifiedTime: String(e.modifiedTime) }] })),
