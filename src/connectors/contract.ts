@@ -233,13 +233,21 @@ export interface PulledRecord {
 }
 
 /** What a source can do: read its people, a page at a time. */
+/** One page of a pull. */
+export interface PulledPage {
+  records: PulledRecord[];
+  more: boolean;
+  read: number;
+}
+
 export interface PullConnector {
   /**
    * One page of people from `offset` (0 for the first): every person when `since` is
    * null (a full pull), else those changed after `since` (epoch ms). `more` is false on
-   * the last page.
+   * the last page. `read` is how many entries the provider returned, those left out (no
+   * e-mail) included: the next page's offset moves by it.
    */
-  pull(ctx: ConnectorContext, input: { since: number | null; offset: number }): Promise<{ records: PulledRecord[]; more: boolean }>;
+  pull(ctx: ConnectorContext, input: { since: number | null; offset: number }): Promise<PulledPage>;
 }
 
 /** One provider: one folder, these parts, one line in the registry. */

@@ -1,5 +1,5 @@
 import { handlingOf, ProviderError } from "../connectors";
-import type { PulledRecord } from "../connectors/contract";
+import type { PulledPage, PulledRecord } from "../connectors/contract";
 import type { Db } from "../db/client";
 import { pullCursorStatement, unseenCount, unseenPeople, usersByExactEmails } from "../db/pull.repo";
 import { advanceRunStatement, holdRun, countsOf } from "../db/runs.repo";
@@ -41,7 +41,7 @@ export async function pullPage(db: Db, env: Env, integration: Integration, run: 
   const state = pullStateOf(run);
   if (state.phase === "leavers") return leaversPage(db, env, integration, run, state);
   const ctx = connectorContext(db, env, integration);
-  let page: { records: PulledRecord[]; more: boolean };
+  let page: PulledPage;
   try {
     page = await source.pull.pull(ctx, { since: state.since, offset: state.offset });
   } catch (err) {
@@ -49,7 +49,8 @@ export async function pullPage(db: Db, env: Env, integration: Integration, run: 
     return failure(err);
   }
   const counts = await takeRecords(db, env, integration, page.records);
-  const next: PullState = { ...state, offset: state.offset + page.records.length };
+  // The provider's offset counts every entry it returned, those left out included.
+  const next: PullState = { ...state, offset: state.offset + page.read };
   if (page.more) {
     await db.batch([advanceRunStatement(db, run, counts, { cursor: JSON.stringify(next), done: false })]);
     return { kind: "done", counts, more: true };

@@ -11,6 +11,8 @@ export const PEOPLE_PAGE = 200;
  * so a locked pull looks again every 30 seconds: one call each, at most ten a lock.
  */
 export const LOCK_PROBE_MS = 30_000;
+/** getRecords on a page past the last record: an error, not an empty list (zoho.com/people/api/error-codes.html). */
+const NO_RECORDS = 7024;
 
 /** The date formats a Zoho People organisation can choose (Settings → Date format). */
 export const PEOPLE_DATE_FORMATS = ["dd-MMM-yyyy", "dd/MM/yyyy", "MM/dd/yyyy", "yyyy-MM-dd", "dd-MM-yyyy", "MM-dd-yyyy", "dd.MM.yyyy", "yyyy/MM/dd", "MMM dd, yyyy"] as const;
@@ -90,6 +92,8 @@ export const zohoPeoplePull: PullConnector = {
     await ctx.spendCall();
     const res = await zohoApi(ctx, "GET", `/people/api/forms/employee/getRecords?${query}`, undefined, zohoProductHost(ctx, "people"));
     const answer = res.body as GetRecordsAnswer;
+    // People answers a page with nothing on it as error 7024 "No records found": the end.
+    if (answer.response?.errors?.code === NO_RECORDS) return { records: [], more: false, read: 0 };
     if (answer.response?.status !== 0) throw peopleError(answer);
     const result = answer.response.result ?? [];
     const records: PulledRecord[] = [];
@@ -99,6 +103,6 @@ export const zohoPeoplePull: PullConnector = {
         if (pulled) records.push(pulled);
       }
     }
-    return { records, more: result.length === PEOPLE_PAGE };
+    return { records, more: result.length === PEOPLE_PAGE, read: result.length };
   },
 };
