@@ -197,6 +197,21 @@ describe("CSV preview", () => {
   });
 });
 
+describe("#29.11 duplicate header names", () => {
+  it("a file whose mapped header repeats is a 422 naming it; a repeated header left out is fine", async () => {
+    const t = await createTenant();
+    const imp = await uploaded(t, "Email,Department,Department,Notes,Notes\na@x.example,Sales,Research,x,y\n");
+    const res = await preview(t, imp.id, { mapping: { Email: "email", Department: "department", Notes: null } });
+    expect(res.status).toBe(422);
+    const body = (await res.json()) as { errors: { path: string; message: string }[] };
+    expect(body.errors).toEqual([{ path: "mapping.Department", message: expect.stringContaining("2 columns named Department") }]);
+    // The same file with the repeated headers left out plans its row.
+    const ok = await preview(t, imp.id, { mapping: { Email: "email", Department: null, Notes: null } });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as Preview).create).toBe(1);
+  });
+});
+
 /** Waits for a run to end; answers it. */
 async function runEnded(t: TestTenant, runId: string, timeoutMs = 60_000) {
   return eventually(async () => {
