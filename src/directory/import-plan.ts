@@ -49,6 +49,12 @@ export function checkMapping(headers: string[], mapping: Record<string, string |
     const path = `mapping.${header}`;
     if (!headers.includes(header)) errors.push({ path, message: `The file has no column ${header}.` });
     if (target === null) continue;
+    // Which of two columns of one name would fill the field is anyone's guess: refuse it.
+    const named = headers.filter((h) => h === header).length;
+    if (named > 1) {
+      errors.push({ path, message: `The file has ${named} columns named ${header}: rename them so that each mapped column has a name of its own, or leave ${header} out (null).` });
+      continue;
+    }
     if (!(IMPORT_FIELDS as readonly string[]).includes(target) && (!ATTRIBUTE.test(target) || isUnsafeKey(target.slice("attributes.".length)))) {
       errors.push({ path, message: `Expected one of ${IMPORT_FIELDS.join(", ")}, attributes.<name>, or null to leave the column out.` });
       continue;
