@@ -7,7 +7,7 @@ type Scope = { tenantId: string; id: string };
 /** An integration's links with each person's e-mail, by user id, optionally of one status, one person, or after a user id. */
 export function linksWithEmail(db: Db, integration: Scope, filter: { status?: LinkRow["status"]; userId?: string; afterUserId?: string | null }, limit: number) {
   return db
-    .select({ link: links, email: directoryUsers.email })
+    .select({ link: links, email: directoryUsers.email, firstName: directoryUsers.firstName, lastName: directoryUsers.lastName })
     .from(links)
     .innerJoin(directoryUsers, and(eq(directoryUsers.tenantId, links.tenantId), eq(directoryUsers.id, links.userId)))
     .where(

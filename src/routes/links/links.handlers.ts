@@ -67,7 +67,21 @@ export const deleteLinkHandlers = factory.createHandlers(contracts.deleteLink, v
   return c.body(null, 204);
 });
 
-const CSV_COLUMNS = ["userId", "email", "status", "remoteId", "remoteUrl", "lastSyncedAt", "lastError", "manual"] as const;
+/** API.md's columns; `manual` (a link set by hand) comes last, beyond them. */
+const CSV_COLUMNS = ["userId", "email", "firstName", "lastName", "status", "remoteId", "remoteUrl", "lastSyncedAt", "lastError", "manual"] as const;
+
+function csvValue(row: Awaited<ReturnType<typeof linksWithEmail>>[number], column: (typeof CSV_COLUMNS)[number]) {
+  switch (column) {
+    case "email":
+    case "firstName":
+    case "lastName":
+      return row[column];
+    case "lastSyncedAt":
+      return iso(row.link.lastSyncedAt);
+    default:
+      return row.link[column];
+  }
+}
 
 export const linksCsvHandlers = factory.createHandlers(contracts.linksCsv, validate("param", IntegrationParams), async (c) => {
   const integration = await load(c, c.req.valid("param").id);
@@ -85,7 +99,7 @@ export const linksCsvHandlers = factory.createHandlers(contracts.linksCsv, valid
       }
       const rows = await linksWithEmail(db, integration, { afterUserId: after }, 500);
       if (!rows.length) return controller.close();
-      const text = rows.map(({ link, email }) => csvLine(CSV_COLUMNS.map((k) => (k === "email" ? email : k === "lastSyncedAt" ? iso(link.lastSyncedAt) : link[k])))).join("");
+      const text = rows.map((row) => csvLine(CSV_COLUMNS.map((k) => csvValue(row, k)))).join("");
       controller.enqueue(encoder.encode(text));
       after = rows[rows.length - 1]!.link.userId;
       if (rows.length < 500) controller.close();

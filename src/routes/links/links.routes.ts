@@ -40,7 +40,7 @@ export const contracts = {
     tags,
     security,
     summary: "The integration's links as CSV, for a spreadsheet",
-    description: "Columns: userId, email, status, remoteId, remoteUrl, lastSyncedAt, lastError, manual. A cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so no spreadsheet reads it as a formula.",
+    description: "Columns: userId, email, firstName, lastName, status, remoteId, remoteUrl, lastSyncedAt, lastError, manual. A cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so no spreadsheet reads it as a formula.",
     responses: { 200: { description: "The links, one row each, ordered by user id", content: { "text/csv": { schema: { type: "string" } } } }, ...problems(401, 403, 404) },
   }),
   links: describeRoute({ tags, security, summary: "The integration's links, by user id, optionally of one status", responses: { 200: jsonResponse("A page of links", v.object({ data: v.array(LinkOut), nextCursor: Nullable })), ...problems(400, 401, 403, 404, 422) } }),
