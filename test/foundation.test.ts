@@ -251,3 +251,12 @@ describe("liveness", () => {
     expect(await res.text()).toBe("ok");
   });
 });
+
+describe("#29.14 the favicon", () => {
+  it("GET /favicon.ico answers an icon, so no page's first load logs a 404", async () => {
+    const res = await call("/favicon.ico");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("image/svg+xml");
+    expect(await res.text()).toContain("<svg");
+  });
+});
