@@ -17,7 +17,7 @@ let routes: { template: string; regex: RegExp; params: number; methods: Record<s
 const validators = new Map<Schema, Validator>();
 
 /** Pages and tooling that are not part of the API contract. */
-const OUTSIDE_THE_CONTRACT = [/^\/openapi\.json$/, /^\/dashboard(\/|$)/, /^\/__/];
+const OUTSIDE_THE_CONTRACT = [/^\/openapi\.json$/, /^\/favicon\.ico$/, /^\/dashboard(\/|$)/, /^\/__/];
 
 async function documented() {
   if (routes) return routes;

@@ -37,7 +37,7 @@ function wantsHtml(c: Context): boolean {
 }
 
 function bare(title: string, body: string, status: 401 | 403 | 404 | 409 | 422 | 503 | 500) {
-  const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title} — usersync</title><link rel="stylesheet" href="/dashboard/style.css"></head><body><main id="main"><h1>${title}</h1>${body}</main></body></html>`;
+  const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title} — usersync</title><link rel="icon" href="/favicon.ico" type="image/svg+xml"><link rel="stylesheet" href="/dashboard/style.css"></head><body><main id="main"><h1>${title}</h1>${body}</main></body></html>`;
   return new Response(page, { status, headers: { "content-type": "text/html; charset=utf-8" } });
 }
 

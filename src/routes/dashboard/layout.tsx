@@ -22,6 +22,7 @@ export function Page(props: { c: Dash; title: string; section: Section; children
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${props.title} — ${tenant.name} — usersync`}</title>
+        <link rel="icon" href="/favicon.ico" type="image/svg+xml" />
         <link rel="stylesheet" href="/dashboard/style.css" />
       </head>
       <body>

@@ -12,8 +12,13 @@ const Health = v.object({
   settings: v.object({ ok: v.boolean(), problems: v.array(v.string()) }),
 });
 
-/** `/livez`: the Worker runs (no I/O). `/healthz`: and D1 answers a trivial query. */
+/** The hub's icon: two arrows in a circle (sync), in the dashboard's accent colour. */
+const FAVICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><circle cx="16" cy="16" r="15" fill="#1f4e9c"/><path d="M9 14a7 7 0 0 1 12.5-3.5M23 18a7 7 0 0 1-12.5 3.5" fill="none" stroke="#fff" stroke-width="2.5" stroke-linecap="round"/><path d="M22.5 6.5v5h-5M9.5 25.5v-5h5" fill="none" stroke="#fff" stroke-width="2.5" stroke-linecap="round" stroke-linejoin="round"/></svg>`;
+
+/** `/livez`: the Worker runs (no I/O). `/healthz`: and D1 answers a trivial query. `/favicon.ico`: the icon every browser asks for. */
 export const systemRoutes = new Hono<AppEnv>()
+  // Outside the API contract, like the dashboard's pages it serves.
+  .get("/favicon.ico", (c) => c.body(FAVICON, 200, { "content-type": "image/svg+xml", "cache-control": "public, max-age=86400" }))
   .get(
     "/livez",
     describeRoute({ tags: ["System"], summary: "Liveness (no I/O)", security: [], responses: { 200: { description: "Alive", content: { "text/plain": { schema: { type: "string" } } } } } }),
