@@ -44,6 +44,15 @@ describe("Security: dashboard pages", () => {
     expect(ok.status).toBe(303);
   });
 
+  it("#29.10 a form body past 64 KiB is a 413 before anything reads it whole, with or without a token", async () => {
+    const { cookie } = await tenantWithIntegration("Big form");
+    const padding = "p".repeat(300 * 1024);
+    for (const form of [{ provider: "zoho-people", padding }, { provider: "zoho-people", _csrf: await csrfOf(cookie), padding }]) {
+      const res = await page("/dashboard/integrations", cookie, { method: "POST", form });
+      expect(res.status).toBe(413);
+    }
+  });
+
   it("a file streamed to the Import page needs the CSRF token in x-csrf-token; with it the import is stored, as it is from the form without the page's script", async () => {
     const t = await createTenant("Upload");
     const cookie = await sessionCookie(t);

@@ -197,6 +197,35 @@ describe("CSV preview", () => {
   });
 });
 
+describe("#29.10 a malformed CSV is refused with its memory bounded", () => {
+  it("an unclosed quote on row 2 followed by 3 MB is a 422 naming the line and the record limit, leaving nothing behind", async () => {
+    const t = await createTenant();
+    const line = `${"y".repeat(1023)}\n`;
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent === 0) controller.enqueue(new TextEncoder().encode('Email,Name\n"never@closed.example,'));
+        else if (sent > 3 * 1024) return controller.close();
+        else controller.enqueue(new TextEncoder().encode(line));
+        sent++;
+      },
+    });
+    const res = await upload(t, body);
+    expect(res.status).toBe(422);
+    const detail = JSON.stringify(await res.json());
+    expect(detail).toContain("line 2");
+    expect(detail).toContain("1 MiB");
+    expect(await leftBehind(t)).toEqual({ objects: 0, rows: 0 });
+  });
+
+  it("a row with more cells than a file may have columns is a 422 naming its line", async () => {
+    const t = await createTenant();
+    const res = await upload(t, `Email,Name\nwide@x.example,${",".repeat(600)}\n`);
+    expect(res.status).toBe(422);
+    expect(JSON.stringify(await res.json())).toContain("line 2");
+  });
+});
+
 describe("#29.11 duplicate header names", () => {
   it("a file whose mapped header repeats is a 422 naming it; a repeated header left out is fine", async () => {
     const t = await createTenant();
