@@ -72,6 +72,14 @@ export function sniffDelimiter(text: string): Delimiter {
   return semicolons > commas ? ";" : ",";
 }
 
+/** The longest record a file may hold (characters), and the most cells a row may have. */
+export const MAX_RECORD_CHARS = 1024 * 1024;
+const MAX_CELLS = 500;
+
+function refuseFile(message: string): AppError {
+  return AppError.validation([{ path: "(body)", message }]);
+}
+
 /** One record of the file: its cells, where it starts (1 = the header row) and the bytes read up to its end. */
 export interface CsvRecord {
   cells: string[];
@@ -87,7 +95,9 @@ export interface CsvRecord {
  * the loop early stops the reading.
  */
 export async function* csvRecords(stream: ReadableStream<Uint8Array>, delimiter: Delimiter, { bom = true } = {}): AsyncGenerator<CsvRecord> {
-  const parser = parse({ bom, delimiter, relax_column_count: true, skip_empty_lines: true, info: true });
+  // A record is held whole while it is read: an unclosed quote would otherwise hold the
+  // rest of the file. Past MAX_RECORD_CHARS the parser stops with CSV_MAX_RECORD_SIZE.
+  const parser = parse({ bom, delimiter, relax_column_count: true, skip_empty_lines: true, info: true, max_record_size: MAX_RECORD_CHARS });
   const reader = stream.getReader();
   let stopped = false;
   // Waits until the parser wants more, or is gone (the loop below was left early).
@@ -101,6 +111,7 @@ export async function* csvRecords(stream: ReadableStream<Uint8Array>, delimiter:
       parser.on("drain", go);
       parser.on("close", go);
     });
+  let lastLine = 0;
   const feeding = (async () => {
     try {
       for (;;) {
@@ -115,10 +126,18 @@ export async function* csvRecords(stream: ReadableStream<Uint8Array>, delimiter:
     }
   })();
   try {
-    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number; bytes: number } }>) yield { cells: item.record, line: item.info.lines, bytes: item.info.bytes };
+    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number; bytes: number } }>) {
+      if (item.record.length > MAX_CELLS) throw refuseFile(`The row on line ${item.info.lines} has ${item.record.length} cells; a row may have at most ${MAX_CELLS}.`);
+      lastLine = item.info.lines;
+      yield { cells: item.record, line: item.info.lines, bytes: item.info.bytes };
+    }
   } catch (err) {
-    const csv = err as CsvError;
-    if (typeof csv.code === "string" && csv.code.startsWith("CSV_")) throw AppError.validation([{ path: "(body)", message: `The file is not valid CSV near line ${String((csv as { lines?: number }).lines ?? "?")}: ${csv.message}` }]);
+    const csv = err as CsvError & { lines?: number };
+    if (csv.code === "CSV_MAX_RECORD_SIZE") {
+      // csv-parse reports where it stopped; the record started right after the last one read.
+      throw refuseFile(`The record that starts on line ${lastLine + 1} is longer than 1 MiB (an unclosed quote?): the file is not valid CSV there.`);
+    }
+    if (typeof csv.code === "string" && csv.code.startsWith("CSV_")) throw refuseFile(`The file is not valid CSV near line ${String(csv.lines ?? "?")}: ${csv.message}`);
     throw err;
   } finally {
     stopped = true;

@@ -47,7 +47,7 @@ describe("Security: dashboard pages", () => {
   it("#29.10 a form body past 64 KiB is a 413 before anything reads it whole, with or without a token", async () => {
     const { cookie } = await tenantWithIntegration("Big form");
     const padding = "p".repeat(300 * 1024);
-    for (const form of [{ provider: "zoho-people", padding }, { provider: "zoho-people", _csrf: await csrfOf(cookie), padding }]) {
+    for (const form of [{ provider: "zoho-people", padding }, { provider: "zoho-people", _csrf: await csrfOf(cookie), padding }] as Record<string, string>[]) {
       const res = await page("/dashboard/integrations", cookie, { method: "POST", form });
       expect(res.status).toBe(413);
     }

@@ -213,7 +213,7 @@ describe("#29.10 a malformed CSV is refused with its memory bounded", () => {
     const res = await upload(t, body);
     expect(res.status).toBe(422);
     const detail = JSON.stringify(await res.json());
-    expect(detail).toContain("line 2");
+    expect(detail, detail).toContain("line 2");
     expect(detail).toContain("1 MiB");
     expect(await leftBehind(t)).toEqual({ objects: 0, rows: 0 });
   });

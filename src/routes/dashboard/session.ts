@@ -5,7 +5,8 @@ import { csrfToken, readSession, SESSION_COOKIE, signInAgainUrl, type Auth } fro
 import type { Tenant } from "../../db/schema";
 import { findTenant } from "../../db/tenants.repo";
 import type { AppEnv } from "../../http/context";
-import { RECENT_AUTH_MS } from "../../http/middleware";
+import { limitBody, RECENT_AUTH_MS } from "../../http/middleware";
+import { MAX_UPLOAD_BYTES } from "../../directory/csv";
 import type { Permission } from "../../http/permissions";
 import { safeEqual } from "../../lib/crypto";
 import { AppError } from "../../lib/errors";
@@ -20,6 +21,9 @@ export interface DashEnv extends AppEnv {
 }
 
 export type Dash = Context<DashEnv>;
+
+/** The most a dashboard form (not a file upload) may send. */
+const FORM_BYTES = 64 * 1024;
 
 /** Thrown when a page needs a session and there is none: answered by the sign-in page. */
 export class SignedOut extends Error {}
@@ -39,10 +43,18 @@ export const dashboardSession = createMiddleware<DashEnv>(async (c, next) => {
   c.set("auth", session.auth);
   c.set("csrf", csrf);
   if (c.req.method === "POST") {
-    // A form carries the token as `_csrf`; a script's request (a file streamed as it is) in `x-csrf-token`.
+    // A form carries the token as `_csrf`; a script's request (a file streamed as it is) in
+    // `x-csrf-token`, checked before anything reads the body. A form is read only within its
+    // limit: 64 KiB, or an upload's size for the Import page's file form.
     const type = c.req.header("content-type") ?? "";
     const isForm = /^(multipart\/form-data|application\/x-www-form-urlencoded)\b/i.test(type);
-    const fromForm = isForm ? (await c.req.parseBody())._csrf : undefined;
+    let fromForm: unknown;
+    if (isForm) {
+      const isUpload = c.req.path === "/dashboard/imports" && /^multipart\/form-data\b/i.test(type);
+      await limitBody(isUpload ? MAX_UPLOAD_BYTES + FORM_BYTES : FORM_BYTES)(c, async () => {
+        fromForm = (await c.req.parseBody())._csrf;
+      });
+    }
     const given = typeof fromForm === "string" ? fromForm : isForm ? "" : (c.req.header("x-csrf-token") ?? "");
     if (!given || !(await safeEqual(given, csrf))) throw new AppError("forbidden", "This form has expired or did not come from your dashboard; nothing was changed. Reload the page and try again.");
   }
