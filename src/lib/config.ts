@@ -1,4 +1,5 @@
 import { expressionProblem } from "./expressions";
+import { patternProblem } from "./patterns";
 import { outboundUrlProblem, type AllowedHost } from "./outbound";
 import * as v from "valibot";
 import { PROFILE_FIELDS } from "./user-fields";
@@ -140,13 +141,8 @@ export function checkConfig(config: ResolvedConfig, objects: readonly string[], 
   });
   for (const kind of ["exclude", "include"] as const) {
     config.scope[kind]?.forEach((r, i) => {
-      if (r.matches !== undefined) {
-        try {
-          new RegExp(r.matches);
-        } catch {
-          errors.push({ path: `config.scope.${kind}.${i}.matches`, message: "Not a valid regular expression." });
-        }
-      }
+      const problem = r.matches === undefined ? null : patternProblem(r.matches);
+      if (problem) errors.push({ path: `config.scope.${kind}.${i}.matches`, message: problem });
     });
   }
   if (config.handlers.before) {

@@ -1,4 +1,5 @@
 import jsonata from "jsonata";
+import { LinearRegExp, patternProblem } from "./patterns";
 
 /**
  * JSONata as the hub runs tenant expressions (mapping entries and the `before` handler):
@@ -22,13 +23,21 @@ interface Budget {
 }
 
 const BUDGET_BINDING = "__usersync_budget";
+
+/**
+ * RE2 as jsonata's regex engine. jsonata's typings ask for the whole RegExpConstructor,
+ * but jsonata only calls `new RegexEngine(regex)`, then `lastIndex` and `exec`
+ * (evaluateRegex in jsonata.js), which LinearRegExp gives.
+ */
+const RE2_ENGINE = LinearRegExp as typeof LinearRegExp & RegExpConstructor;
 const compiled = new Map<string, jsonata.Expression>();
 
 /** Compiles once per isolate (saving a config refuses expressions that do not compile). */
 function expression(expr: string): jsonata.Expression {
   let e = compiled.get(expr);
   if (!e) {
-    e = jsonata(expr, { stack: BUDGET.depth, sequence: BUDGET.sequence, timeout: BUDGET.timeoutMs });
+    // Regex literals run on RE2 (lib/patterns.ts): linear time, whatever the pattern.
+    e = jsonata(expr, { stack: BUDGET.depth, sequence: BUDGET.sequence, timeout: BUDGET.timeoutMs, RegexEngine: RE2_ENGINE });
     // The hooks are JSONata's own (`__evaluate_entry`/`__evaluate_exit`); each evaluation
     // finds its own budget in its bindings, so concurrent evaluations never share one.
     e.assign(Symbol.for("jsonata.__evaluate_entry") as unknown as string, (_node: unknown, _input: unknown, env: { lookup(name: string): unknown }) => {
@@ -44,10 +53,24 @@ function expression(expr: string): jsonata.Expression {
   return e;
 }
 
-/** The reason a JSONata expression does not compile (with its position), or null. */
+/** The regex literals of a parsed expression (JSONata's syntax tree keeps each as a `regex` node). */
+function regexLiterals(node: unknown, out: RegExp[] = []): RegExp[] {
+  if (node instanceof RegExp) out.push(node);
+  else if (Array.isArray(node)) for (const n of node) regexLiterals(n, out);
+  else if (node && typeof node === "object") for (const n of Object.values(node)) regexLiterals(n, out);
+  return out;
+}
+
+/**
+ * The reason a JSONata expression does not compile (with its position), or uses a regex
+ * that cannot run in linear time (a backreference, lookaround), or null.
+ */
 export function expressionProblem(expr: string): string | null {
   try {
-    jsonata(expr);
+    for (const re of regexLiterals(jsonata(expr).ast())) {
+      const problem = patternProblem(re.source, re.flags.replace("g", ""));
+      if (problem) return `The regex /${re.source}/: ${problem}`;
+    }
     return null;
   } catch (err) {
     const e = err as { message?: string; position?: number };

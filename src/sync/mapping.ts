@@ -1,4 +1,5 @@
 import { evaluate, ExpressionFailed } from "../lib/expressions";
+import { patternTest } from "../lib/patterns";
 import type { ResolvedConfig, ScopeRule } from "../lib/config";
 
 /** The directory user as mappings and expressions see it (API.md's user shape). */
@@ -19,7 +20,7 @@ function ruleMatches(rule: ScopeRule, user: SourceUser): boolean {
   if (rule.notIn) return value === null || !rule.notIn.includes(value);
   if (rule.equals !== undefined) return value === rule.equals;
   if (rule.exists !== undefined) return (value !== null) === rule.exists;
-  if (rule.matches !== undefined) return value !== null && new RegExp(rule.matches).test(value);
+  if (rule.matches !== undefined) return value !== null && patternTest(rule.matches, value);
   return false;
 }
 
