@@ -239,10 +239,29 @@ export async function insertRun(
 
 /**
  * Marks a running run as moving until `until` (a page that waits out a provider's limit),
- * so that the cron does not take it for stalled meanwhile.
+ * so that the cron does not take it for stalled meanwhile; with `page`, only while the
+ * run is still on that page.
  */
-export async function touchRun(db: Db, runId: string, until: number): Promise<void> {
-  await db.update(runs).set({ movedAt: until }).where(and(eq(runs.id, runId), eq(runs.status, "running")));
+export async function touchRun(db: Db, runId: string, until: number, page?: number): Promise<void> {
+  await db
+    .update(runs)
+    .set({ movedAt: until })
+    .where(and(eq(runs.id, runId), eq(runs.status, "running"), page === undefined ? undefined : eq(runs.page, page)));
+}
+
+/**
+ * Claims the run's current page for one delivery of its message: only when the run is
+ * running on that page and no other delivery holds it (its `moved_at` is not in the
+ * future). The claim holds the page until `until`; the page's advance, or `touchRun`,
+ * ends it. Answers whether this delivery claimed it.
+ */
+export async function claimRunPage(db: Db, run: Pick<RunRow, "id" | "page">, now: number, until: number): Promise<boolean> {
+  const claimed = await db
+    .update(runs)
+    .set({ movedAt: until })
+    .where(and(eq(runs.id, run.id), eq(runs.page, run.page), eq(runs.status, "running"), sql`coalesce(${runs.movedAt}, ${runs.startedAt}) <= ${now}`))
+    .returning({ id: runs.id });
+  return claimed.length === 1;
 }
 
 /** A held run goes on past the guard; null when it was not held. */

@@ -2,7 +2,7 @@ import { errorText, logger } from "../lib/log";
 import { createDb, type Db } from "../db/client";
 import { updateIntegration } from "../db/integrations.repo";
 import { getIntegration, type Integration } from "../integrations/store";
-import { failRun } from "../db/runs.repo";
+import { failRun, touchRun } from "../db/runs.repo";
 import { importStatusStatement } from "../db/imports.repo";
 import { deadLetterStatement, linksByUsers, parkStatements, usersByIds } from "../db/sync.repo";
 import { emitEvents, eventRows, subscribes } from "../events/emit";
@@ -116,7 +116,11 @@ async function runPage(db: Db, env: Env, message: Message<RunPageJob>): Promise<
     return message.ack();
   }
   const gate = gateOf(await getIntegration(db, job.tenantId, job.integrationId));
-  if (gate.kind === "wait") return message.retry({ delaySeconds: gate.seconds });
+  if (gate.kind === "wait") {
+    // A known pause (the provider's): the run is waiting, not stalled, so the cron does not send its page again.
+    await touchRun(db, job.runId, Date.now() + gate.seconds * 1000, job.page);
+    return message.retry({ delaySeconds: gate.seconds });
+  }
   if (gate.kind !== "run") {
     await failRun(db, job.runId, `${gate.reason} The run stopped.`);
     return message.ack();

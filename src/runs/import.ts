@@ -177,17 +177,13 @@ async function importSlice(db: Db, env: Env, imp: ImportRow, planId: string, at:
 }
 
 /**
- * A page message of an import run. A message for a page already done is a redelivery: if
- * it is the page just before the run's next one, the next page's message may have been
- * lost, so it is sent again.
+ * A page message of an import run. A message for a page already done is a redelivery and
+ * does nothing (sending the next page again from it would make every later page run
+ * twice); a next page whose message was lost is sent again by the cron (`resendStalledRuns`).
  */
 export async function handleImportPage(db: Db, env: Env, job: RunPageJob): Promise<void> {
   const run = await getRun(db, job.tenantId, job.runId);
-  if (!run || run.status !== "running" || job.page > run.page) return;
-  if (job.page < run.page) {
-    if (job.page === run.page - 1) await sendPage(env, run);
-    return;
-  }
+  if (!run || run.status !== "running" || job.page !== run.page) return;
   const imp = await importOfRun(db, run.tenantId, run.id);
   if (!imp) return failRun(db, run.id, "The import was deleted.");
   await importPage(db, env, run, imp);

@@ -1,7 +1,7 @@
 import type { Db } from "../db/client";
 import type { RunRow } from "../db/schema";
 import type { Integration } from "../integrations/store";
-import { countsOf, failRun, getRun, holdRun, runUserIds } from "../db/runs.repo";
+import { claimRunPage, countsOf, failRun, getRun, holdRun, runUserIds } from "../db/runs.repo";
 import { emitEvents, queueEvents, runEventId, runEventRows, subscribes } from "../events/emit";
 import type { Env } from "../env";
 import type { RunPageJob } from "../jobs/messages";
@@ -26,21 +26,40 @@ const PAGE_WORK: Partial<Record<RunRow["kind"], PageWork>> = {
 export type PageOutcome = { kind: "done" } | Extract<GroupOutcome, { kind: "retry" }>;
 
 /**
+ * How long one delivery holds a page it claimed: longer than a page takes, shorter than
+ * the cron waits before it takes a run for stalled (runs/start.ts), so that a page whose
+ * delivery died with its isolate is sent again.
+ */
+export const PAGE_CLAIM_MS = 4 * 60_000;
+
+/**
  * One page of a run, for an integration the jobs router found runnable. Pages run one
- * after another, each queued by the one before. A message for a page already done is a
- * redelivery: if it is the page just before the run's next one, the next page's message
- * may have been lost, so it is sent again (a duplicate of it is recognised in turn). A
- * provider failure answers `retry` (the router backs off, and pauses the integration
- * when the provider asked).
+ * after another, each queued by the one before. One delivery of the page's message
+ * claims it (`claimRunPage`) and does it; another delivery of the same message, at the
+ * same time or after the page moved on, does nothing, so no page is pushed twice and no
+ * next page is sent twice. A next page whose message was lost is sent again by the cron
+ * (`resendStalledRuns`). A provider failure answers `retry` (the router backs off, and
+ * pauses the integration when the provider asked); the claim is given back for the retry.
  */
 export async function handleRunPage(db: Db, env: Env, job: RunPageJob, integration: Integration): Promise<PageOutcome> {
   const done = { kind: "done" } as const;
   const run = await getRun(db, job.tenantId, job.runId);
-  if (!run || run.status !== "running" || job.page > run.page) return done;
-  if (job.page < run.page) {
-    if (job.page === run.page - 1) await sendPage(env, run);
-    return done;
+  if (!run || run.status !== "running" || job.page !== run.page) return done;
+  const now = Date.now();
+  if (!(await claimRunPage(db, run, now, now + PAGE_CLAIM_MS))) return done;
+  let outcome: PageOutcome | undefined;
+  try {
+    outcome = await claimedPage(db, env, run, integration);
+    return outcome;
+  } finally {
+    // Given back for the message's retry (at once, or when the provider's pause ends);
+    // a page that moved on, or waits `later`, has already moved its claim.
+    if (!outcome || outcome.kind === "retry") await touchRun(db, run.id, Date.now() + (outcome?.kind === "retry" && outcome.pause ? (outcome.delayMs ?? 0) : 0), run.page);
   }
+}
+
+async function claimedPage(db: Db, env: Env, run: RunRow, integration: Integration): Promise<PageOutcome> {
+  const done = { kind: "done" } as const;
   // The mass-change guard on every page: removals that arrived after the run started
   // hold it here, before it touches anything more, until an admin approves it.
   if (!run.approved) {
@@ -59,7 +78,7 @@ export async function handleRunPage(db: Db, env: Env, job: RunPageJob, integrati
   if (outcome.kind === "retry") return outcome;
   if (outcome.kind === "later") {
     // The same page again once the wait is over; the run counts as moving meanwhile.
-    await touchRun(db, run.id, Date.now() + outcome.delayMs);
+    await touchRun(db, run.id, Date.now() + outcome.delayMs, run.page);
     await sendPage(env, run, outcome.delayMs);
     return done;
   }
