@@ -88,7 +88,8 @@ export function applyChange(
  * BULK_GROUP at a time by one statement each (`upsertMany`, the same guards); the other
  * changes in groups of MAX_GROUP, as `applyChange` writes them. The changes must be of
  * distinct people (an import's plan is): their order is not kept. Answers one result per
- * change, in order; a change that failed answers its error.
+ * change, in order; a change that failed answers its error. A storage failure of a bulk
+ * statement throws (see `storageFailure`): the caller tries the changes again whole.
  */
 export async function applyChanges(db: Db, batched: Queue<PushJob>, tenantId: string, changes: Change[], opts: { waitUntil: WaitUntil; now?: number }): Promise<PromiseSettledResult<IngestResult>[]> {
   const now = opts.now ?? Date.now();
@@ -103,7 +104,9 @@ export async function applyChanges(db: Db, batched: Queue<PushJob>, tenantId: st
       let results: PromiseSettledResult<IngestResult>[];
       try {
         results = await writeMany(db, group, statusGiven, opts.waitUntil);
-      } catch {
+      } catch (err) {
+        // The storage failed (nothing of the statement was written): the caller tries again whole.
+        if (!refusedForData(err)) throw err;
         // One change the statement could not take: each is written alone, failing only itself.
         results = await writeGroups(db, group, opts.waitUntil);
       }
@@ -113,6 +116,24 @@ export async function applyChanges(db: Db, batched: Queue<PushJob>, tenantId: st
   const results = await writeGroups(db, single.map((k) => ({ tenantId, change: changes[k]!, queues: { batched }, now })), opts.waitUntil);
   single.forEach((k, j) => (out[k] = results[j]!));
   return out;
+}
+
+/**
+ * Whether a change's write was refused for the change's own data (a constraint of the
+ * table), rather than failed for the storage (D1 unreachable, overloaded, reset): only
+ * the first is the change's failure; the second says nothing about the change.
+ */
+export function refusedForData(reason: unknown): boolean {
+  return /constraint/i.test(errorText(reason));
+}
+
+/**
+ * The first storage failure among `applyChanges`' results, or undefined. A caller that
+ * moves a cursor past the changes throws it instead, so the changes are tried again whole.
+ */
+export function storageFailure(results: PromiseSettledResult<unknown>[]): unknown {
+  for (const r of results) if (r.status === "rejected" && !refusedForData(r.reason)) return r.reason;
+  return undefined;
 }
 
 async function writeGroups(db: Db, pending: Pending[], waitUntil: WaitUntil): Promise<PromiseSettledResult<IngestResult>[]> {

@@ -7,7 +7,7 @@ import type { EventRow, ImportRow, RunRow } from "../db/schema";
 import { noCounts, sumCounts, type RunCounts, type RunTrigger } from "../db/vocabulary";
 import { eventRows, queueEvents } from "../events/emit";
 import { listIntegrations } from "../integrations/store";
-import { applyChanges } from "../directory/ingest";
+import { applyChanges, storageFailure } from "../directory/ingest";
 import { planFileKey, planImport, planPrefix, PlannedLine, type ImportOptions, type PlanState } from "../directory/import-plan";
 import type { Env } from "../env";
 import { AppError } from "../lib/errors";
@@ -163,8 +163,11 @@ async function importSlice(db: Db, env: Env, imp: ImportRow, planId: string, at:
     planned.map((line) => ({ kind: line.action === "disable" ? ("disable" as const) : ("upsert" as const), user: line.user, at: null, reason: "import" as const })),
     { waitUntil },
   );
+  // A storage failure moves nothing on: the slice is tried again whole (the queue's retry).
+  const failure = storageFailure(results);
+  if (failure !== undefined) throw failure;
   results.forEach((settled, i) => {
-    // A change the directory could not take is counted failed; the others go on.
+    // A change the directory refused for its own data is counted failed; the others go on.
     if (settled.status === "rejected") counts.failed++;
     else if (settled.value.outcome !== "applied") counts.unchanged++;
     else if (planned[i]!.action === "disable") counts.disabled++;

@@ -6,7 +6,7 @@ import { advanceRunStatement, holdRun, countsOf } from "../db/runs.repo";
 import type { LinkRow, RunRow } from "../db/schema";
 import { holdersOfRecords, saveOutcomes, usersByIds } from "../db/sync.repo";
 import { noCounts, type RunCounts } from "../db/vocabulary";
-import { applyChanges, type Change } from "../directory/ingest";
+import { applyChanges, storageFailure, type Change } from "../directory/ingest";
 import { userView } from "../directory/user";
 import type { Env } from "../env";
 import { emitEvents, runEventRows } from "../events/emit";
@@ -103,6 +103,9 @@ async function leaversPage(db: Db, env: Env, integration: Integration, run: RunR
       ids.map((id): Change => ({ kind: "disable", user: { id }, at: now, reason: "pull" })),
       { waitUntil: (p) => void p },
     );
+    // A storage failure moves nothing on: the page is tried again whole (the queue's retry).
+    const failure = storageFailure(results);
+    if (failure !== undefined) throw failure;
     for (const r of results) {
       if (r.status === "rejected") counts.failed++;
       else if (r.value.outcome === "applied") counts.disabled++;
@@ -195,6 +198,9 @@ async function takeRecords(db: Db, env: Env, integration: Integration, pulled: P
     updatedAt: now,
   });
   for (const u of unchanged) linkRows.push(linkRow(u.userId, u.record));
+  // A storage failure moves nothing on: the page is tried again whole (the queue's retry).
+  const failure = storageFailure(results);
+  if (failure !== undefined) throw failure;
   taken.forEach(({ record, change }, i) => {
     const r = results[i]!;
     const userId = change.user.id;
