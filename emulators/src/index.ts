@@ -7,6 +7,7 @@ import { accounts } from "./zoho/accounts";
 import { connect } from "./zoho/connect";
 import { hostApp } from "./host-app";
 import { receiver } from "./receiver";
+import { s3, s3Control } from "./s3";
 import { crm } from "./zoho/crm";
 import { people } from "./zoho/people";
 import { esc } from "./html";
@@ -18,13 +19,16 @@ import { world, type ZohoDc } from "./state";
  *   (CRM v8), `/zoho/{dc}/crm` the CRM web host (record URLs), `/zoho/{dc}/connect`,
  *   `/zoho/{dc}/people`;
  * - `/microsoft/login` the identity platform, `/microsoft/graph` Microsoft Graph;
+ * - `/s3/{bucket}` an S3-compatible store: a tenant's own pickup location;
  * - `/_emulator` the control API;
  * - `/host-app/sign-in` the host app's sign-in, `/receivers/{name}` an `after` handler's receiver.
  */
 const app = new Hono();
 
 app.use("*", faultsAndCounts);
+app.route("/_emulator/s3", s3Control);
 app.route("/_emulator", control);
+app.route("/s3", s3);
 app.route("/zoho/:dc/accounts", accounts);
 app.route("/zoho/:dc/api", crm);
 app.route("/zoho/:dc/connect", connect);
