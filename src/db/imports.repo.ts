@@ -1,7 +1,7 @@
-import { and, desc, eq, isNotNull, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, isNotNull, lt, lte, sql } from "drizzle-orm";
 import * as v from "valibot";
 import { jsonValues, type Db } from "./client";
-import { directoryUsers, importKeys, importMappings, imports, type ImportKeyRow, type ImportRow } from "./schema";
+import { directoryUsers, importKeys, importLocations, importMappings, imports, runs, type ImportKeyRow, type ImportRow } from "./schema";
 
 const Headers = v.array(v.string());
 
@@ -10,15 +10,15 @@ export function importHeaders(row: ImportRow): string[] {
   return v.parse(Headers, JSON.parse(row.headers));
 }
 
-export async function insertImport(db: Db, row: Omit<ImportRow, "runId" | "status" | "pickupKey" | "planId" | "planStep" | "planMovedAt">): Promise<ImportRow> {
-  const full: ImportRow = { ...row, status: "uploaded", runId: null, pickupKey: null, planId: null, planStep: null, planMovedAt: null };
+export async function insertImport(db: Db, row: Omit<ImportRow, "runId" | "status" | "pickupKey" | "planId" | "planStep" | "planMovedAt" | "sourceKey">): Promise<ImportRow> {
+  const full: ImportRow = { ...row, status: "uploaded", runId: null, pickupKey: null, planId: null, planStep: null, planMovedAt: null, sourceKey: null };
   await db.insert(imports).values(full);
   return full;
 }
 
 /**
- * Claims a file of the R2 inbox for import: the row is inserted only if no tick claimed
- * the same file (key and etag) before. Null when another tick has it.
+ * Claims a file of a tenant's pickup location for import: the row is inserted only if no
+ * tick claimed the same file (key, etag and time) before. Null when another tick has it.
  */
 export async function claimPickup(db: Db, row: Omit<ImportRow, "runId" | "status" | "planStep" | "planMovedAt">): Promise<ImportRow | null> {
   const [claimed] = await db
@@ -214,4 +214,68 @@ export function stalledPlans(db: Db, before: number, limit = 100): Promise<Impor
 /** Notes that a stalled plan's step was sent again, so the next tick waits as long again. */
 export async function touchPlan(db: Db, id: string, now: number): Promise<void> {
   await db.update(imports).set({ planMovedAt: now }).where(eq(imports.id, id));
+}
+
+export type ImportLocationRow = typeof importLocations.$inferSelect;
+
+/** The tenant's pickup location (its secret sealed), or null. */
+export async function getLocation(db: Db, tenantId: string): Promise<ImportLocationRow | null> {
+  const [row] = await db.select().from(importLocations).where(eq(importLocations.tenantId, tenantId)).limit(1);
+  return row ?? null;
+}
+
+/** Sets the tenant's pickup location; it is looked at on the next tick. */
+export async function putLocation(db: Db, row: Omit<ImportLocationRow, "lastPickupAt" | "lastError">): Promise<void> {
+  const values = { ...row, lastError: null };
+  await db.insert(importLocations).values(values).onConflictDoUpdate({ target: importLocations.tenantId, set: values });
+}
+
+export async function deleteLocation(db: Db, tenantId: string): Promise<boolean> {
+  const gone = await db.delete(importLocations).where(eq(importLocations.tenantId, tenantId)).returning({ tenantId: importLocations.tenantId });
+  return gone.length > 0;
+}
+
+/**
+ * The locations due at `now`, each claimed for this tick by moving its due time on (a
+ * compare-and-set, so overlapping ticks look at a location once), at most `limit`.
+ */
+export async function claimDueLocations(db: Db, now: number, limit: number): Promise<ImportLocationRow[]> {
+  const due = await db.select().from(importLocations).where(lte(importLocations.nextDueAt, now)).orderBy(asc(importLocations.nextDueAt)).limit(limit);
+  const claimed: ImportLocationRow[] = [];
+  for (const row of due) {
+    const [won] = await db
+      .update(importLocations)
+      .set({ nextDueAt: now + row.everyMinutes * 60_000 })
+      .where(and(eq(importLocations.tenantId, row.tenantId), eq(importLocations.nextDueAt, row.nextDueAt)))
+      .returning();
+    if (won) claimed.push(won);
+  }
+  return claimed;
+}
+
+/** What the location answered on this look: nothing wrong (null), or its refusal. */
+export async function noteLocation(db: Db, tenantId: string, seen: { at: number; error: string | null }): Promise<void> {
+  await db
+    .update(importLocations)
+    .set({ lastError: seen.error, ...(seen.error ? {} : { lastPickupAt: seen.at }) })
+    .where(eq(importLocations.tenantId, tenantId));
+}
+
+/** Whether a picked-up file (by its claim key) was claimed before. */
+export async function pickedUp(db: Db, pickupKey: string): Promise<ImportRow | null> {
+  const [row] = await db.select().from(imports).where(eq(imports.pickupKey, pickupKey)).limit(1);
+  return row ?? null;
+}
+
+/**
+ * Imports still `applying` whose run ended (done, failed or cancelled, whichever way: a
+ * cancel, a dead-lettered page): with the run's status. The cron ends them.
+ */
+export function importsOfEndedRuns(db: Db, limit = 100) {
+  return db
+    .select({ imp: imports, run: runs })
+    .from(imports)
+    .innerJoin(runs, eq(runs.id, imports.runId))
+    .where(and(eq(imports.status, "applying"), sql`${runs.status} in ('done', 'failed', 'cancelled')`))
+    .limit(limit);
 }

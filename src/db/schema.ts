@@ -113,6 +113,8 @@ export const imports = sqliteTable(
     planStep: integer("plan_step"),
     /** When the plan last moved on a step: a plan standing still for minutes lost its message, and the cron sends it again. */
     planMovedAt: integer("plan_moved_at"),
+    /** For a file picked up from the tenant's own location: its key there (where it is moved to done/ or failed/ when the import ends). */
+    sourceKey: text("source_key"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [index("imports_tenant").on(t.tenantId, t.createdAt), uniqueIndex("imports_pickup").on(t.pickupKey)],
@@ -147,6 +149,32 @@ export const importMappings = sqliteTable("import_mappings", {
   mapping: text("mapping").notNull(),
   mode: text("mode", { enum: ["partial", "full"] }).notNull(),
   maxDisablePercent: integer("max_disable_percent").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/**
+ * A tenant's own pickup location (API.md "CSV imports"): an S3-compatible bucket and
+ * prefix of theirs, read with their access key, whose secret is sealed like every
+ * credential (AES-GCM with ENCRYPTION_KEY, the tenant id as associated data) and never
+ * answered again. The cron polls it every `every_minutes`.
+ */
+export const importLocations = sqliteTable("import_locations", {
+  tenantId: text("tenant_id")
+    .primaryKey()
+    .references(() => tenants.id, { onDelete: "cascade" }),
+  endpoint: text("endpoint").notNull(),
+  region: text("region").notNull(),
+  bucket: text("bucket").notNull(),
+  prefix: text("prefix").notNull(),
+  accessKeyId: text("access_key_id").notNull(),
+  /** The secret access key, sealed. */
+  secret: text("secret").notNull(),
+  everyMinutes: integer("every_minutes").notNull(),
+  /** When the cron next looks; claimed by compare-and-set so overlapping ticks look once. */
+  nextDueAt: integer("next_due_at").notNull(),
+  lastPickupAt: integer("last_pickup_at"),
+  /** The location's own answer when it last refused (credentials, bucket, network); null once it answers again. */
+  lastError: text("last_error"),
   updatedAt: integer("updated_at").notNull(),
 });
 

@@ -191,7 +191,11 @@ export function planPrefix(imp: Pick<ImportRow, "tenantId" | "id">, planId: stri
 }
 
 /** A line of a plan file: one change the import's run makes (the absent people of `full` mode have row 0). */
-export const PlannedLine = v.object({ row: v.number(), action: v.picklist(["create", "update", "disable"]), user: UserRef });
+/**
+ * One planned change. It names its tenant and import, so that a page applying a plan
+ * refuses any line that is not its own import's (runs/import.ts).
+ */
+export const PlannedLine = v.object({ tenantId: v.string(), importId: v.string(), row: v.number(), action: v.picklist(["create", "update", "disable"]), user: UserRef });
 
 /** Writes JSON lines to an R2 object in parts. */
 class LineWriter {
@@ -345,7 +349,7 @@ async function rowsStep(
       state[action]++;
       if (action === "unchanged") continue;
       if (state.sample.length < SAMPLE) state.sample.push({ row: r.row, action, user: input });
-      await writer?.line({ row: r.row, action, user: input as v.InferInput<typeof UserRef> });
+      await writer?.line({ tenantId: imp.tenantId, importId: imp.id, row: r.row, action, user: input as v.InferInput<typeof UserRef> });
     }
     batch = [];
   };
@@ -375,7 +379,7 @@ async function rowsStep(
 async function absentStep(db: Db, imp: ImportRow, state: PlanState, limit: number, writer: LineWriter | null): Promise<void> {
   for (let read = 0; read < limit; ) {
     const absent = await absentPeopleIds(db, imp.tenantId, state.planId, state.after, Math.min(ABSENT_AT_ONCE, limit - read));
-    for (const id of absent) await writer?.line({ row: 0, action: "disable", user: { id } });
+    for (const id of absent) await writer?.line({ tenantId: imp.tenantId, importId: imp.id, row: 0, action: "disable", user: { id } });
     read += absent.length;
     if (absent.length === 0) break;
     state.after = absent[absent.length - 1]!;

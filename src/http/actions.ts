@@ -5,7 +5,7 @@ import { getUser } from "../db/directory.repo";
 import { linkByHand, otherHolder, unlinkByHand, getLink } from "../db/links.repo";
 import { openRun, type RunKind } from "../db/runs.repo";
 import type { ImportRow, RunRow } from "../db/schema";
-import { insertImport } from "../db/imports.repo";
+import { getLocation, getSavedMapping, insertImport, noteLocation, putLocation, type ImportLocationRow } from "../db/imports.repo";
 import { describeCsv, storeUpload } from "../directory/csv";
 import { newId } from "../lib/ids";
 import { forgetPushedState } from "../db/sync.repo";
@@ -18,6 +18,12 @@ import { refreshTokenOf } from "../integrations/tokens";
 import { connectorContext } from "../integrations/connector-context";
 import { AppError } from "../lib/errors";
 import { startInitialResync, startPull, startRun } from "../runs/start";
+import { startImport } from "../runs/import";
+import { openLocation, sealLocationSecret } from "../runs/pickup-location";
+import { errorText } from "../lib/log";
+import { OutboundRefused, outboundUrlProblem } from "../lib/outbound";
+import { S3Error } from "../lib/s3";
+import { iso } from "../lib/time";
 import { sourceOf } from "../sync/target";
 import type { Choice } from "../connectors/contract";
 import { settings } from "../settings";
@@ -198,4 +204,72 @@ export async function uploadImportAction(db: Db, env: Env, tenantId: string, bod
     throw err;
   }
   return insertImport(db, { id, tenantId, objectKey: key, bytes, rows: described.rows, headers: JSON.stringify(described.headers), delimiter, createdAt: Date.now() });
+}
+
+/**
+ * Upload and apply in one call (`POST /v1/imports?apply=saved`): the tenant's saved
+ * mapping and mode, checked before anything is stored; past the guard 409 and nothing
+ * in the directory changes (the upload stays, to be looked at or applied by hand).
+ */
+export async function uploadAndApplyAction(db: Db, env: Env, tenantId: string, body: ReadableStream<Uint8Array> | null, trigger: RunTrigger): Promise<{ imp: ImportRow; run: RunRow }> {
+  const saved = await getSavedMapping(db, tenantId);
+  if (!saved) throw AppError.validation([{ path: "mapping", message: "No saved mapping: save one with PUT /v1/imports/mapping (or on the dashboard's Import page) first." }]);
+  const imp = await uploadImportAction(db, env, tenantId, body);
+  const { run } = await startImport(db, env, imp, saved, trigger);
+  return { imp, run };
+}
+
+/** A pickup location as the API and the dashboard show it: never its secret. */
+export function locationView(row: ImportLocationRow) {
+  return {
+    kind: "s3" as const,
+    endpoint: row.endpoint,
+    region: row.region,
+    bucket: row.bucket,
+    prefix: row.prefix,
+    accessKeyId: row.accessKeyId,
+    everyMinutes: row.everyMinutes,
+    nextPickupAt: iso(row.nextDueAt)!,
+    lastPickupAt: iso(row.lastPickupAt),
+    lastError: row.lastError,
+  };
+}
+
+/**
+ * Sets the tenant's own pickup location: the endpoint must be one the hub may reach
+ * (https, not a private address: 422), the secret is sealed, and the location is tried
+ * at once (one listing): a refusal is saved as its `lastError` for the admin to see.
+ */
+export async function putLocationAction(
+  db: Db,
+  env: Env,
+  tenantId: string,
+  input: { endpoint: string; region: string; bucket: string; prefix: string; accessKeyId: string; secretAccessKey: string; everyMinutes: number },
+): Promise<ImportLocationRow> {
+  const problem = outboundUrlProblem(input.endpoint, settings(env).outboundAllowlist);
+  if (problem) throw AppError.validation([{ path: "endpoint", message: problem }]);
+  const prefix = input.prefix && !input.prefix.endsWith("/") ? `${input.prefix}/` : input.prefix;
+  const now = Date.now();
+  const row = {
+    tenantId,
+    endpoint: input.endpoint.replace(/\/+$/, ""),
+    region: input.region,
+    bucket: input.bucket,
+    prefix,
+    accessKeyId: input.accessKeyId,
+    secret: await sealLocationSecret(env, tenantId, input.secretAccessKey),
+    everyMinutes: input.everyMinutes,
+    nextDueAt: now,
+    updatedAt: now,
+  };
+  await putLocation(db, row);
+  let error: string | null = null;
+  try {
+    await (await openLocation(env, { ...row, lastPickupAt: null, lastError: null })).list(prefix);
+  } catch (err) {
+    if (!(err instanceof S3Error || err instanceof OutboundRefused || err instanceof TypeError)) throw err;
+    error = errorText(err);
+  }
+  if (error) await noteLocation(db, tenantId, { at: now, error });
+  return (await getLocation(db, tenantId))!;
 }

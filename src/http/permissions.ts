@@ -17,6 +17,8 @@ export const ROUTE_PERMISSIONS: Record<string, readonly Permission[]> = {
   "POST /v1/imports/:id/preview": ["manage_users"],
   "POST /v1/imports/:id/apply": ["manage_users"],
   "PUT /v1/imports/mapping": ["manage_users"],
+  "PUT /v1/imports/location": ["manage_users"],
+  "DELETE /v1/imports/location": ["manage_users"],
   "DELETE /v1/directory/users/:id": ["manage_users"],
   "POST /v1/integrations": ["manage_integrations"],
   "PATCH /v1/integrations/:id": ["manage_integrations"],

@@ -12,7 +12,7 @@ import { planFileKey, planImport, planPrefix, PlannedLine, type ImportOptions, t
 import type { Env } from "../env";
 import { AppError } from "../lib/errors";
 import type { RunPageJob } from "../jobs/messages";
-import { finishPickup, nameOf, summaryKey } from "./pickup-report";
+import { finishPickup, summaryKey } from "./pickup-report";
 import { sendPage } from "./start";
 
 /**
@@ -50,7 +50,7 @@ export async function startImport(db: Db, env: Env, imp: ImportRow, opts: Import
 /** Starts the `import` run of a finished plan whose files are written. */
 export async function beginImportRun(db: Db, env: Env, imp: ImportRow, plan: PlanState, trigger: RunTrigger): Promise<RunRow> {
   // A picked-up file's report, written when its run ends, carries the plan's row errors.
-  if (imp.pickupKey) await env.FILES.put(summaryKey(imp), JSON.stringify({ name: nameOf(imp.objectKey)?.name ?? imp.id, errors: plan.errors }));
+  if (imp.sourceKey) await env.FILES.put(summaryKey(imp), JSON.stringify({ errors: plan.errors }));
   const run = await insertRun(db, { tenantId: imp.tenantId, integrationId: null, kind: "import", status: "running", trigger, userIds: null, detail: null });
   if (!run) throw AppError.conflict("An import run could not start; try again.");
   await setImportStatus(db, imp.id, "applying", { runId: run.id, planId: plan.planId });
@@ -112,7 +112,7 @@ export async function importPage(db: Db, env: Env, run: RunRow, imp: ImportRow):
     }
     if (endsPage) return sendPage(env, { ...run, page: run.page + 1 });
   }
-  if (imp.pickupKey) {
+  if (imp.sourceKey) {
     const ended = await getRun(db, run.tenantId, run.id);
     if (ended) await finishPickup(db, env, imp, ended);
   }
@@ -156,6 +156,9 @@ async function importSlice(db: Db, env: Env, imp: ImportRow, planId: string, at:
   const pending: Promise<unknown>[] = [];
   const waitUntil = (p: Promise<unknown>) => void pending.push(p);
   const planned = lines.map((raw) => v.parse(PlannedLine, JSON.parse(raw)));
+  // The hub wrote the plan for this import: a line of another tenant's or import's is refused whole.
+  const foreign = planned.find((line) => line.tenantId !== imp.tenantId || line.importId !== imp.id);
+  if (foreign) throw new AppError("internal", undefined, undefined, undefined, { cause: new Error(`plan ${planId} of ${imp.id} holds a line of import ${foreign.importId} (tenant ${foreign.tenantId})`) });
   const results = await applyChanges(
     db,
     env.PUSH_BATCHES,

@@ -1,8 +1,24 @@
 import * as v from "valibot";
 import type { Db } from "../db/client";
-import { advancePlanStep, claimPickup, describeImport, dropImportKeys, getImport, getSavedMapping, setImportStatus, stalledPlans, touchPlan } from "../db/imports.repo";
+import {
+  advancePlanStep,
+  claimDueLocations,
+  claimPickup,
+  describeImport,
+  dropImportKeys,
+  getImport,
+  getSavedMapping,
+  importsOfEndedRuns,
+  noteLocation,
+  pickedUp,
+  setImportStatus,
+  stalledPlans,
+  touchPlan,
+  type ImportLocationRow,
+} from "../db/imports.repo";
+import { getRun } from "../db/runs.repo";
 import type { ImportRow } from "../db/schema";
-import { storedDelimiter, storedHeader } from "../directory/csv";
+import { storedDelimiter, storedHeader, storeUpload } from "../directory/csv";
 import { finished, newPlan, planPrefix, planStep, type PlanState } from "../directory/import-plan";
 import type { Env } from "../env";
 import type { PlanJob } from "../jobs/messages";
@@ -11,55 +27,128 @@ import { newId } from "../lib/ids";
 import { errorText, logger } from "../lib/log";
 import { settings } from "../settings";
 import { beginImportRun, forgetPlan } from "./import";
-import { fileAway, INBOX, nameOf } from "./pickup-report";
+import { OutboundRefused } from "../lib/outbound";
+import { S3Error } from "../lib/s3";
+import { fileAway, finishPickup } from "./pickup-report";
+import { openLocation } from "./pickup-location";
 
 /**
- * Scheduled pickup (API.md "CSV imports"): files dropped under `inbox/{tenantId}/` in the
- * R2 bucket, by any S3 client on a schedule, are imported on the next cron tick with the
- * tenant's saved mapping, then moved to `done/{tenantId}/` or `failed/{tenantId}/` with a
- * `<name>.report.json` beside them. A file is claimed by one insert keyed by its key and
- * etag, so two overlapping ticks import it once. There is no size limit here, so a file is
+ * Scheduled pickup (API.md "CSV imports"): files a tenant's own tool drops under the
+ * prefix of a bucket of theirs (their R2, S3 or MinIO; `PUT /v1/imports/location`) are
+ * imported with the tenant's saved mapping, every `everyMinutes`, then moved to `done/`
+ * or `failed/` under that prefix with a `<name>.report.json` beside them. No tenant holds
+ * credentials to the hub's own bucket: the hub copies each file into it, and keeps there
+ * only what it writes (uploads, plans, reports). A file is claimed by one insert keyed by
+ * its key, etag and time, so overlapping ticks import it once, and the same content
+ * dropped again later is imported again. There is no size limit here, so a file is
  * planned in steps through the queue, each of `IMPORT_STEP_ROWS` rows at most (a few
  * seconds) in an invocation of its own: the memory a plan needs does not grow with the file.
  */
 
-/** Files one tick looks at; the rest wait for the next. */
-const PER_TICK = 100;
+/** Locations one tick looks at; the rest are due again at the next. */
+const LOCATIONS_PER_TICK = 50;
+/** Files one look takes from a location (across pages of its listing); the rest wait for the next look. */
+const FILES_PER_LOOK = 1000;
 
 /** How long a plan may stand still before its step is sent again. */
 const STALLED_MS = 5 * 60_000;
 
-/** The import of each new file in the inbox starts; answers how many were claimed. */
-export async function pickupInbox(db: Db, env: Env, now = Date.now()): Promise<number> {
-  const listed = await env.FILES.list({ prefix: INBOX, limit: PER_TICK });
+/** Each due location is looked at: the import of each new file starts. Answers how many files were claimed. */
+export async function pickupLocations(db: Db, env: Env, now = Date.now()): Promise<number> {
   let claimed = 0;
-  for (const object of listed.objects) {
-    const where = nameOf(object.key);
-    if (!where) continue;
-    let imp: ImportRow | null;
-    try {
-      imp = await claimPickup(db, {
-        id: newId("imp"),
-        tenantId: where.tenantId,
-        objectKey: object.key,
-        bytes: object.size,
-        rows: 0,
-        headers: "[]",
-        delimiter: ",",
-        pickupKey: `${object.key}@${object.etag}`,
-        planId: crypto.randomUUID(),
-        createdAt: now,
-      });
-    } catch (err) {
-      // No such tenant (the row's tenant must exist): the file is left for an operator.
-      logger({ key: object.key }).warn("inbox file of an unknown tenant left in place", { error: errorText(err) });
-      continue;
-    }
-    if (!imp) continue;
-    claimed++;
-    await sendPlanStep(env, imp, 0);
+  for (const row of await claimDueLocations(db, now, LOCATIONS_PER_TICK)) claimed += await pickupLocation(db, env, row, now);
+  return claimed;
+}
+
+/** A location's failure that is the location's (credentials, bucket, address, network), not the hub's. */
+function locationFailure(err: unknown): boolean {
+  return err instanceof S3Error || err instanceof OutboundRefused || err instanceof TypeError;
+}
+
+/**
+ * One look at a location: every page of its listing under the prefix (files under
+ * `done/` and `failed/`, and folder markers, passed over), each new file claimed, copied
+ * into the hub's R2 and planned; a file claimed before whose import has ended is filed
+ * away again (its move had failed). A location that refuses shows its answer as
+ * `lastError` (and on the dashboard) until it answers again.
+ */
+async function pickupLocation(db: Db, env: Env, row: ImportLocationRow, now: number): Promise<number> {
+  const log = logger({ tenantId: row.tenantId });
+  let claimed = 0;
+  try {
+    const bucket = await openLocation(env, row);
+    let token: string | undefined;
+    let looked = 0;
+    do {
+      const page = await bucket.list(row.prefix, token);
+      for (const object of page.objects) {
+        const name = object.key.slice(row.prefix.length);
+        if (!name || name.endsWith("/") || name.startsWith("done/") || name.startsWith("failed/")) continue;
+        if (++looked > FILES_PER_LOOK) break;
+        const pickupKey = `${row.tenantId}:${object.key}@${object.etag}@${object.lastModified}`;
+        const prior = await pickedUp(db, pickupKey);
+        if (prior) {
+          await fileAgain(db, env, prior);
+          continue;
+        }
+        const id = newId("imp");
+        const imp = await claimPickup(db, {
+          id,
+          tenantId: row.tenantId,
+          objectKey: `uploads/${row.tenantId}/${id}.csv`,
+          bytes: object.size,
+          rows: 0,
+          headers: "[]",
+          delimiter: ",",
+          pickupKey,
+          planId: crypto.randomUUID(),
+          sourceKey: object.key,
+          createdAt: now,
+        });
+        if (!imp) continue;
+        claimed++;
+        try {
+          await storeUpload(env.FILES, imp.objectKey, await bucket.get(object.key), Number.MAX_SAFE_INTEGER);
+        } catch (err) {
+          if (!(err instanceof AppError)) throw err;
+          await failPickup(db, env, imp, err);
+          continue;
+        }
+        await sendPlanStep(env, imp, 0);
+      }
+      token = page.next ?? undefined;
+    } while (token && looked <= FILES_PER_LOOK);
+    await noteLocation(db, row.tenantId, { at: now, error: null });
+  } catch (err) {
+    if (!locationFailure(err)) throw err;
+    log.warn("the pickup location refused or could not be reached", { error: errorText(err) });
+    await noteLocation(db, row.tenantId, { at: now, error: errorText(err) });
   }
   return claimed;
+}
+
+/** A file claimed before that is still in the location: once its import has ended, it is filed away (again). */
+async function fileAgain(db: Db, env: Env, imp: ImportRow): Promise<void> {
+  if (imp.status === "applied" || imp.status === "failed") {
+    const run = imp.runId ? await getRun(db, imp.tenantId, imp.runId) : null;
+    if (run) return finishPickup(db, env, imp, run);
+    await fileAway(db, env, imp, { importId: imp.id, runId: null, status: "failed", file: imp.sourceKey ?? imp.objectKey, rows: imp.rows, detail: "The hub could not read the file.", finishedAt: new Date().toISOString() });
+  }
+}
+
+/**
+ * Imports whose run ended while they were `applying`, whichever way it ended (done, failed,
+ * cancelled, dead-lettered): the import ends with it (applied, or failed), so a new apply
+ * is not refused for it, and a picked-up file is filed with its report. Answers how many.
+ */
+export async function endImportsOfEndedRuns(db: Db, env: Env): Promise<number> {
+  const ended = await importsOfEndedRuns(db);
+  for (const { imp, run } of ended) {
+    await setImportStatus(db, imp.id, run.status === "done" ? "applied" : "failed");
+    if (imp.planId) await forgetPlan(env, imp, imp.planId);
+    await finishPickup(db, env, { ...imp, status: run.status === "done" ? "applied" : "failed" }, run);
+  }
+  return ended.length;
 }
 
 /** Sends again the step of each plan that has not moved for STALLED_MS (its message was lost); answers how many. */
@@ -149,7 +238,6 @@ export async function failPlan(db: Db, env: Env, job: PlanJob, detail: string): 
 }
 
 async function failPickup(db: Db, env: Env, imp: ImportRow, err: AppError): Promise<void> {
-  const name = nameOf(imp.objectKey)?.name ?? imp.id;
   const detail = err.errors?.map((e) => `${e.path}: ${e.message}`).join(" ") || err.detail || "The hub could not read the file.";
   await setImportStatus(db, imp.id, "failed");
   if (imp.planId) {
@@ -157,5 +245,5 @@ async function failPickup(db: Db, env: Env, imp: ImportRow, err: AppError): Prom
     await forgetPlan(env, imp, imp.planId);
   }
   const current = (await getImport(db, imp.tenantId, imp.id)) ?? imp;
-  await fileAway(env, db, current, name, { importId: imp.id, runId: null, status: "failed", file: name, rows: current.rows, detail, finishedAt: new Date().toISOString() });
+  await fileAway(db, env, current, { importId: imp.id, runId: null, status: "failed", file: imp.sourceKey ?? imp.objectKey, rows: current.rows, detail, finishedAt: new Date().toISOString() });
 }

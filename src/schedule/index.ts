@@ -5,7 +5,7 @@ import { settings } from "../settings";
 import { dispatchDue } from "./dispatch";
 import { housekeeping } from "./housekeeping";
 import { sweepBehind } from "./sweep";
-import { pickupInbox, resendStalledPlans } from "../runs/pickup";
+import { endImportsOfEndedRuns, pickupLocations, resendStalledPlans } from "../runs/pickup";
 import { resendStalledRuns } from "../runs/start";
 import { resendOverdueEvents } from "../jobs/deliver";
 
@@ -27,8 +27,10 @@ export async function handleScheduled(controller: ScheduledController, env: Env,
   if (resent) log.info("jobs left behind sent again", { resent });
   const events = await resendOverdueEvents(db, env, Date.now());
   if (events) log.info("events left behind sent again", { events });
-  const picked = await pickupInbox(db, env, controller.scheduledTime);
+  const picked = await pickupLocations(db, env, controller.scheduledTime);
   if (picked) log.info("CSV files picked up", { picked });
+  const ended = await endImportsOfEndedRuns(db, env);
+  if (ended) log.info("imports whose run ended ended with it", { ended });
   const plans = await resendStalledPlans(db, env, Date.now());
   if (plans) log.info("stalled plans of picked-up files sent on", { plans });
   const stalledRuns = await resendStalledRuns(db, env, Date.now());

@@ -60,3 +60,35 @@ describe("the S3 emulator with the AWS SDK's S3Client", () => {
     expect((err as S3ServiceException).name).toBe("InvalidAccessKeyId");
   });
 });
+
+describe("the hub's S3 calls (src/lib/s3.ts) on files the AWS SDK put", () => {
+  it("lists every page, reads, writes a report and moves a file, and the SDK sees the result", async () => {
+    const { S3Bucket } = await import("../../src/lib/s3");
+    const sdk = client();
+    const host = new URL(EMU).host;
+    const hub = new S3Bucket({ endpoint: `${EMU}/s3`, region: "auto", bucket: BUCKET, ...KEYS }, [{ host: host.split(":")[0]!, port: host.split(":")[1] ?? null }]);
+    for (const Key of ["drop/a.csv", "drop/b c.csv", "drop/ü.csv"]) await sdk.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: "Email\nx@y.example\n", ContentType: "text/csv" }));
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await hub.list("drop/", token);
+      keys.push(...page.objects.map((o) => o.key));
+      token = page.next ?? undefined;
+    } while (token);
+    expect(keys.sort()).toEqual(["drop/a.csv", "drop/b c.csv", "drop/ü.csv"]);
+    const body = await new Response(await hub.get("drop/b c.csv")).text();
+    expect(body).toBe("Email\nx@y.example\n");
+    await hub.put("drop/done/b c.csv.report.json", JSON.stringify({ status: "applied" }), "application/json");
+    await hub.move("drop/b c.csv", "drop/done/b c.csv");
+    const left = await sdk.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: "drop/", MaxKeys: 1000 }));
+    const all: string[] = (left.Contents ?? []).map((o) => o.Key!);
+    for (let t = left.NextContinuationToken; t; ) {
+      const more = await sdk.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: "drop/", ContinuationToken: t }));
+      all.push(...(more.Contents ?? []).map((o) => o.Key!));
+      t = more.IsTruncated ? more.NextContinuationToken : undefined;
+    }
+    expect(all.sort()).toEqual(["drop/a.csv", "drop/done/b c.csv", "drop/done/b c.csv.report.json", "drop/ü.csv"]);
+    const report = await sdk.send(new GetObjectCommand({ Bucket: BUCKET, Key: "drop/done/b c.csv.report.json" }));
+    expect(JSON.parse(await report.Body!.transformToString())).toEqual({ status: "applied" });
+  });
+});

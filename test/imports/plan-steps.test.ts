@@ -8,6 +8,7 @@ import { finished, newPlan, planFileKey, planImport, planStep, type ImportOption
 import { describeCsv, sniffDelimiter, storedHeader } from "../../src/directory/csv";
 import { handlePlanStep, resendStalledPlans } from "../../src/runs/pickup";
 import { call, createTenant, eventually, type TestTenant } from "../helpers";
+import { bucketJson, bucketKeys, drop, ownBucket, setLocation } from "./location";
 
 /**
  * A file planned in steps of a few rows (as a picked-up file is, through the queue) must
@@ -99,14 +100,19 @@ describe("an import planned in steps", () => {
   it("a step delivered twice at once, and again after the plan moved on, imports the file once", async () => {
     const t = await createTenant();
     expect((await call("/v1/imports/mapping", { method: "PUT", json: { mapping: { Email: "email", Name: "firstName" }, mode: "partial" }, token: t.apiKey })).status).toBe(200);
-    await env.FILES.put(`inbox/${t.id}/twice.csv`, "Email,Name\na@twice.example,A\nb@twice.example,B\nc@twice.example,C\nb@twice.example,B again\n");
-    // Claimed as a tick would, but its first step's message is this test's to deliver.
-    const imp = await claimPickup(db(), { id: `imp_${crypto.randomUUID().slice(0, 8)}`, tenantId: t.id, objectKey: `inbox/${t.id}/twice.csv`, bytes: 0, rows: 0, headers: "[]", delimiter: ",", pickupKey: `twice-${crypto.randomUUID()}`, planId: crypto.randomUUID(), createdAt: Date.now() });
+    const bucket = await ownBucket();
+    await setLocation(t, bucket);
+    const text = "Email,Name\na@twice.example,A\nb@twice.example,B\nc@twice.example,C\nb@twice.example,B again\n";
+    await drop(bucket.name, "hr/twice.csv", text);
+    // Claimed and copied as a look would, but its first step's message is this test's to deliver.
+    const id = `imp_${crypto.randomUUID().slice(0, 8)}`;
+    await env.FILES.put(`uploads/${t.id}/${id}.csv`, text);
+    const imp = await claimPickup(db(), { id, tenantId: t.id, objectKey: `uploads/${t.id}/${id}.csv`, bytes: 0, rows: 0, headers: "[]", delimiter: ",", pickupKey: `twice-${crypto.randomUUID()}`, planId: crypto.randomUUID(), sourceKey: "hr/twice.csv", createdAt: Date.now() });
     const job = { kind: "plan" as const, tenantId: t.id, importId: imp!.id, step: 0 };
     await Promise.all([handlePlanStep(db(), env, job), handlePlanStep(db(), env, job)]);
     await handlePlanStep(db(), env, job);
-    await eventually(async () => ((await env.FILES.list({ prefix: `done/${t.id}/` })).objects.length === 2 ? true : undefined), 30_000);
-    const report = (await (await env.FILES.get(`done/${t.id}/twice.csv.report.json`))!.json()) as Record<string, any>;
+    await eventually(async () => ((await bucketKeys(bucket.name)).includes("hr/done/twice.csv") ? true : undefined), 30_000);
+    const report = (await bucketJson(bucket.name, "hr/done/twice.csv.report.json"))!;
     expect(report).toMatchObject({ status: "applied", rows: 4, counts: { created: 2, failed: 2 } });
     expect(report.errors.map((e: { row: number }) => e.row)).toEqual([2, 4]);
     // Nothing of the plan is left behind: no files, no keys.
@@ -117,9 +123,10 @@ describe("an import planned in steps", () => {
   it("a plan whose step message was lost is sent on by the cron", async () => {
     const t = await createTenant();
     expect((await call("/v1/imports/mapping", { method: "PUT", json: { mapping: { Email: "email" }, mode: "partial" }, token: t.apiKey })).status).toBe(200);
-    await env.FILES.put(`inbox/${t.id}/lost.csv`, "Email\nlost@steps.example\n");
+    const id = `imp_${crypto.randomUUID().slice(0, 8)}`;
+    await env.FILES.put(`uploads/${t.id}/${id}.csv`, "Email\nlost@steps.example\n");
     const longAgo = Date.now() - 10 * 60_000;
-    const imp = await claimPickup(db(), { id: `imp_${crypto.randomUUID().slice(0, 8)}`, tenantId: t.id, objectKey: `inbox/${t.id}/lost.csv`, bytes: 0, rows: 0, headers: "[]", delimiter: ",", pickupKey: `lost-${crypto.randomUUID()}`, planId: crypto.randomUUID(), createdAt: longAgo });
+    const imp = await claimPickup(db(), { id, tenantId: t.id, objectKey: `uploads/${t.id}/${id}.csv`, bytes: 0, rows: 0, headers: "[]", delimiter: ",", pickupKey: `lost-${crypto.randomUUID()}`, planId: crypto.randomUUID(), sourceKey: null, createdAt: longAgo });
     expect(await resendStalledPlans(db(), env)).toBeGreaterThanOrEqual(1);
     await eventually(async () => ((await getImport(db(), t.id, imp!.id))?.status === "applied" ? true : undefined), 30_000);
     // The plan moved on from the time the cron sent it on.

@@ -1,9 +1,9 @@
 import { createFactory } from "hono/factory";
 import type { Db } from "../../db/client";
-import { getImport, getSavedMapping, importHeaders, listImports, saveMapping } from "../../db/imports.repo";
+import { deleteLocation, getImport, getLocation, getSavedMapping, importHeaders, listImports, saveMapping } from "../../db/imports.repo";
 import type { ImportRow } from "../../db/schema";
 import { suggestMapping } from "../../directory/csv";
-import { uploadImportAction } from "../../http/actions";
+import { locationView, putLocationAction, uploadAndApplyAction, uploadImportAction } from "../../http/actions";
 import { checkMapping, previewImport } from "../../directory/import-plan";
 import { startImport } from "../../runs/import";
 import { triggerOf } from "../../http/loaders";
@@ -12,7 +12,7 @@ import { AppError } from "../../http/errors";
 import { decodeCursor, encodeCursor } from "../../http/pagination";
 import { validate } from "../../http/validate";
 import { iso } from "../../lib/time";
-import { contracts, ImportParams, ListImportsQuery, MappingBody, PreviewBody } from "./imports.routes";
+import { contracts, ImportParams, ListImportsQuery, LocationBody, MappingBody, PreviewBody, UploadQuery } from "./imports.routes";
 
 const factory = createFactory<TenantEnv>();
 
@@ -32,10 +32,30 @@ async function load(db: Db, tenantId: string, id: string): Promise<ImportRow> {
   return row;
 }
 
-export const uploadHandlers = factory.createHandlers(contracts.upload, async (c) => {
+export const uploadHandlers = factory.createHandlers(contracts.upload, validate("query", UploadQuery), async (c) => {
   if (!isCsv(c.req.header("content-type"))) throw new AppError("unsupported_media_type", "Send the file as text/csv.");
+  if (c.req.valid("query").apply === "saved") {
+    const { imp, run } = await uploadAndApplyAction(c.get("db"), c.env, c.get("tenant").id, c.req.raw.body, triggerOf(c));
+    return c.json({ id: imp.id, runId: run.id }, 202);
+  }
   const row = await uploadImportAction(c.get("db"), c.env, c.get("tenant").id, c.req.raw.body);
   return c.json(importView(row), 201);
+});
+
+export const getLocationHandlers = factory.createHandlers(contracts.getLocation, async (c) => {
+  const row = await getLocation(c.get("db"), c.get("tenant").id);
+  if (!row) throw AppError.notFound("pickup location");
+  return c.json(locationView(row), 200);
+});
+
+export const putLocationHandlers = factory.createHandlers(contracts.putLocation, validate("json", LocationBody), async (c) => {
+  const row = await putLocationAction(c.get("db"), c.env, c.get("tenant").id, c.req.valid("json"));
+  return c.json(locationView(row), 200);
+});
+
+export const deleteLocationHandlers = factory.createHandlers(contracts.deleteLocation, async (c) => {
+  if (!(await deleteLocation(c.get("db"), c.get("tenant").id))) throw AppError.notFound("pickup location");
+  return c.body(null, 204);
 });
 
 export const listHandlers = factory.createHandlers(contracts.list, validate("query", ListImportsQuery), async (c) => {

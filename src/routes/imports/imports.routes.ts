@@ -25,6 +25,38 @@ export const MappingOut = v.object({ mapping: v.record(v.string(), v.nullable(v.
 
 export const ListImportsQuery = v.object({ ...PageQuery });
 
+/** `POST /v1/imports?apply=saved`: upload and apply with the saved mapping in one call. */
+export const UploadQuery = v.object({ apply: v.optional(v.literal("saved")) });
+
+const Text = (max: number) => v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(max));
+
+/** A pickup location of the tenant's own: an S3-compatible bucket and prefix, and its access key. */
+export const LocationBody = v.strictObject({
+  kind: v.literal("s3"),
+  endpoint: v.pipe(v.string(), v.url(), v.maxLength(500)),
+  region: v.optional(Text(64), "auto"),
+  bucket: v.pipe(Text(63), v.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "A bucket name: 3 to 63 lower-case letters, digits, dots and hyphens.")),
+  /** Files are taken from under this prefix; `done/` and `failed/` are made under it. */
+  prefix: v.optional(v.pipe(v.string(), v.maxLength(512), v.check((p) => !p.startsWith("/"), "A prefix does not start with /.")), ""),
+  accessKeyId: Text(256),
+  secretAccessKey: Text(512),
+  everyMinutes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1440)), 15),
+});
+
+export const LocationOut = v.object({
+  kind: v.literal("s3"),
+  endpoint: v.string(),
+  region: v.string(),
+  bucket: v.string(),
+  prefix: v.string(),
+  accessKeyId: v.string(),
+  everyMinutes: v.number(),
+  nextPickupAt: v.string(),
+  lastPickupAt: v.nullable(v.string()),
+  /** The location's own answer when it last refused (credentials, bucket, address); null while it answers. */
+  lastError: v.nullable(v.string()),
+});
+
 const Mapping = v.record(v.string(), v.nullable(v.string()));
 
 export const ImportOut = v.object({
@@ -51,10 +83,14 @@ export const contracts = {
     tags,
     summary: "Upload a CSV file of people",
     description:
-      "`Content-Type: text/csv` or `application/csv` (UTF-8, optional BOM, RFC 4180 quoting, comma or semicolon), at most 50 MiB, chunked or not. The file is stored as it streams in; the answer counts its data rows and suggests a mapping of its headers. Nothing changes in the directory until an apply.",
+      "`Content-Type: text/csv` or `application/csv` (UTF-8, optional BOM, RFC 4180 quoting, comma or semicolon), at most 50 MiB, chunked or not. The file is stored as it streams in; the answer counts its data rows and suggests a mapping of its headers. Nothing changes in the directory until an apply. With `?apply=saved` the file is applied at once with the saved mapping and mode (202 with the run; 422 without a saved mapping, 409 past the guard, nothing changed): what a scheduled job on the customer's side calls.",
     security,
     requestBody: { required: true, content: { "text/csv": { schema: { type: "string" } }, "application/csv": { schema: { type: "string" } } } },
-    responses: { 201: jsonResponse("The stored file: rows, headers and a suggested mapping", ImportOut), ...problems(401, 403, 413, 415, 422) },
+    responses: {
+      201: jsonResponse("The stored file: rows, headers and a suggested mapping", ImportOut),
+      202: jsonResponse("With `?apply=saved`: the stored file and the run applying it", v.object({ id: v.string(), runId: v.string() })),
+      ...problems(401, 403, 409, 413, 415, 422),
+    },
   }),
   list: describeRoute({ tags, summary: "The tenant's imports, newest first", security, responses: { 200: jsonResponse("A page of imports", v.object({ data: v.array(ImportOut), nextCursor: v.nullable(v.string()) })), ...problems(400, 401, 422) } }),
   get: describeRoute({ tags, summary: "One import", security, responses: { 200: jsonResponse("The import", ImportOut), ...problems(401, 404) } }),
@@ -77,9 +113,19 @@ export const contracts = {
   getMapping: describeRoute({ tags, summary: "The saved mapping for scheduled pickup", security, responses: { 200: jsonResponse("The saved mapping", MappingOut), ...problems(401, 404) } }),
   putMapping: describeRoute({
     tags,
-    summary: "Save the mapping that scheduled pickup applies files from R2 with",
-    description: "Files dropped under `inbox/{tenantId}/` in the R2 bucket are imported on the next cron tick with this mapping (`full` mode unless it says otherwise).",
+    summary: "Save the mapping that scheduled pickup and upload-and-apply use",
+    description: "Files in the tenant's pickup location (`PUT /v1/imports/location`) and files sent with `POST /v1/imports?apply=saved` are applied with this mapping (`full` mode unless it says otherwise).",
     security,
     responses: { 200: jsonResponse("The saved mapping", MappingOut), ...problems(400, 401, 403, 413, 415, 422) },
   }),
+  getLocation: describeRoute({ tags, summary: "The tenant's pickup location (without its secret)", security, responses: { 200: jsonResponse("The location", LocationOut), ...problems(401, 404) } }),
+  putLocation: describeRoute({
+    tags,
+    summary: "Set the tenant's own pickup location",
+    description:
+      "An S3-compatible bucket of the tenant's (R2, S3, MinIO), path-style at `endpoint`. CSV files under `prefix` are imported with the saved mapping every `everyMinutes` (default 15) and moved to `done/` or `failed/` under the prefix with a `<name>.report.json` beside each. The secret is stored encrypted and never returned. The location is tried at once: a refusal is saved and shown as `lastError` (and on the dashboard) until the location answers.",
+    security,
+    responses: { 200: jsonResponse("The location", LocationOut), ...problems(400, 401, 403, 413, 415, 422) },
+  }),
+  deleteLocation: describeRoute({ tags, summary: "Stop picking up from the tenant's location", security, responses: { 204: { description: "Removed" }, ...problems(401, 403, 404) } }),
 };
