@@ -28,6 +28,7 @@ import { sourceOf } from "../sync/target";
 import type { Choice } from "../connectors/contract";
 import { settings } from "../settings";
 import { assertRunnable } from "./loaders";
+import * as v from "valibot";
 
 /**
  * What the API's handlers and the dashboard's forms both do, written once: each action
@@ -234,6 +235,21 @@ export function locationView(row: ImportLocationRow) {
     lastError: row.lastError,
   };
 }
+
+const Text = (max: number) => v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(max));
+
+/** A pickup location of the tenant's own: an S3-compatible bucket and prefix, and its access key. */
+export const LocationInput = v.strictObject({
+  kind: v.literal("s3"),
+  endpoint: v.pipe(v.string(), v.url(), v.maxLength(500)),
+  region: v.optional(Text(64), "auto"),
+  bucket: v.pipe(Text(63), v.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "A bucket name: 3 to 63 lower-case letters, digits, dots and hyphens.")),
+  /** Files are taken from under this prefix; `done/` and `failed/` are made under it. */
+  prefix: v.optional(v.pipe(v.string(), v.maxLength(512), v.check((p) => !p.startsWith("/"), "A prefix does not start with /.")), ""),
+  accessKeyId: Text(256),
+  secretAccessKey: Text(512),
+  everyMinutes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1440)), 15),
+});
 
 /**
  * Sets the tenant's own pickup location: the endpoint must be one the hub may reach

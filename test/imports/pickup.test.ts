@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import type { JobMessage } from "../../src/jobs/messages";
 import { endImportsOfEndedRuns, handlePlanStep, pickupLocations } from "../../src/runs/pickup";
-import { call, createTenant, cronTick, eventually, problem } from "../helpers";
+import { call, createTenant, cronTick, eventually, problem, sessionCookie } from "../helpers";
+import { EMU } from "../emulators/helpers";
 import { bucketJson, bucketKeys, drop, ownBucket, saveMapping, setLocation } from "./location";
 
 const db = () => createDb(env.DB);
@@ -153,5 +154,33 @@ describe("#29.1 upload and apply in one call", () => {
     expect(guarded.status).toBe(409);
     const people = await env.DB.prepare("SELECT count(*) AS n FROM directory_users WHERE tenant_id = ? AND status = 'active'").bind(t.id).first<{ n: number }>();
     expect(people!.n).toBe(2);
+  });
+});
+
+describe("#29.1 the pickup location on the dashboard", () => {
+  it("is set with the Import page's form, never shows its secret, and shows a refusal as something to fix", async () => {
+    const t = await createTenant();
+    const cookie = await sessionCookie(t);
+    const html = async () => (await call("/dashboard/imports", { headers: { cookie, accept: "text/html" } })).text();
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await html())![1]!;
+    const bucket = await ownBucket();
+    const post = (fields: Record<string, string>) =>
+      call("/dashboard/imports/location", { method: "POST", headers: { cookie, accept: "text/html", "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ _csrf: csrf, ...fields }).toString() });
+    const fields = { endpoint: `${EMU}/s3`, bucket: bucket.name, prefix: "hr", region: "auto", accessKeyId: bucket.accessKeyId, secretAccessKey: bucket.secretAccessKey, everyMinutes: "30" };
+    expect((await post(fields)).status).toBe(303);
+    let page = await html();
+    expect(page).toContain(`bucket <code>${bucket.name}</code>, prefix <code>hr/</code>`);
+    expect(page).toContain("every 30 minutes");
+    expect(page).not.toContain(bucket.secretAccessKey);
+    expect(page).not.toContain("Needs attention");
+    // A wrong secret: saved, and the bucket's own answer is shown until it is set right.
+    expect((await post({ ...fields, secretAccessKey: "wrong" })).status).toBe(303);
+    page = await html();
+    expect(page).toContain("Needs attention");
+    expect(page).toContain("SignatureDoesNotMatch");
+    // A form that does not fit is refused on the page, naming the field.
+    const bad = await post({ ...fields, bucket: "Not A Bucket" });
+    expect(bad.status).toBe(422);
+    expect(await bad.text()).toContain("bucket");
   });
 });

@@ -15,7 +15,7 @@ export function configFromForm(form: Record<string, string>): { patch: Record<st
 }
 
 /** A number typed in a box; what is not one is passed on as typed, for the config's check to refuse beside the box. */
-function formNumber(raw: string | undefined): number | string | undefined {
+export function formNumber(raw: string | undefined): number | string | undefined {
   return raw !== undefined && raw.trim() !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw;
 }
 

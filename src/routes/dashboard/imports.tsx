@@ -1,4 +1,4 @@
-import { getSavedMapping, importHeaders, listImports } from "../../db/imports.repo";
+import { getLocation, getSavedMapping, importHeaders, listImports, type ImportLocationRow } from "../../db/imports.repo";
 import type { ImportRow } from "../../db/schema";
 import { attributeOf, IMPORT_FIELDS, suggestMapping } from "../../directory/csv";
 import type { ImportPreview } from "../../directory/import-plan";
@@ -37,7 +37,7 @@ document.getElementById("upload-form").addEventListener("submit", async (event) 
 export async function ImportsPage({ c, problem }: { c: Dash; problem?: string | undefined }) {
   const db = c.get("db");
   const tenant = c.get("tenant");
-  const [recent, saved] = await Promise.all([listImports(db, tenant.id, null, 20), getSavedMapping(db, tenant.id)]);
+  const [recent, saved, location] = await Promise.all([listImports(db, tenant.id, null, 20), getSavedMapping(db, tenant.id), getLocation(db, tenant.id)]);
   return (
     <Page c={c} title="Import" section="imports" notice={problem ? <p class="notice bad" role="alert" id="upload-problem">{problem}</p> : undefined}>
       <h1>Import people from a CSV file</h1>
@@ -62,7 +62,7 @@ export async function ImportsPage({ c, problem }: { c: Dash; problem?: string | 
             {recent.map((imp) => (
               <li>
                 <a href={`/dashboard/imports/${imp.id}`}>{when(imp.createdAt)}</a> · {imp.rows} rows <Badge value={imp.status === "applied" ? "done" : imp.status} />{" "}
-                {imp.pickupKey ? <span class="muted">(picked up from {imp.objectKey})</span> : null} {imp.runId ? <a href={`/dashboard/runs/${imp.runId}`}>run</a> : null}
+                {imp.sourceKey ? <span class="muted">(picked up: {imp.sourceKey})</span> : null} {imp.runId ? <a href={`/dashboard/runs/${imp.runId}`}>run</a> : null}
               </li>
             ))}
           </ul>
@@ -73,9 +73,11 @@ export async function ImportsPage({ c, problem }: { c: Dash; problem?: string | 
       <section class="card" aria-labelledby="h-pickup">
         <h2 id="h-pickup">Scheduled pickup</h2>
         <p>
-          Files put under <code>inbox/{tenant.id}/</code> in the hub's R2 bucket (by rclone, the AWS CLI or any S3 client, on a schedule) are imported on the next minute with the saved mapping,
-          then moved to <code>done/</code> or <code>failed/</code> with a report beside them.
+          Two ways keep the directory in sync on a schedule, with the saved mapping. A job of yours sends the file with one call,{" "}
+          <code>curl -X POST "{c.env.PUBLIC_URL}/v1/imports?apply=saved" -H "authorization: Bearer …" -H "content-type: text/csv" --data-binary @people.csv</code>; or the hub picks files up
+          from a bucket of yours (R2, S3 or MinIO), and moves each to <code>done/</code> or <code>failed/</code> there with a report beside it.
         </p>
+        <LocationForm c={c} location={location} />
         {saved ? (
           <p id="saved-mapping">
             Saved mapping ({saved.mode} mode, at most {saved.maxDisablePercent}% disabled):{" "}
@@ -88,6 +90,57 @@ export async function ImportsPage({ c, problem }: { c: Dash; problem?: string | 
         )}
       </section>
     </Page>
+  );
+}
+
+/**
+ * The tenant's own pickup location: what it is, when it was last looked at, and — as
+ * something to fix — what it answered when it refused; a form to set it (the secret is
+ * asked for each time and never shown) and a button to stop.
+ */
+function LocationForm({ c, location }: { c: Dash; location: ImportLocationRow | null }) {
+  return (
+    <div id="pickup-location">
+      {location ? (
+        <>
+          {location.lastError ? (
+            <p class="notice bad" role="alert" id="location-problem">
+              Needs attention: your bucket refused the hub. {location.lastError} Check the access key and the bucket, then save the location again.
+            </p>
+          ) : null}
+          <p>
+            Picking up from <code>{location.endpoint}</code>, bucket <code>{location.bucket}</code>, prefix <code>{location.prefix || "(the whole bucket)"}</code>, with key{" "}
+            <code>{location.accessKeyId}</code>, every {location.everyMinutes} minutes. Last looked: {location.lastPickupAt ? when(location.lastPickupAt) : "not yet"}.
+          </p>
+          <form method="post" action="/dashboard/imports/location/delete">
+            <Csrf c={c} />
+            <button type="submit" class="secondary">
+              Stop picking up
+            </button>
+          </form>
+        </>
+      ) : (
+        <p class="empty">No pickup location is set.</p>
+      )}
+      <form method="post" action="/dashboard/imports/location" class="stack" aria-label="Pickup location">
+        <Csrf c={c} />
+        <label for="loc-endpoint">Endpoint (https)</label>
+        <input id="loc-endpoint" name="endpoint" type="url" required value={location?.endpoint ?? ""} placeholder="https://<account id>.r2.cloudflarestorage.com" />
+        <label for="loc-bucket">Bucket</label>
+        <input id="loc-bucket" name="bucket" required value={location?.bucket ?? ""} />
+        <label for="loc-prefix">Prefix</label>
+        <input id="loc-prefix" name="prefix" value={location?.prefix ?? ""} placeholder="usersync/" />
+        <label for="loc-region">Region</label>
+        <input id="loc-region" name="region" value={location?.region ?? "auto"} />
+        <label for="loc-key">Access key id</label>
+        <input id="loc-key" name="accessKeyId" required value={location?.accessKeyId ?? ""} autocomplete="off" />
+        <label for="loc-secret">Secret access key</label>
+        <input id="loc-secret" name="secretAccessKey" type="password" required autocomplete="new-password" />
+        <label for="loc-every">Every (minutes)</label>
+        <input id="loc-every" name="everyMinutes" type="number" min="1" max="1440" required value={String(location?.everyMinutes ?? 15)} />
+        <button type="submit">Save the pickup location</button>
+      </form>
+    </div>
   );
 }
 

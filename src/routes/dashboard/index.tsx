@@ -2,18 +2,29 @@ import { Hono, type Context } from "hono";
 import { deleteCookie } from "hono/cookie";
 import { readConnectedNote } from "../../auth/connected-note";
 import { readSession, SESSION_COOKIE } from "../../auth/session";
-import { getImport, importHeaders, saveMapping } from "../../db/imports.repo";
+import { deleteLocation, getImport, importHeaders, saveMapping } from "../../db/imports.repo";
 import { getRun } from "../../db/runs.repo";
 import type { ImportRow } from "../../db/schema";
 import { checkMapping, previewImport } from "../../directory/import-plan";
 import { startImport } from "../../runs/import";
 import { ImportPage, ImportsPage } from "./imports";
-import { changeIntegrationAction, createIntegrationAction, deleteIntegrationAction, linkAction, startRunAction, transitionAction, unlinkAction, uploadImportAction } from "../../http/actions";
+import {
+  changeIntegrationAction,
+  createIntegrationAction,
+  deleteIntegrationAction,
+  linkAction,
+  LocationInput,
+  putLocationAction,
+  startRunAction,
+  transitionAction,
+  unlinkAction,
+  uploadImportAction,
+} from "../../http/actions";
 import type { AppEnv } from "../../http/context";
 import { AppError, onError } from "../../http/errors";
 import { getIntegration, type Integration } from "../../integrations/store";
 import { approveRun, cancelRun } from "../../runs/start";
-import { configFromForm, groupRulesFromForm, pullsFromForm } from "./config-form";
+import { configFromForm, formNumber, groupRulesFromForm, pullsFromForm } from "./config-form";
 import { previewGroups } from "./group-preview";
 import * as v from "valibot";
 import { ENGINE_CONFIG_ENTRIES } from "../../lib/config";
@@ -261,6 +272,25 @@ const pages = new Hono<DashEnv>()
       const why = err.errors?.map((e) => e.message).join(" ") || err.detail || "The file was refused.";
       return c.html(<ImportsPage c={c} problem={`Not uploaded: ${why}`} />, err.status as 413 | 422);
     }
+  })
+  .post("/dashboard/imports/location", async (c) => {
+    need(c, "manage_users");
+    const { _csrf: _, ...fields } = await formOf(c);
+    const parsed = v.safeParse(LocationInput, { kind: "s3", ...fields, everyMinutes: formNumber(fields.everyMinutes) });
+    try {
+      if (!parsed.success) throw AppError.validation(parsed.issues.map((i) => ({ path: v.getDotPath(i) ?? "(form)", message: i.message })));
+      await putLocationAction(c.get("db"), c.env, c.get("tenant").id, parsed.output);
+    } catch (err) {
+      if (!(err instanceof AppError) || err.status >= 500) throw err;
+      const why = err.errors?.map((e) => `${e.path}: ${e.message}`).join(" ") || err.detail || "The location was refused.";
+      return c.html(<ImportsPage c={c} problem={`Not saved: ${why}`} />, 422);
+    }
+    return c.redirect("/dashboard/imports#pickup-location", 303);
+  })
+  .post("/dashboard/imports/location/delete", async (c) => {
+    need(c, "manage_users");
+    await deleteLocation(c.get("db"), c.get("tenant").id);
+    return c.redirect("/dashboard/imports#pickup-location", 303);
   })
   .get("/dashboard/imports/:id", async (c) => c.html(<ImportPage c={c} imp={await importOf(c)} />))
   .post("/dashboard/imports/:id/:step{preview|apply|save-mapping}", async (c) => {

@@ -2,6 +2,7 @@ import { describeRoute } from "hono-openapi";
 import * as v from "valibot";
 import { jsonResponse, problems, TENANT_SECURITY } from "../../http/openapi";
 import { PageQuery } from "../../http/pagination";
+import { LocationInput } from "../../http/actions";
 
 const tags = ["CSV imports"];
 const security = TENANT_SECURITY;
@@ -28,20 +29,8 @@ export const ListImportsQuery = v.object({ ...PageQuery });
 /** `POST /v1/imports?apply=saved`: upload and apply with the saved mapping in one call. */
 export const UploadQuery = v.object({ apply: v.optional(v.literal("saved")) });
 
-const Text = (max: number) => v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(max));
-
-/** A pickup location of the tenant's own: an S3-compatible bucket and prefix, and its access key. */
-export const LocationBody = v.strictObject({
-  kind: v.literal("s3"),
-  endpoint: v.pipe(v.string(), v.url(), v.maxLength(500)),
-  region: v.optional(Text(64), "auto"),
-  bucket: v.pipe(Text(63), v.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "A bucket name: 3 to 63 lower-case letters, digits, dots and hyphens.")),
-  /** Files are taken from under this prefix; `done/` and `failed/` are made under it. */
-  prefix: v.optional(v.pipe(v.string(), v.maxLength(512), v.check((p) => !p.startsWith("/"), "A prefix does not start with /.")), ""),
-  accessKeyId: Text(256),
-  secretAccessKey: Text(512),
-  everyMinutes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1440)), 15),
-});
+/** A pickup location of the tenant's own (shared with the dashboard's form: http/actions.ts). */
+export const LocationBody = LocationInput;
 
 export const LocationOut = v.object({
   kind: v.literal("s3"),
