@@ -231,6 +231,17 @@ control.delete("/zoho/connect/groups/:partitionId/members/:memberId", (c) => {
 });
 
 /** Zoho Connect: another network on the account (the hub then asks which one to manage). */
+/** Zoho Connect: a group made by hand in the network (`{ name, scopeId? }`), as an admin would. */
+control.post("/zoho/connect/groups", async (c) => {
+  const body = (await c.req.json()) as { name: string; scopeId?: string };
+  const scopeId = body.scopeId ?? world.zoho.connect.networks[0]!.id;
+  const groups = world.zoho.connect.groups.get(scopeId) ?? [];
+  const partitionId = String(106000009000 + groups.length);
+  groups.push({ partitionId, name: body.name, members: new Set() });
+  world.zoho.connect.groups.set(scopeId, groups);
+  return c.json({ partitionId }, 201);
+});
+
 control.post("/zoho/connect/networks", async (c) => {
   const body = (await c.req.json().catch(() => ({}))) as { id?: string; name?: string };
   const id = body.id ?? String(105000000001 + world.zoho.connect.networks.length);

@@ -60,7 +60,7 @@ export interface ConnectState {
   networks: { id: string; name: string; url: string; isDefault: boolean }[];
   members: Map<string, { zuid: string; id: string; name: string; emailId: string; role: "MEMBER" | "ADMIN"; workLocation: string; mobile: string }[]>;
   /** Open invitations by network: who, to which groups, since when. */
-  invited: Map<string, { email: string; partitionIds: string[]; at: number }[]>;
+  invited: Map<string, { email: string; partitionIds: string[]; at: number; sends: number }[]>;
   groups: Map<string, { partitionId: string; name: string; members: Set<string> }[]>;
 }
 

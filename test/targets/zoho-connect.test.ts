@@ -202,3 +202,50 @@ describe("Zoho Connect target", () => {
     expect(runs).toEqual({ status: "done", disabled: 120 });
   }, 60_000);
 });
+
+describe("#29.8 Zoho Connect's calls that create are never repeated blindly, and groups made in Connect are used", () => {
+  it("an invitation whose answer was lost is sent once", async () => {
+    const { t, integrationId } = await connectedConnect([]);
+    // Every write of Connect's is made, then its answer is lost.
+    await emu("/_emulator/faults", { method: "PUT", json: { services: ["zoho-connect"], methods: ["POST"], applyThenFail: { rate: 1, mode: "drop" } } });
+    await putUser(t, { id: "u-lost", email: "lost@connect.example", firstName: "Lost", department: "Support" });
+    await eventually(async () => ((await world()).invited[NETWORK]?.some((i) => i.email === "lost@connect.example") ? true : undefined), 15_000);
+    await emu("/_emulator/faults", { method: "DELETE" });
+    // The hub retries later (the queue), and a resync goes over everyone.
+    const res = await call(`/v1/integrations/${integrationId}/resync`, { method: "POST", token: t.apiKey });
+    expect(res.status).toBe(202);
+    await runSettled(t, ((await res.json()) as { runId: string }).runId);
+    const invitation = (await world()).invited[NETWORK]!.find((i) => i.email === "lost@connect.example") as { sends: number } | undefined;
+    expect(invitation?.sends).toBe(1);
+  });
+
+  it("a group whose creation's answer was lost is created once", async () => {
+    const { t, integrationId } = await connectedConnect([ada]);
+    await emu("/_emulator/zoho/connect/join", { method: "POST", json: {} });
+    await emu("/_emulator/faults", { method: "PUT", json: { services: ["zoho-connect"], methods: ["POST"], applyThenFail: { rate: 1, mode: "drop" } } });
+    await putUser(t, { ...ada, department: "Lost Answers" });
+    await eventually(async () => ((await group("Dept: Lost Answers")).length ? true : undefined), 15_000);
+    await emu("/_emulator/faults", { method: "DELETE" });
+    await reconcile(t, integrationId);
+    expect(await group("Dept: Lost Answers")).toHaveLength(1);
+  });
+
+  it("a group of the same name made in Connect is used, with create true or false, and never made again", async () => {
+    await emu("/_emulator/zoho/connect/groups", { method: "POST", json: { name: "Sales" } });
+    await emu("/_emulator/zoho/connect/groups", { method: "POST", json: { name: "Engineering" } });
+    const { t, integrationId } = await connectedConnect([ada, grace], { groupRules: [{ field: "department", create: false }] });
+    await emu("/_emulator/zoho/connect/join", { method: "POST", json: {} });
+    await reconcile(t, integrationId);
+    const engineering = await group("Engineering");
+    expect(engineering).toHaveLength(1);
+    const members = (await world()).members[NETWORK]!.filter((m) => [ada.email, grace.email].includes(m.emailId)).map((m) => m.id);
+    expect(engineering[0]!.members.sort()).toEqual(members.sort());
+    // With create: true the made-by-hand group is used too, not made again.
+    const patched = await call(`/v1/integrations/${integrationId}`, { method: "PATCH", token: t.apiKey, json: { config: { groupRules: [{ field: "department", create: true }], groupRulesReviewed: true } } });
+    expect(patched.status).toBe(200);
+    await putUser(t, { ...grace, department: "Sales" });
+    await eventually(async () => ((await group("Sales"))[0]?.members.length === 1 ? true : undefined), 15_000);
+    expect(await group("Sales")).toHaveLength(1);
+    expect(await group("Engineering")).toHaveLength(1);
+  });
+});
