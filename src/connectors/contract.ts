@@ -142,8 +142,11 @@ export interface RemoteRecord {
 /** What became of one record of a write, in input order. */
 export type RecordOutcome =
   | { ok: true; id: string; action: "insert" | "update" | "delete" }
-  /** The provider invited the person (Zoho Connect): the record exists once they join. */
-  | { ok: true; id: null; action: "invite" }
+  /**
+   * The provider invited the person (Zoho Connect): the record exists once they join.
+   * `note`: what the admin should know (the invitation's answer was lost, say).
+   */
+  | { ok: true; id: null; action: "invite"; note?: string }
   /**
    * `gone`: the record no longer exists at the provider (an update by id); `badData`:
    * the provider refused this record's data (`field` when it named one). `message` is
@@ -201,7 +204,9 @@ export interface PushConnector {
 export interface GroupConnector {
   /** Members one add call takes. */
   addBatch: number;
-  /** Creates a group; answers its id. */
+  /** The provider's groups (those made by hand in it too): the engine uses one of the same name rather than make another. */
+  list(ctx: ConnectorContext): Promise<{ id: string; name: string }[]>;
+  /** Creates a group; answers its id. Called once: after a lost answer the engine lists again first. */
   create(ctx: ConnectorContext, name: string): Promise<string>;
   /** Adds records to a group (at most `addBatch`); answers the ids the provider refused. */
   add(ctx: ConnectorContext, groupId: string, memberIds: string[]): Promise<{ failed: string[] }>;

@@ -54,6 +54,11 @@ export async function claimGroup(db: Db, group: { tenantId: string; integrationI
 }
 
 /** Records the id of a group the hub created. */
+/** A group the provider already has (made by hand, or by a create whose answer was lost): its id is used from now on. */
+export async function adoptGroup(db: Db, group: { tenantId: string; integrationId: string; name: string }, remoteId: string, now: number): Promise<void> {
+  await db.insert(remoteGroups).values({ ...group, remoteId, createdAt: now }).onConflictDoUpdate({ target: [remoteGroups.integrationId, remoteGroups.name], set: { remoteId } });
+}
+
 export async function setGroupId(db: Db, integrationId: string, name: string, remoteId: string): Promise<void> {
   await db.update(remoteGroups).set({ remoteId }).where(and(eq(remoteGroups.integrationId, integrationId), eq(remoteGroups.name, name)));
 }

@@ -45,8 +45,8 @@ export async function applyWrites(db: Db, ctx: ConnectorContext, target: Target,
     if (r.ok && r.action === "invite") {
       // Invited (Zoho Connect): the record exists once the person joins; until then the link says so.
       out.counts.created++;
-      out.link(p.user.id, { remoteId: null, remoteUrl: null, status: "invited", payloadHash: p.hash, pushedVersion: p.version, lastSyncedAt: out.now });
-      out.log(p.user.id, "invite", "ok", `invited to ${brand}; linked once they join`, null);
+      out.link(p.user.id, { remoteId: null, remoteUrl: null, status: "invited", payloadHash: p.hash, pushedVersion: p.version, lastSyncedAt: out.now, ...(r.note ? { lastError: r.note } : {}) });
+      out.log(p.user.id, "invite", "ok", r.note ?? `invited to ${brand}; linked once they join`, null);
       return;
     }
     if (r.ok) {

@@ -1,7 +1,7 @@
 import { ProviderError } from "../connectors";
 import type { ConnectorContext, GroupConnector } from "../connectors/contract";
 import type { Db } from "../db/client";
-import { claimGroup, forgetMembershipsStatements, groupsByName, groupsOfPeople, membershipStatements, setGroupId } from "../db/groups.repo";
+import { adoptGroup, claimGroup, forgetMembershipsStatements, groupsByName, groupsOfPeople, membershipStatements, setGroupId } from "../db/groups.repo";
 import type { DirectoryUserRow } from "../db/schema";
 import { userView } from "../directory/user";
 import type { ResolvedConfig } from "../lib/config";
@@ -119,10 +119,25 @@ async function groupIds(
   const unique = [...new Set(names)];
   const known = await groupsByName(db, integration.id, unique);
   const ids = new Map<string, string>();
+  // The provider's own groups, read once and only when a name is not known yet: a group of
+  // the same name (made by hand, or by a create whose answer was lost) is used, not made again.
+  let theirs: Map<string, string> | null = null;
   for (const name of unique) {
     const knownId = known.get(name);
     if (knownId) {
       ids.set(name, knownId);
+      continue;
+    }
+    if (!theirs) {
+      theirs = new Map();
+      // Two groups of one name in the provider: the first it lists is used.
+      for (const g of await groups.list(ctx)) if (!theirs.has(g.name.trim().toLowerCase())) theirs.set(g.name.trim().toLowerCase(), g.id);
+    }
+    const existing = theirs.get(name.trim().toLowerCase());
+    if (existing) {
+      await adoptGroup(db, { tenantId: integration.tenantId, integrationId: integration.id, name }, existing, now);
+      ids.set(name, existing);
+      out.log(null, "group.add", "ok", `using the existing group ${name}`, existing);
       continue;
     }
     const rule = ruleOf.get(name);

@@ -231,8 +231,8 @@ describe("#29.8 Zoho Connect's calls that create are never repeated blindly, and
   });
 
   it("a group of the same name made in Connect is used, with create true or false, and never made again", async () => {
-    await emu("/_emulator/zoho/connect/groups", { method: "POST", json: { name: "Sales" } });
-    await emu("/_emulator/zoho/connect/groups", { method: "POST", json: { name: "Engineering" } });
+    // The network has groups made by hand in Connect (the emulator's seed: Engineering, Sales, …), and one more.
+    await emu("/_emulator/zoho/connect/groups", { method: "POST", json: { name: "Legal" } });
     const { t, integrationId } = await connectedConnect([ada, grace], { groupRules: [{ field: "department", create: false }] });
     await emu("/_emulator/zoho/connect/join", { method: "POST", json: {} });
     await reconcile(t, integrationId);
@@ -245,6 +245,9 @@ describe("#29.8 Zoho Connect's calls that create are never repeated blindly, and
     expect(patched.status).toBe(200);
     await putUser(t, { ...grace, department: "Sales" });
     await eventually(async () => ((await group("Sales"))[0]?.members.length === 1 ? true : undefined), 15_000);
+    await putUser(t, { ...ada, department: "Legal" });
+    await eventually(async () => ((await group("Legal"))[0]?.members.length === 1 ? true : undefined), 15_000);
+    expect(await group("Legal")).toHaveLength(1);
     expect(await group("Sales")).toHaveLength(1);
     expect(await group("Engineering")).toHaveLength(1);
   });

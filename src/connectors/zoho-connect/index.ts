@@ -38,7 +38,7 @@ export const zohoConnect = {
       groupRulesReviewed: v.optional(v.boolean()),
     },
     defaults: { object: "members", mapping: MAPPING, groupRules: [{ field: "department", create: true }, { field: "designation", create: true }], groupRulesReviewed: false },
-    scopes: () => ["zohopulse.networklist.READ", "zohopulse.networkAdmin.CREATE", "zohopulse.networkAdmin.DELETE", "zohopulse.grouplist.CREATE", "zohopulse.grouplist.DELETE"],
+    scopes: () => ["zohopulse.networklist.READ", "zohopulse.networkAdmin.CREATE", "zohopulse.networkAdmin.DELETE", "zohopulse.grouplist.CREATE", "zohopulse.grouplist.DELETE", "zohopulse.userDetail.READ"],
     missing: (config) => [...(config.networkId ? [] : ["choose-network"]), ...(config.groupRulesReviewed ? [] : ["review-group-rules"])],
     problems: () => [],
   },

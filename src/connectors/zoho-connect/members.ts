@@ -1,6 +1,6 @@
 import type { Choice, ConnectorContext, GroupConnector, PushConnector, RecordOutcome, RemoteRecord } from "../contract";
 import { ProviderError } from "../errors";
-import { zohoApi, zohoProductHost } from "../zoho/client";
+import { answerLost, zohoApi, zohoProductHost } from "../zoho/client";
 
 // Zoho Connect (zoho.com/connect/api/*.html): members and groups of one network (scopeID).
 // Connect documents no call that updates a member's profile or disables a member.
@@ -28,11 +28,11 @@ function scopeOf(ctx: ConnectorContext): string {
 }
 
 /** One call to Connect; a `result: "failure"` answer is the request's, with Connect's reason. */
-async function connectCall(ctx: ConnectorContext, method: string, op: string, params: Record<string, string>): Promise<Record<string, unknown>> {
+async function connectCall(ctx: ConnectorContext, method: string, op: string, params: Record<string, string>, opts: { once?: boolean } = {}): Promise<Record<string, unknown>> {
   const host = zohoProductHost(ctx, "connect");
   const query = new URLSearchParams(params);
   const { status, body } =
-    method === "POST" ? await zohoApi(ctx, "POST", `/pulse/api/${op}`, query, host) : await zohoApi(ctx, method, `/pulse/api/${op}?${query}`, undefined, host);
+    method === "POST" ? await zohoApi(ctx, "POST", `/pulse/api/${op}`, query, host, opts) : await zohoApi(ctx, method, `/pulse/api/${op}?${query}`, undefined, host, opts);
   const answer = (body as Record<string, Record<string, unknown> | undefined>)[op];
   if (status >= 400 || !answer || answer.result === "failure") {
     const reason = typeof answer?.reason === "string" ? answer.reason : `HTTP ${status}`;
@@ -61,8 +61,16 @@ export const zohoConnectMembers: PushConnector = {
     const out: RecordOutcome[] = [];
     for (let i = 0; i < emails.length; i += INVITE_BATCH) {
       const part = emails.slice(i, i + INVITE_BATCH);
-      await connectCall(ctx, "POST", "inviteUsersToNetwork", { scopeID: scopeOf(ctx), emailIds: part.join(",") });
-      for (const _ of part) out.push({ ok: true, id: null, action: "invite" });
+      let note: string | undefined;
+      try {
+        await connectCall(ctx, "POST", "inviteUsersToNetwork", { scopeID: scopeOf(ctx), emailIds: part.join(",") }, { once: true });
+      } catch (err) {
+        if (!answerLost(err)) throw err;
+        // Connect may have sent them: asking again would e-mail everyone twice, and Connect
+        // lists no open invitations to look at. They count as invited, and the link says so.
+        note = `Zoho Connect's answer to the invitation was lost (${err.detail}); counted as invited. If it never arrives, resync them.`;
+      }
+      for (const _ of part) out.push({ ok: true, id: null, action: "invite", ...(note ? { note } : {}) });
     }
     return out;
   },
@@ -97,8 +105,14 @@ export const zohoConnectMembers: PushConnector = {
   nameOf: (fields) => (typeof fields.name === "string" && fields.name ? fields.name : null),
   groups: {
     addBatch: GROUP_ADD_BATCH,
+    async list(ctx) {
+      const answer = await connectCall(ctx, "GET", "allGroups", { scopeID: scopeOf(ctx) });
+      const groups = (answer.groups as { id?: string | number; name?: string }[] | undefined) ?? [];
+      return groups.flatMap((g) => (g.id !== undefined && typeof g.name === "string" ? [{ id: String(g.id), name: g.name }] : []));
+    },
     async create(ctx, name) {
-      const answer = await connectCall(ctx, "POST", "addGroup", { scopeID: scopeOf(ctx), name });
+      // Once: after a lost answer the engine lists the groups before it makes one again.
+      const answer = await connectCall(ctx, "POST", "addGroup", { scopeID: scopeOf(ctx), name }, { once: true });
       if (typeof answer.partitionId !== "string") throw new ProviderError("transient", "Zoho Connect created a group without saying its id.");
       return answer.partitionId;
     },

@@ -11,17 +11,19 @@ export type { ConnectorContext } from "../contract";
  * every other caller) and retries; 429, 5xx and network failures are `retry` (with
  * Zoho's `retry_after` or `Retry-After`); other 401s are `reauth`.
  */
-export async function zohoApi(ctx: ConnectorContext, method: string, path: string, body?: unknown, host?: string): Promise<{ status: number; body: unknown }> {
-  // Every call the connectors make is safe to repeat (reads, upsert with the duplicate
-  // check, update by id, delete that treats "gone" as done), so a 5xx or a broken
-  // connection is tried again here twice before the queue's slower retry takes over.
+export async function zohoApi(ctx: ConnectorContext, method: string, path: string, body?: unknown, host?: string, opts: { once?: boolean } = {}): Promise<{ status: number; body: unknown }> {
+  // The calls that are safe to repeat (reads, upsert with the duplicate check, update by
+  // id, delete that treats "gone" as done) are tried again here twice after a 5xx or a
+  // broken connection before the queue's slower retry takes over. A call that creates
+  // (`once`: Connect's invitations and groups) is not: its answer may be lost after it
+  // was made, and its caller looks before making it again.
   for (let attempt = 0; ; attempt++) {
     try {
       return await zohoCall(ctx, method, path, body, host ?? ctx.connection.apiDomain);
     } catch (err) {
       // Not what the provider asked to wait for (a 429, a throttled refresh): that is the queue's to wait out.
       const passing = err instanceof ProviderError && err.kind === "transient" && err.retryAfterMs === undefined;
-      if (!passing || attempt >= 2) throw err;
+      if (!passing || opts.once || attempt >= 2) throw err;
       await new Promise((r) => setTimeout(r, 250 * 3 ** attempt));
     }
   }
@@ -68,4 +70,9 @@ async function zohoCall(ctx: ConnectorContext, method: string, path: string, bod
     if (json === null) throw new ProviderError("transient", `Zoho's answer to ${method} ${path.split("?")[0]} broke off.`);
     return { status: res.status, body: json };
   }
+}
+
+/** A call's answer was lost (a 5xx or a broken connection): what it asked for may have been done. */
+export function answerLost(err: unknown): err is ProviderError {
+  return err instanceof ProviderError && err.kind === "transient" && err.retryAfterMs === undefined;
 }
