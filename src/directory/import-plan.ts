@@ -170,6 +170,28 @@ export interface PlanState {
   sample: ImportPreview["sample"];
 }
 
+const count = v.pipe(v.number(), v.integer(), v.minValue(0));
+
+/** A plan's state as a step wrote it to R2, checked when the next step reads it back. */
+export const PlanStateShape = v.object({
+  planId: v.string(),
+  phase: v.picklist(["keys", "rows", "absent", "done"]),
+  offset: count,
+  dataOffset: count,
+  row: count,
+  rows: count,
+  file: count,
+  after: v.nullable(v.string()),
+  create: count,
+  update: count,
+  disable: count,
+  unchanged: count,
+  absent: count,
+  errorRows: count,
+  errors: v.array(v.object({ row: v.number(), column: v.nullable(v.string()), message: v.string() })),
+  sample: v.array(v.object({ row: v.number(), action: v.picklist(["create", "update", "disable"]), user: v.record(v.string(), v.unknown()) })),
+}) satisfies v.GenericSchema<unknown, PlanState>;
+
 /**
  * A new plan of a file whose header row and first data row's byte are known: 422 when the
  * mapping does not fit the headers.

@@ -32,6 +32,15 @@ const BUDGET_BINDING = "__usersync_budget";
 const RE2_ENGINE = LinearRegExp as typeof LinearRegExp & RegExpConstructor;
 const compiled = new Map<string, jsonata.Expression>();
 
+/**
+ * Binds one of JSONata's evaluation hooks (`Symbol.for("jsonata.__evaluate_entry")` and
+ * `…exit`, read from the bindings in jsonata.js): its typings name bindings by string only.
+ */
+function assignHook(e: jsonata.Expression, hook: "__evaluate_entry" | "__evaluate_exit", fn: (...args: never[]) => void): void {
+  const assign = e.assign as (name: string | symbol, value: unknown) => void;
+  assign.call(e, Symbol.for(`jsonata.${hook}`), fn);
+}
+
 /** Compiles once per isolate (saving a config refuses expressions that do not compile). */
 function expression(expr: string): jsonata.Expression {
   let e = compiled.get(expr);
@@ -40,11 +49,11 @@ function expression(expr: string): jsonata.Expression {
     e = jsonata(expr, { stack: BUDGET.depth, sequence: BUDGET.sequence, timeout: BUDGET.timeoutMs, RegexEngine: RE2_ENGINE });
     // The hooks are JSONata's own (`__evaluate_entry`/`__evaluate_exit`); each evaluation
     // finds its own budget in its bindings, so concurrent evaluations never share one.
-    e.assign(Symbol.for("jsonata.__evaluate_entry") as unknown as string, (_node: unknown, _input: unknown, env: { lookup(name: string): unknown }) => {
+    assignHook(e, "__evaluate_entry", (_node: unknown, _input: unknown, env: { lookup(name: string): unknown }) => {
       const budget = env.lookup(BUDGET_BINDING) as Budget | undefined;
       if (budget && ++budget.steps > BUDGET.steps) throw new ExpressionFailed(`it took more than ${BUDGET.steps} steps`);
     });
-    e.assign(Symbol.for("jsonata.__evaluate_exit") as unknown as string, (_node: unknown, _input: unknown, _env: unknown, result: unknown) => {
+    assignHook(e, "__evaluate_exit", (_node: unknown, _input: unknown, _env: unknown, result: unknown) => {
       if (typeof result === "string" && result.length > BUDGET.stringChars) throw new ExpressionFailed(`it made a string longer than ${BUDGET.stringChars} characters`);
     });
     if (compiled.size > 1000) compiled.clear();

@@ -19,7 +19,7 @@ import {
 import { getRun } from "../db/runs.repo";
 import type { ImportRow } from "../db/schema";
 import { storedDelimiter, storedHeader, storeUpload } from "../directory/csv";
-import { finished, newPlan, planPrefix, planStep, type PlanState } from "../directory/import-plan";
+import { finished, newPlan, planPrefix, PlanStateShape, planStep, type PlanState } from "../directory/import-plan";
 import type { Env } from "../env";
 import type { PlanJob } from "../jobs/messages";
 import { AppError } from "../lib/errors";
@@ -225,9 +225,9 @@ export async function handlePlanStep(db: Db, env: Env, job: PlanJob): Promise<vo
 async function readState(env: Env, imp: ImportRow, planId: string, step: number): Promise<PlanState> {
   const object = await env.FILES.get(stateKey(imp, planId, step));
   if (!object) throw new AppError("conflict", `The state of step ${step} of the plan is no longer stored.`);
-  // Written by the step before from a PlanState; only its shape is checked here.
-  const state = v.parse(v.looseObject({ planId: v.literal(planId), phase: v.picklist(["keys", "rows", "absent", "done"]) }), await object.json());
-  return state as unknown as PlanState;
+  const state = v.parse(PlanStateShape, await object.json());
+  if (state.planId !== planId) throw new AppError("conflict", `The state of step ${step} belongs to another plan.`);
+  return state;
 }
 
 /** A plan whose step used up its retries: the file moves to failed/ with the reason. */

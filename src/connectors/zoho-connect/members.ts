@@ -53,7 +53,7 @@ export const zohoConnectMembers: PushConnector = {
   keysIgnoreCase: true,
   async find(ctx, _object, field, values) {
     const wanted = new Set(values.map((v) => v.toLowerCase()));
-    return (await members(ctx)).filter((m) => wanted.has(String((m as unknown as Record<string, unknown>)[field] ?? "").toLowerCase())).map(asRecord);
+    return (await members(ctx)).map(asRecord).filter((r) => wanted.has(String(r.fields[field] ?? "").toLowerCase()));
   },
   async create(ctx, _object, records, keyField) {
     // An invitation: the person becomes a member (a record with an id) when they join.
