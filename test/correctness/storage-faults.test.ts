@@ -3,8 +3,12 @@ import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
 import { createDb } from "../../src/db/client";
 import type { JobMessage, RunPageJob } from "../../src/jobs/messages";
+import { getIntegration } from "../../src/integrations/store";
 import { handleImportPage } from "../../src/runs/import";
-import { createTenant } from "../helpers";
+import { handleRunPage } from "../../src/runs/page";
+import { createTenant, eventually } from "../helpers";
+import { emu, resetEmulator } from "../emulators/helpers";
+import { connectThroughProvider, createIntegration } from "../integrations/helpers";
 
 /** D1 whose next `failures` batches fail as a passing storage fault does (the rest is the real D1). */
 function flakyD1(real: D1Database, failures: number): D1Database {
@@ -69,4 +73,41 @@ describe("#29.3 a storage failure never moves an import on", () => {
     const people = await env.DB.prepare("SELECT count(*) AS n FROM directory_users WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
     expect(people!.n).toBe(40);
   });
+});
+
+describe("#29.3 a storage failure never moves a pull on", () => {
+  it("when D1 fails for a moment a full pull's page is read again whole: every employee is in the directory, none counted failed", async () => {
+    await resetEmulator();
+    const t = await createTenant();
+    const i = await createIntegration(t, { provider: "zoho-people" });
+    await connectThroughProvider(t, i.id, "admin@acme.example");
+    // The first full pull (through the real queue) ends; then People gains 30 employees.
+    await eventually(async () => ((await env.DB.prepare("SELECT count(*) AS n FROM runs WHERE integration_id = ? AND status = 'running'").bind(i.id).first<{ n: number }>())!.n === 0 ? true : undefined), 60_000);
+    await emu("/_emulator/zoho/people", { method: "POST", json: { count: 30, domain: "faults.example" } });
+    const auth = { authorization: `Bearer ${t.apiKey}` };
+    const started = await request(`/v1/integrations/${i.id}/resync`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: "{}" });
+    expect(started.res.status).toBe(202);
+    const job = started.sent.find((m): m is RunPageJob => m.kind === "run")!;
+    const db = createDb(flakyD1(env.DB, 3));
+    const integration = (await getIntegration(createDb(env.DB), t.id, i.id))!;
+    let failures = 0;
+    let page = job.page;
+    for (let tries = 0; tries < 30; tries++) {
+      try {
+        await handleRunPage(db, env, { ...job, page }, integration);
+      } catch {
+        failures++;
+        continue;
+      }
+      const run = (await env.DB.prepare("SELECT status, page, failed FROM runs WHERE id = ?").bind(job.runId).first<{ status: string; page: number; failed: number }>())!;
+      if (run.status !== "running") {
+        expect(run).toMatchObject({ status: "done", failed: 0 });
+        break;
+      }
+      page = run.page;
+    }
+    expect(failures).toBeGreaterThan(0);
+    const staff = await env.DB.prepare("SELECT count(*) AS n FROM directory_users WHERE tenant_id = ? AND email LIKE '%@faults.example'").bind(t.id).first<{ n: number }>();
+    expect(staff!.n).toBe(30);
+  }, 90_000);
 });
