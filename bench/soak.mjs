@@ -253,7 +253,28 @@ try {
     if (ap.status !== 202) throw new Error(`the import apply answered ${ap.status}: ${await ap.text()}`);
   }
 
-  const sql = (q) => hub.sql(q)[0].results;
+  // The hub writes while the check reads (the cron keeps it busy): a locked database is read again.
+  const sql = (q) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return hub.sql(q)[0].results;
+      } catch (err) {
+        if (attempt >= 20 || !/SQLITE_BUSY|database is locked/.test(String(err))) throw err;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+      }
+    }
+  };
+  /** A read of the emulators' state; read again when the emulators, busy with the hub, drop it. */
+  async function emuJson(path) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await (await emu(path)).json();
+      } catch (err) {
+        if (attempt >= 10) throw err;
+        await sleep(1000);
+      }
+    }
+  }
   /** The must-be-zero problems of a check, counted. */
   const mustBeZero = (p) => Object.values(p).reduce((n, list) => n + list.length, 0);
 
@@ -301,7 +322,7 @@ try {
         if (!got || Object.entries(want).some(([k, v]) => got[k] !== v)) problems.lostChanges.push({ tenant: t.key, email: p.data.email, want, got });
       }
       // The emulator: exactly once, with the latest values, for the people in scope.
-      const { records } = await (await emu(`/_emulator/zoho/${t.dc}/crm/Contacts`)).json();
+      const { records } = await emuJson(`/_emulator/zoho/${t.dc}/crm/Contacts`);
       const mine = records.filter((r) => typeof r.Email === "string" && r.Email.endsWith(`@${t.domain}`));
       remoteRecords += mine.length;
       const remote = new Map();
@@ -330,7 +351,7 @@ try {
     }
     // The after events: every one the hub made for A arrived, verified, under one id.
     const made = sql(`SELECT id, type, status FROM events WHERE integration_id = '${a.integration.id}'`);
-    const { deliveries: got } = await (await emu("/_emulator/receivers/soak")).json();
+    const { deliveries: got } = await emuJson("/_emulator/receivers/soak");
     const verified = new Map();
     for (const d of got) {
       if (!d.verified) continue;

@@ -4,8 +4,9 @@ import { Hono, type Context } from "hono";
  * An S3-compatible bucket store, path-style under `/s3/{bucket}/{key}`: what a tenant's
  * own pickup location (their R2, S3 or MinIO) answers. The calls the hub and an S3 client
  * make: ListObjectsV2 (`GET /s3/{bucket}?list-type=2`, paged by `max-keys` and
- * `continuation-token`), GetObject, HeadObject, PutObject, CopyObject (`PUT` with
- * `x-amz-copy-source`) and DeleteObject. Every request must be signed with Signature V4
+ * `continuation-token`; `delimiter` leaves out what is below it), GetObject, HeadObject,
+ * PutObject, CopyObject (`PUT` with `x-amz-copy-source`, and `x-amz-copy-source-if-match`)
+ * and DeleteObject. Every request must be signed with Signature V4
  * (docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html) by the bucket's
  * access key: a wrong key is 403 `InvalidAccessKeyId`, a wrong signature 403
  * `SignatureDoesNotMatch`, a payload whose hash is not the signed one 400
@@ -130,6 +131,8 @@ async function signed(c: Context, key: string | null): Promise<Response> {
         const [fromBucket, ...rest] = decoded.split("/");
         const from = buckets.get(fromBucket ?? "")?.objects.get(rest.join("/"));
         if (!from || fromBucket !== name) return s3Error(c, 404, "NoSuchKey", "The specified copy source does not exist.");
+        const ifMatch = c.req.header("x-amz-copy-source-if-match");
+        if (ifMatch && ifMatch.replace(/"/g, "") !== from.etag.replace(/"/g, "")) return s3Error(c, 412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold.");
         const copy = { ...from, lastModified: new Date() };
         bucket.objects.set(key, copy);
         return xml(c, 200, `<CopyObjectResult><ETag>${esc(copy.etag)}</ETag><LastModified>${copy.lastModified.toISOString()}</LastModified></CopyObjectResult>`);
@@ -150,7 +153,9 @@ function list(c: Context, name: string, bucket: Bucket): Response {
   const prefix = c.req.query("prefix") ?? "";
   const maxKeys = Math.min(Number(c.req.query("max-keys") ?? bucket.maxKeys) || bucket.maxKeys, bucket.maxKeys);
   const after = c.req.query("continuation-token") ? atob(c.req.query("continuation-token")!) : (c.req.query("start-after") ?? "");
-  const keys = [...bucket.objects.keys()].filter((k) => k.startsWith(prefix) && k > after).sort();
+  const delimiter = c.req.query("delimiter") ?? "";
+  // With a delimiter, keys below the next one after the prefix roll up into CommonPrefixes (not listed here).
+  const keys = [...bucket.objects.keys()].filter((k) => k.startsWith(prefix) && k > after && !(delimiter && k.slice(prefix.length).includes(delimiter))).sort();
   const page = keys.slice(0, maxKeys);
   const truncated = keys.length > page.length;
   const contents = page

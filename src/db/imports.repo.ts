@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, isNotNull, lt, lte, sql } from "drizzle-orm";
+import { and, asc, desc, eq, isNotNull, isNull, lt, lte, sql } from "drizzle-orm";
 import * as v from "valibot";
 import { jsonValues, type Db } from "./client";
 import { directoryUsers, importKeys, importLocations, importMappings, imports, runs, type ImportKeyRow, type ImportRow } from "./schema";
@@ -19,14 +19,25 @@ export async function insertImport(db: Db, row: Omit<ImportRow, "runId" | "statu
 /**
  * Claims a file of a tenant's pickup location for import: the row is inserted only if no
  * tick claimed the same file (key, etag and time) before. Null when another tick has it.
+ * Its plan starts once the file is copied in (`startPlanning`).
  */
 export async function claimPickup(db: Db, row: Omit<ImportRow, "runId" | "status" | "planStep" | "planMovedAt">): Promise<ImportRow | null> {
   const [claimed] = await db
     .insert(imports)
-    .values({ ...row, status: "uploaded", runId: null, planStep: 0, planMovedAt: row.createdAt })
+    .values({ ...row, status: "uploaded", runId: null, planStep: null, planMovedAt: null })
     .onConflictDoNothing({ target: imports.pickupKey })
     .returning();
   return claimed ?? null;
+}
+
+/** A claimed file is copied in: its plan starts at step 0 (and the cron sends on a plan that stands still from now). */
+export async function startPlanning(db: Db, id: string, now: number): Promise<void> {
+  await db.update(imports).set({ planStep: 0, planMovedAt: now }).where(and(eq(imports.id, id), isNull(imports.planStep), eq(imports.status, "uploaded")));
+}
+
+/** Gives back the claim of a file whose copy failed, so that the next look takes it again. */
+export async function releasePickup(db: Db, id: string): Promise<void> {
+  await db.delete(imports).where(and(eq(imports.id, id), isNull(imports.planStep), eq(imports.status, "uploaded")));
 }
 
 /** What reading the file found: its rows, headers and delimiter. */

@@ -117,7 +117,7 @@ export const imports = sqliteTable(
     sourceKey: text("source_key"),
     createdAt: integer("created_at").notNull(),
   },
-  (t) => [index("imports_tenant").on(t.tenantId, t.createdAt), uniqueIndex("imports_pickup").on(t.pickupKey)],
+  (t) => [index("imports_tenant").on(t.tenantId, t.createdAt), uniqueIndex("imports_pickup").on(t.pickupKey), index("imports_status").on(t.status)],
 );
 
 /**

@@ -215,9 +215,10 @@ export function planPrefix(imp: Pick<ImportRow, "tenantId" | "id">, planId: stri
 /** A line of a plan file: one change the import's run makes (the absent people of `full` mode have row 0). */
 /**
  * One planned change. It names its tenant and import, so that a page applying a plan
- * refuses any line that is not its own import's (runs/import.ts).
+ * refuses any line that is not its own import's (runs/import.ts); a plan written before
+ * lines named them (applying while the hub was deployed) goes on.
  */
-export const PlannedLine = v.object({ tenantId: v.string(), importId: v.string(), row: v.number(), action: v.picklist(["create", "update", "disable"]), user: UserRef });
+export const PlannedLine = v.object({ tenantId: v.optional(v.string()), importId: v.optional(v.string()), row: v.number(), action: v.picklist(["create", "update", "disable"]), user: UserRef });
 
 /** Writes JSON lines to an R2 object in parts. */
 class LineWriter {

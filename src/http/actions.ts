@@ -21,8 +21,7 @@ import { startInitialResync, startPull, startRun } from "../runs/start";
 import { startImport } from "../runs/import";
 import { openLocation, sealLocationSecret } from "../runs/pickup-location";
 import { errorText } from "../lib/log";
-import { OutboundRefused, outboundUrlProblem } from "../lib/outbound";
-import { S3Error } from "../lib/s3";
+import { outboundUrlProblem } from "../lib/outbound";
 import { iso } from "../lib/time";
 import { sourceOf } from "../sync/target";
 import type { Choice } from "../connectors/contract";
@@ -283,7 +282,7 @@ export async function putLocationAction(
   try {
     await (await openLocation(env, { ...row, lastPickupAt: null, lastError: null })).list(prefix);
   } catch (err) {
-    if (!(err instanceof S3Error || err instanceof OutboundRefused || err instanceof TypeError)) throw err;
+    // Whatever the location answers (a refusal, a timeout, a page that is not S3's) is saved for the admin to see.
     error = errorText(err);
   }
   if (error) await noteLocation(db, tenantId, { at: now, error });

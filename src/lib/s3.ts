@@ -40,7 +40,9 @@ export class S3Error extends Error {
   }
 }
 
+/** A call's time limit; a download streams the whole file within it. */
 const TIMEOUT_MS = 30_000;
+const DOWNLOAD_TIMEOUT_MS = 15 * 60_000;
 const parser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, isArray: (name) => name === "Contents" });
 
 const ListResult = v.object({
@@ -63,18 +65,20 @@ function keyPath(key: string): string {
 export class S3Bucket {
   readonly #aws: AwsClient;
   readonly #base: string;
+  readonly #bucket: string;
+  readonly #allow: readonly AllowedHost[];
 
-  constructor(
-    readonly location: S3Location,
-    private readonly allow: readonly AllowedHost[],
-  ) {
+  /** The location's secret goes into the signer only: nothing of this object shows it. */
+  constructor(location: S3Location, allow: readonly AllowedHost[]) {
     this.#aws = new AwsClient({ accessKeyId: location.accessKeyId, secretAccessKey: location.secretAccessKey, service: "s3", region: location.region || "auto" });
     this.#base = `${location.endpoint.replace(/\/+$/, "")}/${location.bucket}`;
+    this.#bucket = location.bucket;
+    this.#allow = allow;
   }
 
-  async #call(method: string, path: string, init: { headers?: Record<string, string>; body?: string } = {}): Promise<Response> {
+  async #call(method: string, path: string, init: { headers?: Record<string, string>; body?: string; timeoutMs?: number } = {}): Promise<Response> {
     const signed = await this.#aws.sign(`${this.#base}${path}`, { method, headers: init.headers ?? {}, ...(init.body !== undefined ? { body: init.body } : {}) });
-    const res = await outboundFetch(signed.url, { method, headers: signed.headers, ...(init.body !== undefined ? { body: init.body } : {}) }, { allow: this.allow, timeoutMs: TIMEOUT_MS });
+    const res = await outboundFetch(signed.url, { method, headers: signed.headers, ...(init.body !== undefined ? { body: init.body } : {}) }, { allow: this.#allow, timeoutMs: init.timeoutMs ?? TIMEOUT_MS });
     if (res.ok) return res;
     const text = await res.text().catch(() => "");
     const parsed = v.safeParse(ErrorResult, text ? parser.parse(text) : {});
@@ -83,9 +87,13 @@ export class S3Bucket {
     throw new S3Error(res.status, code, `${code}: ${message}`);
   }
 
-  /** One page of the keys under `prefix` (ListObjectsV2), and the token of the next page. */
+  /**
+   * One page of the keys directly under `prefix` (ListObjectsV2 with `delimiter=/`: what is
+   * in folders under it, `done/` and `failed/` among them, is not listed), and the token
+   * of the next page.
+   */
   async list(prefix: string, token?: string): Promise<{ objects: S3Object[]; next: string | null }> {
-    const query = new URLSearchParams({ "list-type": "2", prefix, ...(token ? { "continuation-token": token } : {}) });
+    const query = new URLSearchParams({ "list-type": "2", prefix, delimiter: "/", ...(token ? { "continuation-token": token } : {}) });
     const res = await this.#call("GET", `?${query}`);
     const parsed = v.parse(ListResult, parser.parse(await res.text())).ListBucketResult;
     const objects = (parsed.Contents ?? []).map((o) => ({ key: o.Key, etag: o.ETag.replace(/"/g, ""), size: Number(o.Size), lastModified: o.LastModified }));
@@ -94,7 +102,7 @@ export class S3Bucket {
 
   /** The object's body, streamed. */
   async get(key: string): Promise<ReadableStream<Uint8Array>> {
-    const res = await this.#call("GET", `/${keyPath(key)}`);
+    const res = await this.#call("GET", `/${keyPath(key)}`, { timeoutMs: DOWNLOAD_TIMEOUT_MS });
     if (!res.body) throw new S3Error(502, "EmptyBody", `${key} answered no body.`);
     return res.body;
   }
@@ -103,9 +111,34 @@ export class S3Bucket {
     await this.#call("PUT", `/${keyPath(key)}`, { headers: { "content-type": contentType }, body });
   }
 
-  /** Moves an object within the bucket (CopyObject, then DeleteObject). */
+  /**
+   * Copies an object within the bucket (CopyObject), only while it is still the version
+   * `etag` names (`x-amz-copy-source-if-match`). False when it is not (412): a newer
+   * version is there. S3 can answer 200 with an `<Error>` body: that is a failure too.
+   */
+  async copy(from: string, to: string, etag: string | null): Promise<boolean> {
+    let res: Response;
+    try {
+      res = await this.#call("PUT", `/${keyPath(to)}`, { headers: { "x-amz-copy-source": `/${this.#bucket}/${keyPath(from)}`, ...(etag ? { "x-amz-copy-source-if-match": `"${etag}"` } : {}) } });
+    } catch (err) {
+      if (err instanceof S3Error && err.status === 412) return false;
+      throw err;
+    }
+    const text = await res.text();
+    if (!text.includes("CopyObjectResult")) {
+      const parsed = v.safeParse(ErrorResult, text ? parser.parse(text) : {});
+      throw new S3Error(500, parsed.success ? parsed.output.Error.Code : "CopyFailed", `The copy of ${from} failed: ${parsed.success ? parsed.output.Error.Message : "no CopyObjectResult"}`);
+    }
+    return true;
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.#call("DELETE", `/${keyPath(key)}`);
+  }
+
+  /** Moves an object within the bucket: copied, then deleted. */
   async move(from: string, to: string): Promise<void> {
-    await this.#call("PUT", `/${keyPath(to)}`, { headers: { "x-amz-copy-source": `/${this.location.bucket}/${keyPath(from)}` } });
-    await this.#call("DELETE", `/${keyPath(from)}`);
+    await this.copy(from, to, null);
+    await this.delete(from);
   }
 }

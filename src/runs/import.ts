@@ -157,7 +157,7 @@ async function importSlice(db: Db, env: Env, imp: ImportRow, planId: string, at:
   const waitUntil = (p: Promise<unknown>) => void pending.push(p);
   const planned = lines.map((raw) => v.parse(PlannedLine, JSON.parse(raw)));
   // The hub wrote the plan for this import: a line of another tenant's or import's is refused whole.
-  const foreign = planned.find((line) => line.tenantId !== imp.tenantId || line.importId !== imp.id);
+  const foreign = planned.find((line) => (line.tenantId !== undefined && line.tenantId !== imp.tenantId) || (line.importId !== undefined && line.importId !== imp.id));
   if (foreign) throw new AppError("internal", undefined, undefined, undefined, { cause: new Error(`plan ${planId} of ${imp.id} holds a line of import ${foreign.importId} (tenant ${foreign.tenantId})`) });
   const results = await applyChanges(
     db,

@@ -3,6 +3,8 @@ import type { Db } from "../db/client";
 import {
   advancePlanStep,
   claimDueLocations,
+  releasePickup,
+  startPlanning,
   claimPickup,
   describeImport,
   dropImportKeys,
@@ -27,8 +29,7 @@ import { newId } from "../lib/ids";
 import { errorText, logger } from "../lib/log";
 import { settings } from "../settings";
 import { beginImportRun, forgetPlan } from "./import";
-import { OutboundRefused } from "../lib/outbound";
-import { S3Error } from "../lib/s3";
+import type { S3Bucket, S3Object } from "../lib/s3";
 import { fileAway, finishPickup } from "./pickup-report";
 import { openLocation } from "./pickup-location";
 
@@ -56,84 +57,104 @@ const STALLED_MS = 5 * 60_000;
 /** Each due location is looked at: the import of each new file starts. Answers how many files were claimed. */
 export async function pickupLocations(db: Db, env: Env, now = Date.now()): Promise<number> {
   let claimed = 0;
-  for (const row of await claimDueLocations(db, now, LOCATIONS_PER_TICK)) claimed += await pickupLocation(db, env, row, now);
+  for (const row of await claimDueLocations(db, now, LOCATIONS_PER_TICK)) {
+    try {
+      claimed += await pickupLocation(db, env, row, now);
+    } catch (err) {
+      // Whatever one tenant's location answers (a timeout, a page that is not S3's, a key
+      // that no longer opens) is that location's problem: shown to its admin, never the tick's.
+      logger({ tenantId: row.tenantId }).warn("the pickup location refused or could not be reached", { error: errorText(err) });
+      await noteLocation(db, row.tenantId, { at: now, error: errorText(err) });
+    }
+  }
   return claimed;
 }
 
-/** A location's failure that is the location's (credentials, bucket, address, network), not the hub's. */
-function locationFailure(err: unknown): boolean {
-  return err instanceof S3Error || err instanceof OutboundRefused || err instanceof TypeError;
+/** Listing pages one look reads at the most (1,000 keys a page on S3). */
+const PAGES_PER_LOOK = 20;
+
+/**
+ * One look at a location: the files directly under its prefix, page by page (folders,
+ * `done/` and `failed/` among them, are passed over by S3 itself: `delimiter=/`), each
+ * new file claimed, copied into the hub's R2 and planned; a file claimed before whose
+ * import has ended is filed away again (its move had failed). What the location refuses
+ * (listing, or filing a file away) shows as `lastError` (and on the dashboard) until it
+ * answers again.
+ */
+async function pickupLocation(db: Db, env: Env, row: ImportLocationRow, now: number): Promise<number> {
+  const bucket = await openLocation(env, row);
+  let claimed = 0;
+  let filingError: string | null = null;
+  let token: string | undefined;
+  let looked = 0;
+  for (let pages = 0; pages < PAGES_PER_LOOK; pages++) {
+    const page = await bucket.list(row.prefix, token);
+    for (const object of page.objects) {
+      const name = object.key.slice(row.prefix.length);
+      if (!name || name.endsWith("/")) continue;
+      if (++looked > FILES_PER_LOOK) break;
+      const pickupKey = `${row.tenantId}:${object.key}@${object.etag}@${object.lastModified}`;
+      const prior = await pickedUp(db, pickupKey);
+      if (prior) {
+        filingError ??= await fileAgain(db, env, prior);
+        continue;
+      }
+      if (await claimFile(db, env, bucket, row, object, pickupKey, now)) claimed++;
+    }
+    token = page.next ?? undefined;
+    if (!token || looked > FILES_PER_LOOK) break;
+  }
+  await noteLocation(db, row.tenantId, { at: now, error: filingError });
+  return claimed;
 }
 
 /**
- * One look at a location: every page of its listing under the prefix (files under
- * `done/` and `failed/`, and folder markers, passed over), each new file claimed, copied
- * into the hub's R2 and planned; a file claimed before whose import has ended is filed
- * away again (its move had failed). A location that refuses shows its answer as
- * `lastError` (and on the dashboard) until it answers again.
+ * Claims a new file, copies it into the hub's R2 and sends its plan's first step. A copy
+ * that fails for a passing reason gives the claim back (the next look takes the file
+ * again); a file the hub refuses (too big a record, not text) is filed under `failed/`.
  */
-async function pickupLocation(db: Db, env: Env, row: ImportLocationRow, now: number): Promise<number> {
-  const log = logger({ tenantId: row.tenantId });
-  let claimed = 0;
+async function claimFile(db: Db, env: Env, bucket: S3Bucket, row: ImportLocationRow, object: S3Object, pickupKey: string, now: number): Promise<boolean> {
+  const id = newId("imp");
+  const imp = await claimPickup(db, {
+    id,
+    tenantId: row.tenantId,
+    objectKey: `uploads/${row.tenantId}/${id}.csv`,
+    bytes: object.size,
+    rows: 0,
+    headers: "[]",
+    delimiter: ",",
+    pickupKey,
+    planId: crypto.randomUUID(),
+    sourceKey: object.key,
+    createdAt: now,
+  });
+  if (!imp) return false;
   try {
-    const bucket = await openLocation(env, row);
-    let token: string | undefined;
-    let looked = 0;
-    do {
-      const page = await bucket.list(row.prefix, token);
-      for (const object of page.objects) {
-        const name = object.key.slice(row.prefix.length);
-        if (!name || name.endsWith("/") || name.startsWith("done/") || name.startsWith("failed/")) continue;
-        if (++looked > FILES_PER_LOOK) break;
-        const pickupKey = `${row.tenantId}:${object.key}@${object.etag}@${object.lastModified}`;
-        const prior = await pickedUp(db, pickupKey);
-        if (prior) {
-          await fileAgain(db, env, prior);
-          continue;
-        }
-        const id = newId("imp");
-        const imp = await claimPickup(db, {
-          id,
-          tenantId: row.tenantId,
-          objectKey: `uploads/${row.tenantId}/${id}.csv`,
-          bytes: object.size,
-          rows: 0,
-          headers: "[]",
-          delimiter: ",",
-          pickupKey,
-          planId: crypto.randomUUID(),
-          sourceKey: object.key,
-          createdAt: now,
-        });
-        if (!imp) continue;
-        claimed++;
-        try {
-          await storeUpload(env.FILES, imp.objectKey, await bucket.get(object.key), Number.MAX_SAFE_INTEGER);
-        } catch (err) {
-          if (!(err instanceof AppError)) throw err;
-          await failPickup(db, env, imp, err);
-          continue;
-        }
-        await sendPlanStep(env, imp, 0);
-      }
-      token = page.next ?? undefined;
-    } while (token && looked <= FILES_PER_LOOK);
-    await noteLocation(db, row.tenantId, { at: now, error: null });
+    await storeUpload(env.FILES, imp.objectKey, await bucket.get(object.key), Number.MAX_SAFE_INTEGER);
   } catch (err) {
-    if (!locationFailure(err)) throw err;
-    log.warn("the pickup location refused or could not be reached", { error: errorText(err) });
-    await noteLocation(db, row.tenantId, { at: now, error: errorText(err) });
+    if (err instanceof AppError && err.status < 500) {
+      await failPickup(db, env, imp, err);
+      return true;
+    }
+    await env.FILES.delete(imp.objectKey);
+    await releasePickup(db, imp.id);
+    throw err;
   }
-  return claimed;
+  // Planned from now on: a plan whose step's message is lost is sent on by the cron.
+  await startPlanning(db, imp.id, Date.now());
+  await sendPlanStep(env, imp, 0);
+  return true;
 }
 
-/** A file claimed before that is still in the location: once its import has ended, it is filed away (again). */
-async function fileAgain(db: Db, env: Env, imp: ImportRow): Promise<void> {
-  if (imp.status === "applied" || imp.status === "failed") {
-    const run = imp.runId ? await getRun(db, imp.tenantId, imp.runId) : null;
-    if (run) return finishPickup(db, env, imp, run);
-    await fileAway(db, env, imp, { importId: imp.id, runId: null, status: "failed", file: imp.sourceKey ?? imp.objectKey, rows: imp.rows, detail: "The hub could not read the file.", finishedAt: new Date().toISOString() });
-  }
+/**
+ * A file claimed before that is still in the location: once its import has ended, it is
+ * filed away (again). Answers what the location refused, or null.
+ */
+async function fileAgain(db: Db, env: Env, imp: ImportRow): Promise<string | null> {
+  if (imp.status !== "applied" && imp.status !== "failed") return null;
+  const run = imp.runId ? await getRun(db, imp.tenantId, imp.runId) : null;
+  if (run) return finishPickup(db, env, imp, run);
+  return fileAway(db, env, imp, { importId: imp.id, runId: null, status: "failed", file: imp.sourceKey ?? imp.objectKey, rows: imp.rows, detail: "The hub could not read the file.", finishedAt: new Date().toISOString() });
 }
 
 /**

@@ -27,12 +27,13 @@ export async function handleScheduled(controller: ScheduledController, env: Env,
   if (resent) log.info("jobs left behind sent again", { resent });
   const events = await resendOverdueEvents(db, env, Date.now());
   if (events) log.info("events left behind sent again", { events });
-  const picked = await pickupLocations(db, env, controller.scheduledTime);
-  if (picked) log.info("CSV files picked up", { picked });
-  const ended = await endImportsOfEndedRuns(db, env);
-  if (ended) log.info("imports whose run ended ended with it", { ended });
   const plans = await resendStalledPlans(db, env, Date.now());
   if (plans) log.info("stalled plans of picked-up files sent on", { plans });
   const stalledRuns = await resendStalledRuns(db, env, Date.now());
   if (stalledRuns) log.info("stalled runs sent on", { runs: stalledRuns });
+  const ended = await endImportsOfEndedRuns(db, env);
+  if (ended) log.info("imports whose run ended ended with it", { ended });
+  // Last: it reaches out to the tenants' own buckets, whatever they answer.
+  const picked = await pickupLocations(db, env, controller.scheduledTime);
+  if (picked) log.info("CSV files picked up", { picked });
 }

@@ -1,5 +1,5 @@
 import { evaluate, ExpressionFailed } from "../lib/expressions";
-import { patternTest } from "../lib/patterns";
+import { patternProblem, patternTest } from "../lib/patterns";
 import type { ResolvedConfig, ScopeRule } from "../lib/config";
 
 /** The directory user as mappings and expressions see it (API.md's user shape). */
@@ -31,6 +31,11 @@ function describe(rule: ScopeRule): string {
 
 /** Why the person is out of the integration's scope, or null when in scope. */
 export function outOfScope(user: SourceUser, scope: ResolvedConfig["scope"]): string | null {
+  // A pattern saved before patterns ran on RE2 (a backreference, lookaround) cannot run:
+  // nobody is pushed past a rule the hub cannot apply, and each says why.
+  for (const rule of [...(scope.exclude ?? []), ...(scope.include ?? [])]) {
+    if (rule.matches !== undefined && patternProblem(rule.matches)) return `excluded: the scope rule ${describe(rule)} cannot run (${patternProblem(rule.matches)}); save it again`;
+  }
   for (const rule of scope.exclude ?? []) if (ruleMatches(rule, user)) return `excluded by scope (${describe(rule)})`;
   if (scope.include?.length && !scope.include.some((r) => ruleMatches(r, user))) return "not included by scope";
   return null;

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import type { JobMessage } from "../../src/jobs/messages";
 import { endImportsOfEndedRuns, handlePlanStep, pickupLocations } from "../../src/runs/pickup";
+import { handleImportPage } from "../../src/runs/import";
 import { call, createTenant, cronTick, eventually, problem, sessionCookie } from "../helpers";
 import { EMU } from "../emulators/helpers";
 import { bucketJson, bucketKeys, drop, ownBucket, saveMapping, setLocation } from "./location";
@@ -129,6 +130,38 @@ describe("#29.1 scheduled pickup from the tenant's own location", () => {
     expect(((await (await call(`/v1/imports/${imp.id}`, { token: t.apiKey })).json()) as { status: string }).status).toBe("failed");
     expect((await call(`/v1/imports/${imp.id}/apply`, { method: "POST", token: t.apiKey, json: { mapping: { Email: "email" } } })).status).toBe(202);
     expect(await endImportsOfEndedRuns(db(), env)).toBe(0);
+  });
+});
+
+describe("#29.1 filing away takes only the version that was imported", () => {
+  it("a newer file dropped at the same key while the older one's import ran stays, and is imported on the next look", async () => {
+    const t = await createTenant();
+    const bucket = await ownBucket();
+    await saveMapping(t, { mapping: { Email: "email" }, mode: "partial" });
+    await setLocation(t, bucket);
+    await drop(bucket.name, "hr/people.csv", "Email\nfirst@versions.example\n");
+    const held: JobMessage[] = [];
+    const queue = {
+      send: async (body: JobMessage) => void held.push(body),
+      sendBatch: async (messages: Iterable<MessageSendRequest<JobMessage>>) => void held.push(...[...messages].map((m) => m.body)),
+    } as unknown as Queue<JobMessage>;
+    const kept = { ...env, JOBS: queue, PUSH_BATCHES: queue };
+    await env.DB.prepare("UPDATE import_locations SET next_due_at = 0").run();
+    expect(await pickupLocations(db(), kept)).toBe(1);
+    for (let job = held.shift(); job; job = held.shift()) {
+      if (job.kind === "plan") await handlePlanStep(db(), kept, job);
+      // The run's page waits until the newer file is in.
+      if (job.kind === "run") {
+        await drop(bucket.name, "hr/people.csv", "Email\nsecond@versions.example\n");
+        await handleImportPage(db(), kept, job);
+      }
+    }
+    // The first version's import ended; the key holds the second, which was not filed away.
+    expect(await bucketKeys(bucket.name)).toEqual(["hr/people.csv"]);
+    expect(await look()).toBe(1);
+    await eventually(async () => ((await bucketKeys(bucket.name)).includes("hr/done/people.csv") ? true : undefined), 30_000);
+    const emails = await env.DB.prepare("SELECT email FROM directory_users WHERE tenant_id = ? ORDER BY email").bind(t.id).all<{ email: string }>();
+    expect(emails.results.map((r) => r.email)).toEqual(["first@versions.example", "second@versions.example"]);
   });
 });
 

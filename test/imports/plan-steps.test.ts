@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
-import { claimPickup, getImport, insertImport } from "../../src/db/imports.repo";
+import { claimPickup, getImport, insertImport, startPlanning } from "../../src/db/imports.repo";
 import { importKeys } from "../../src/db/schema";
 import { eq } from "drizzle-orm";
 import { finished, newPlan, planFileKey, planImport, planStep, type ImportOptions, type PlanState } from "../../src/directory/import-plan";
@@ -108,6 +108,7 @@ describe("an import planned in steps", () => {
     const id = `imp_${crypto.randomUUID().slice(0, 8)}`;
     await env.FILES.put(`uploads/${t.id}/${id}.csv`, text);
     const imp = await claimPickup(db(), { id, tenantId: t.id, objectKey: `uploads/${t.id}/${id}.csv`, bytes: 0, rows: 0, headers: "[]", delimiter: ",", pickupKey: `twice-${crypto.randomUUID()}`, planId: crypto.randomUUID(), sourceKey: "hr/twice.csv", createdAt: Date.now() });
+    await startPlanning(db(), id, Date.now());
     const job = { kind: "plan" as const, tenantId: t.id, importId: imp!.id, step: 0 };
     await Promise.all([handlePlanStep(db(), env, job), handlePlanStep(db(), env, job)]);
     await handlePlanStep(db(), env, job);
@@ -127,6 +128,7 @@ describe("an import planned in steps", () => {
     await env.FILES.put(`uploads/${t.id}/${id}.csv`, "Email\nlost@steps.example\n");
     const longAgo = Date.now() - 10 * 60_000;
     const imp = await claimPickup(db(), { id, tenantId: t.id, objectKey: `uploads/${t.id}/${id}.csv`, bytes: 0, rows: 0, headers: "[]", delimiter: ",", pickupKey: `lost-${crypto.randomUUID()}`, planId: crypto.randomUUID(), sourceKey: null, createdAt: longAgo });
+    await startPlanning(db(), id, longAgo);
     expect(await resendStalledPlans(db(), env)).toBeGreaterThanOrEqual(1);
     await eventually(async () => ((await getImport(db(), t.id, imp!.id))?.status === "applied" ? true : undefined), 30_000);
     // The plan moved on from the time the cron sent it on.

@@ -47,11 +47,18 @@ async function zohoCall(ctx: ConnectorContext, method: string, path: string, bod
   // A URLSearchParams body goes as a form (Zoho Connect), anything else as JSON.
   const form = body instanceof URLSearchParams;
   for (let attempt = 0; ; attempt++) {
-    const res = await providerFetch(`${host}${path}`, {
-      method,
-      headers: { authorization: `Zoho-oauthtoken ${token.token}`, ...(body !== undefined ? { "content-type": form ? "application/x-www-form-urlencoded" : "application/json" } : {}) },
-      ...(body !== undefined ? { body: form ? body.toString() : JSON.stringify(body) } : {}),
-    });
+    let res: Response;
+    try {
+      res = await providerFetch(`${host}${path}`, {
+        method,
+        headers: { authorization: `Zoho-oauthtoken ${token.token}`, ...(body !== undefined ? { "content-type": form ? "application/x-www-form-urlencoded" : "application/json" } : {}) },
+        ...(body !== undefined ? { body: form ? body.toString() : JSON.stringify(body) } : {}),
+      });
+    } catch (err) {
+      // The connection failed or timed out once the request was on its way: it may have been done.
+      if (err instanceof ProviderError && err.kind === "transient") throw new AnswerLost(err.detail);
+      throw err;
+    }
     if (res.status === 204) return { status: 204, body: null };
     const json = (await jsonBody(res)) as { code?: string; message?: string; details?: { retry_after?: number } } | null;
     if (res.status === 401) {
@@ -66,13 +73,26 @@ async function zohoCall(ctx: ConnectorContext, method: string, path: string, bod
       const seconds = json?.details?.retry_after;
       throw new ProviderError("retryAfter", "Zoho answered TOO_MANY_REQUESTS.", typeof seconds === "number" ? seconds * 1000 : (retryAfterMs(res) ?? 60_000));
     }
-    if (res.status >= 500) throw new ProviderError("transient", `Zoho answered ${res.status}.`, retryAfterMs(res));
-    if (json === null) throw new ProviderError("transient", `Zoho's answer to ${method} ${path.split("?")[0]} broke off.`);
+    if (res.status >= 500) {
+      const wait = retryAfterMs(res);
+      throw wait === undefined ? new AnswerLost(`Zoho answered ${res.status}.`) : new ProviderError("transient", `Zoho answered ${res.status}.`, wait);
+    }
+    if (json === null) throw new AnswerLost(`Zoho's answer to ${method} ${path.split("?")[0]} broke off.`);
     return { status: res.status, body: json };
   }
 }
 
-/** A call's answer was lost (a 5xx or a broken connection): what it asked for may have been done. */
-export function answerLost(err: unknown): err is ProviderError {
-  return err instanceof ProviderError && err.kind === "transient" && err.retryAfterMs === undefined;
+/**
+ * A call's answer was lost once it was sent (a 5xx, a broken or timed-out connection):
+ * what it asked for may have been done. A passing failure like any other (`transient`);
+ * a caller whose call creates something looks before it makes it again.
+ */
+export class AnswerLost extends ProviderError {
+  constructor(detail: string) {
+    super("transient", detail);
+  }
+}
+
+export function answerLost(err: unknown): err is AnswerLost {
+  return err instanceof AnswerLost;
 }

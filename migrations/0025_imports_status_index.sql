@@ -1,0 +1,1 @@
+CREATE INDEX `imports_status` ON `imports` (`status`);
