@@ -42,3 +42,22 @@ describe("14.9 and 14.13g jobs lost with the process are sent again by the cron'
     expect(await link(integrationId, "u_fresh")).toBeNull();
   }, 30_000);
 });
+
+describe("#29.16 a person whose job used up its retries for a passing reason is sent again by the sweep, without waiting for the daily resync", () => {
+  it("a link failed for a passing reason reaches Zoho after a tick; one refused for its data is left to the person's next change", async () => {
+    const { t, integrationId } = await connectedCrm();
+    await env.DB.prepare("UPDATE integrations SET resync_due_at = ?1, reconcile_due_at = ?1 WHERE id = ?2").bind(Date.now() + 86_400_000, integrationId).run();
+    const old = Date.now() - 10 * 60_000;
+    // Found by the soak: 429s used up a job's retries; the dead-letter queue left the link failed.
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO directory_users (tenant_id, id, email, email_lower, last_name, status, profile, version, source_updated_at, needs_push, created_at, updated_at) VALUES (?1, 'u_gaveup', 'gaveup@sweep.example', 'gaveup@sweep.example', 'GaveUp', 'active', '{}', 1, 0, 0, ?2, ?2)").bind(t.id, old),
+      env.DB.prepare("INSERT INTO links (tenant_id, integration_id, user_id, status, failure_kind, last_error, updated_at) VALUES (?1, ?2, 'u_gaveup', 'failed', 'retry', 'Gave up after every retry: Zoho answered TOO_MANY_REQUESTS.', ?3)").bind(t.id, integrationId, old),
+      env.DB.prepare("INSERT INTO directory_users (tenant_id, id, email, email_lower, last_name, status, profile, version, source_updated_at, needs_push, created_at, updated_at) VALUES (?1, 'u_baddata', 'baddata@sweep.example', 'baddata@sweep.example', 'Bad', 'active', '{}', 1, 0, 0, ?2, ?2)").bind(t.id, old),
+      env.DB.prepare("INSERT INTO links (tenant_id, integration_id, user_id, status, failure_kind, last_error, pushed_version, updated_at) VALUES (?1, ?2, 'u_baddata', 'failed', 'bad_data', 'Zoho refused the record.', 1, ?3)").bind(t.id, integrationId, old),
+    ]);
+    await cronTick();
+    await linkIn(integrationId, "u_gaveup", ["synced"]);
+    expect((await contacts("gaveup@sweep.example")).count).toBe(1);
+    expect(await link(integrationId, "u_baddata")).toMatchObject({ status: "failed", failure_kind: "bad_data" });
+  }, 30_000);
+});
