@@ -204,8 +204,10 @@ export function deadLetterStatement(db: Db, job: { tenantId: string; integration
 
 /**
  * The people of an integration left behind, changed between `from` and `to`: marked
- * `needs_push`, or active with no link, or a link (not failed: the resync replays those)
- * whose pushed version is older than the directory's and that has not moved since `to`.
+ * `needs_push`, or active with no link, or a link (not failed) whose pushed version is
+ * older than the directory's and that has not moved since `to`, or a link failed for a
+ * passing reason (its job used up its retries) that has not moved since `to`. A link
+ * failed for its data waits for the person's next change.
  */
 export function peopleBehind(db: Db, integration: { tenantId: string; id: string }, window: { from: number; to: number }, limit: number) {
   return db
@@ -221,6 +223,8 @@ export function peopleBehind(db: Db, integration: { tenantId: string; id: string
           eq(directoryUsers.needsPush, 1),
           and(isNull(links.userId), eq(directoryUsers.status, "active")),
           and(sql`${links.status} != 'failed'`, lt(sql`coalesce(${links.pushedVersion}, 0)`, directoryUsers.version), lte(links.updatedAt, window.to)),
+          // Failed for a passing reason (every retry used up on 429s or 5xx): tried again once the link has rested.
+          and(eq(links.status, "failed"), eq(links.failureKind, "retry"), lte(links.updatedAt, window.to)),
         ),
       ),
     )

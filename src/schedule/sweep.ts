@@ -20,8 +20,9 @@ const INTEGRATIONS_PER_TICK = 200;
  * behind, so that local runs (whose queue lives in memory) and production alike catch up
  * within minutes rather than at the next resync. Behind means, for an active integration
  * and a person changed in the last day but not in the last two minutes: marked
- * `needs_push`, or active with no link, or a link (not failed: the resync replays those)
- * whose pushed version is older than the directory's and that has not moved since.
+ * `needs_push`, or active with no link, or a link (not failed) whose pushed version is
+ * older than the directory's and that has not moved since, or a link failed for a passing
+ * reason (its job used up its retries on 429s or 5xx) that has rested as long.
  * A tick takes the 200 integrations swept least recently, so every one is reached in
  * turn; an integration with more people behind than a tick re-sends stays first. A
  * person's mark is cleared once every integration of their tenant re-sent them.
