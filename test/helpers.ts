@@ -104,6 +104,19 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
   }
 }
 
+/**
+ * A queue that only records what it is sent: nothing runs on its own, so a test delivers
+ * each message itself (as the queue would, once or twice, in any order).
+ */
+export function recordingQueue() {
+  const sent: JobMessage[] = [];
+  const queue = {
+    send: async (body: JobMessage) => void sent.push(body),
+    sendBatch: async (messages: Iterable<MessageSendRequest<JobMessage>>) => void sent.push(...[...messages].map((m) => m.body)),
+  } as unknown as Queue<JobMessage>;
+  return { queue, sent, pages: () => sent.filter((m) => m.kind === "run").map((m) => (m.kind === "run" ? m.page : -1)) };
+}
+
 /** The real JOBS binding, observed: every sendBatch is counted and then really sent. */
 export function observedQueue(real: Queue<JobMessage>) {
   const batches: JobMessage[][] = [];

@@ -2,23 +2,13 @@ import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import { getIntegration } from "../../src/integrations/store";
-import type { JobMessage, RunPageJob } from "../../src/jobs/messages";
+import type { RunPageJob } from "../../src/jobs/messages";
 import { handleRunPage } from "../../src/runs/page";
-import { cronTick } from "../helpers";
+import { cronTick, recordingQueue } from "../helpers";
 import { resetEmulator, setFaults } from "../emulators/helpers";
 import { connectedCrm, contacts } from "../sync/helpers";
 
 beforeEach(() => resetEmulator(false));
-
-/** A queue that only records what it is sent (nothing runs). */
-function recordingQueue() {
-  const sent: JobMessage[] = [];
-  const queue = {
-    send: async (body: JobMessage) => void sent.push(body),
-    sendBatch: async (messages: Iterable<MessageSendRequest<JobMessage>>) => void sent.push(...[...messages].map((m) => m.body)),
-  } as unknown as Queue<JobMessage>;
-  return { queue, sent, pages: () => sent.filter((m): m is RunPageJob => m.kind === "run").map((m) => m.page) };
-}
 
 async function runRow(id: string) {
   return (await env.DB.prepare("SELECT status, page, moved_at FROM runs WHERE id = ?").bind(id).first<{ status: string; page: number; moved_at: number }>())!;

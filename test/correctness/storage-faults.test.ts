@@ -2,11 +2,11 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
 import { createDb } from "../../src/db/client";
-import type { JobMessage, RunPageJob } from "../../src/jobs/messages";
+import type { RunPageJob } from "../../src/jobs/messages";
 import { getIntegration } from "../../src/integrations/store";
 import { handleImportPage } from "../../src/runs/import";
 import { handleRunPage } from "../../src/runs/page";
-import { createTenant, eventually } from "../helpers";
+import { createTenant, eventually, recordingQueue } from "../helpers";
 import { emu, resetEmulator } from "../emulators/helpers";
 import { connectThroughProvider, createIntegration } from "../integrations/helpers";
 
@@ -29,11 +29,7 @@ function flakyD1(real: D1Database, failures: number): D1Database {
 
 /** The hub's own fetch with the queues replaced by recorders: nothing runs on its own. */
 async function request(path: string, init: RequestInit) {
-  const sent: JobMessage[] = [];
-  const queue = {
-    send: async (body: JobMessage) => void sent.push(body),
-    sendBatch: async (messages: Iterable<MessageSendRequest<JobMessage>>) => void sent.push(...[...messages].map((m) => m.body)),
-  } as unknown as Queue<JobMessage>;
+  const { queue, sent } = recordingQueue();
   const ctx = createExecutionContext();
   const res = await createApp().request(path, init, { ...env, JOBS: queue, PUSH_BATCHES: queue }, ctx);
   await waitOnExecutionContext(ctx);

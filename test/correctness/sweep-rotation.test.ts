@@ -1,20 +1,9 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
-import type { JobMessage } from "../../src/jobs/messages";
 import { sweepBehind } from "../../src/schedule/sweep";
-import { createTenant } from "../helpers";
+import { createTenant, recordingQueue } from "../helpers";
 import { connectedCrm } from "../sync/helpers";
-
-/** A queue that only records what it is sent (the jobs are not run). */
-function recordingQueue() {
-  const sent: JobMessage[] = [];
-  const queue = {
-    send: async (body: JobMessage) => void sent.push(body),
-    sendBatch: async (messages: Iterable<MessageSendRequest<JobMessage>>) => void sent.push(...[...messages].map((m) => m.body)),
-  } as unknown as Queue<JobMessage>;
-  return { queue, sent };
-}
 
 describe("#29.6 the sweep rotates through every integration and clears only what it re-sent", () => {
   it("with 200 integrations ahead of it, a person left behind is re-sent within two ticks, and stays marked until then", async () => {

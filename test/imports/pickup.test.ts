@@ -1,10 +1,9 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
-import type { JobMessage } from "../../src/jobs/messages";
 import { endImportsOfEndedRuns, handlePlanStep, pickupLocations } from "../../src/runs/pickup";
 import { handleImportPage } from "../../src/runs/import";
-import { call, createTenant, cronTick, eventually, problem, sessionCookie } from "../helpers";
+import { call, createTenant, cronTick, eventually, problem, recordingQueue, sessionCookie } from "../helpers";
 import { EMU } from "../emulators/helpers";
 import { bucketJson, bucketKeys, drop, ownBucket, saveMapping, setLocation } from "./location";
 
@@ -111,11 +110,7 @@ describe("#29.1 scheduled pickup from the tenant's own location", () => {
     await setLocation(t, bucket);
     await drop(bucket.name, "hr/cancel.csv", "Email\nc1@cancel.example\nc2@cancel.example\n");
     // The look and the plan run here, with the queue's messages kept back: the run does not move.
-    const held: JobMessage[] = [];
-    const queue = {
-      send: async (body: JobMessage) => void held.push(body),
-      sendBatch: async (messages: Iterable<MessageSendRequest<JobMessage>>) => void held.push(...[...messages].map((m) => m.body)),
-    } as unknown as Queue<JobMessage>;
+    const { queue, sent: held } = recordingQueue();
     const kept = { ...env, JOBS: queue, PUSH_BATCHES: queue };
     await env.DB.prepare("UPDATE import_locations SET next_due_at = 0").run();
     expect(await pickupLocations(db(), kept)).toBe(1);
@@ -140,11 +135,7 @@ describe("#29.1 filing away takes only the version that was imported", () => {
     await saveMapping(t, { mapping: { Email: "email" }, mode: "partial" });
     await setLocation(t, bucket);
     await drop(bucket.name, "hr/people.csv", "Email\nfirst@versions.example\n");
-    const held: JobMessage[] = [];
-    const queue = {
-      send: async (body: JobMessage) => void held.push(body),
-      sendBatch: async (messages: Iterable<MessageSendRequest<JobMessage>>) => void held.push(...[...messages].map((m) => m.body)),
-    } as unknown as Queue<JobMessage>;
+    const { queue, sent: held } = recordingQueue();
     const kept = { ...env, JOBS: queue, PUSH_BATCHES: queue };
     await env.DB.prepare("UPDATE import_locations SET next_due_at = 0").run();
     expect(await pickupLocations(db(), kept)).toBe(1);
