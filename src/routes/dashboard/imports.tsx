@@ -122,18 +122,18 @@ function LocationForm({ c, location }: { c: Dash; location: ImportLocationRow | 
       ) : (
         <p class="empty">No pickup location is set.</p>
       )}
-      <form method="post" action="/dashboard/imports/location" class="stack" aria-label="Pickup location">
+      <form method="post" action="/dashboard/imports/location" aria-label="Pickup location">
         <Csrf c={c} />
         <label for="loc-endpoint">Endpoint (https)</label>
         <input id="loc-endpoint" name="endpoint" type="url" required value={location?.endpoint ?? ""} placeholder="https://<account id>.r2.cloudflarestorage.com" />
         <label for="loc-bucket">Bucket</label>
-        <input id="loc-bucket" name="bucket" required value={location?.bucket ?? ""} />
+        <input type="text" id="loc-bucket" name="bucket" required value={location?.bucket ?? ""} />
         <label for="loc-prefix">Prefix</label>
-        <input id="loc-prefix" name="prefix" value={location?.prefix ?? ""} placeholder="usersync/" />
+        <input type="text" id="loc-prefix" name="prefix" value={location?.prefix ?? ""} placeholder="usersync/" />
         <label for="loc-region">Region</label>
-        <input id="loc-region" name="region" value={location?.region ?? "auto"} />
+        <input type="text" id="loc-region" name="region" value={location?.region ?? "auto"} />
         <label for="loc-key">Access key id</label>
-        <input id="loc-key" name="accessKeyId" required value={location?.accessKeyId ?? ""} autocomplete="off" />
+        <input type="text" id="loc-key" name="accessKeyId" required value={location?.accessKeyId ?? ""} autocomplete="off" />
         <label for="loc-secret">Secret access key</label>
         <input id="loc-secret" name="secretAccessKey" type="password" required autocomplete="new-password" />
         <label for="loc-every">Every (minutes)</label>

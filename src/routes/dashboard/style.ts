@@ -32,8 +32,8 @@ button.secondary,.button.secondary{background:#fff;color:#0b57d0}
 button.danger{background:#b3261e;border-color:#b3261e}
 .actions{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin:.5rem 0}
 .actions form{margin:0}
-label{font-weight:600;display:block;margin:.25rem 0}
-input[type=text],input[type=search],input[type=number],input[type=url],select,textarea{font:inherit;padding:.35rem .5rem;border:1px solid #8a94a3;border-radius:6px;max-width:100%;background:#fff;color:#1b1f24}
+label{font-weight:600;display:block;margin:.25rem 0}#pickup-location form input{width:min(32rem,100%);display:block;margin-bottom:.5rem}
+input[type=text],input[type=search],input[type=number],input[type=url],input[type=password],select,textarea{font:inherit;padding:.35rem .5rem;border:1px solid #8a94a3;border-radius:6px;max-width:100%;background:#fff;color:#1b1f24}
 textarea{width:100%;min-height:3rem}
 fieldset{border:1px solid #d5dae1;border-radius:6px;margin:0 0 .75rem;padding:.5rem .75rem}
 .row{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:flex-end}
