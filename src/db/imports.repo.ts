@@ -208,11 +208,6 @@ export async function saveMapping(db: Db, tenantId: string, saved: { mapping: Re
   await db.insert(importMappings).values({ tenantId, ...values }).onConflictDoUpdate({ target: importMappings.tenantId, set: values });
 }
 
-/** Where an import's file is now (a picked-up file moves to done/ or failed/). */
-export async function setImportObject(db: Db, id: string, objectKey: string): Promise<void> {
-  await db.update(imports).set({ objectKey }).where(eq(imports.id, id));
-}
-
 /** Picked-up files still being planned whose plan has not moved on since `before`: their step's message was lost. */
 export function stalledPlans(db: Db, before: number, limit = 100): Promise<ImportRow[]> {
   return db

@@ -228,26 +228,6 @@ export async function storedDelimiter(bucket: R2Bucket, key: string): Promise<De
   return sniffDelimiter(head ? new TextDecoder().decode(await head.arrayBuffer()) : "");
 }
 
-/** Copies an object in parts (any size, holding one part in memory), then deletes the original. */
-export async function moveObject(bucket: R2Bucket, from: string, to: string): Promise<void> {
-  const object = await bucket.get(from);
-  if (!object) return;
-  const writer = await R2PartWriter.open(bucket, to, { httpMetadata: object.httpMetadata });
-  try {
-    const reader = object.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      await writer.write(value);
-    }
-    await writer.complete();
-  } catch (err) {
-    await writer.abort().catch(() => {});
-    throw err;
-  }
-  await bucket.delete(from);
-}
-
 /** A header as the suggestions compare it: lower case, letters and digits only. */
 function normal(header: string): string {
   return header.toLowerCase().replace(/[^a-z0-9]/g, "");

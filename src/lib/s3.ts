@@ -136,9 +136,4 @@ export class S3Bucket {
     await this.#call("DELETE", `/${keyPath(key)}`);
   }
 
-  /** Moves an object within the bucket: copied, then deleted. */
-  async move(from: string, to: string): Promise<void> {
-    await this.copy(from, to, null);
-    await this.delete(from);
-  }
 }

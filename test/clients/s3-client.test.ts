@@ -79,7 +79,10 @@ describe("the hub's S3 calls (src/lib/s3.ts) on files the AWS SDK put", () => {
     const body = await new Response(await hub.get("drop/b c.csv")).text();
     expect(body).toBe("Email\nx@y.example\n");
     await hub.put("drop/done/b c.csv.report.json", JSON.stringify({ status: "applied" }), "application/json");
-    await hub.move("drop/b c.csv", "drop/done/b c.csv");
+    expect(await hub.copy("drop/b c.csv", "drop/done/b c.csv", null)).toBe(true);
+    // A copy that names another version of the file does not happen.
+    expect(await hub.copy("drop/a.csv", "drop/done/a.csv", "0".repeat(32))).toBe(false);
+    await hub.delete("drop/b c.csv");
     const left = await sdk.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: "drop/", MaxKeys: 1000 }));
     const all: string[] = (left.Contents ?? []).map((o) => o.Key!);
     for (let t = left.NextContinuationToken; t; ) {
