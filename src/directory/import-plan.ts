@@ -8,6 +8,7 @@ import { R2PartWriter } from "../lib/r2-parts";
 import { EMAIL_PATTERN, UserInput, UserRef } from "../lib/user-fields";
 import { binaryCells, csvRecords, IMPORT_FIELDS, storedFile, storedHeader } from "./csv";
 import { parseProfile } from "./user";
+import { pastLimitDetail, withinLimit } from "../sync/guard";
 
 /** How a file's columns become people (API.md "CSV imports"). */
 export interface ImportOptions {
@@ -390,11 +391,9 @@ async function rowsStep(
     state.disable += state.absent;
   }
   // The guard counts absent people and `disabled` rows together.
-  if (active > 0 && (state.disable * 100) / active > opts.maxDisablePercent) {
-    throw new AppError(
-      "conflict",
-      `This import would disable ${state.disable} of ${active} active people (${Math.round((state.disable * 100) / active)}%), more than maxDisablePercent (${opts.maxDisablePercent}%). Check that the file is complete, import in partial mode, or raise maxDisablePercent for this import.`,
-    );
+  const leaving = { leaving: state.disable, of: active, limitPercent: opts.maxDisablePercent };
+  if (!withinLimit(leaving)) {
+    throw new AppError("conflict", pastLimitDetail("This import would disable", leaving, "active people", "Check that the file is complete, import in partial mode, or raise maxDisablePercent for this import."));
   }
   Object.assign(state, { phase: opts.mode === "full" && state.absent > 0 ? "absent" : "done", row: 0 });
 }

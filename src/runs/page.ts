@@ -1,8 +1,8 @@
 import type { Db } from "../db/client";
 import type { RunRow } from "../db/schema";
 import type { Integration } from "../integrations/store";
-import { claimRunPage, countsOf, failRun, getRun, holdRun, runUserIds } from "../db/runs.repo";
-import { emitEvents, queueEvents, runEventId, runEventRows, subscribes } from "../events/emit";
+import { claimRunPage, failRun, getRun, runUserIds } from "../db/runs.repo";
+import { queueEvents, runEventId, subscribes } from "../events/emit";
 import type { Env } from "../env";
 import type { RunPageJob } from "../jobs/messages";
 import type { GroupOutcome } from "../sync/push";
@@ -10,7 +10,8 @@ import type { PageResult } from "./page-result";
 import { pullPage } from "./pull";
 import { reconcilePage } from "./reconcile";
 import { resyncPage } from "./resync";
-import { guardProblem, sendPage } from "./start";
+import { holdForApproval, runHold } from "../sync/guard";
+import { sendPage } from "./start";
 import { touchRun } from "../db/runs.repo";
 
 type PageWork = (db: Db, env: Env, integration: Integration, run: RunRow) => Promise<PageResult>;
@@ -63,9 +64,9 @@ async function claimedPage(db: Db, env: Env, run: RunRow, integration: Integrati
   // The mass-change guard on every page: removals that arrived after the run started
   // hold it here, before it touches anything more, until an admin approves it.
   if (!run.approved) {
-    const problem = await guardProblem(db, integration, runUserIds(run));
+    const problem = await runHold(db, integration, runUserIds(run));
     if (problem) {
-      if (await holdRun(db, run, problem)) await emitEvents(db, env.JOBS, runEventRows(integration, "run.held", run, countsOf(run), Date.now()));
+      await holdForApproval(db, env.JOBS, integration, run, problem);
       return done;
     }
   }

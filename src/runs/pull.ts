@@ -1,19 +1,19 @@
 import { handlingOf, ProviderError } from "../connectors";
 import type { PulledPage, PulledRecord } from "../connectors/contract";
 import type { Db } from "../db/client";
-import { pullCursorStatement, unseenCount, unseenPeople, usersByExactEmails } from "../db/pull.repo";
-import { advanceRunStatement, holdRun, countsOf } from "../db/runs.repo";
+import { pullCursorStatement, unseenPeople, usersByExactEmails } from "../db/pull.repo";
+import { advanceRunStatement } from "../db/runs.repo";
 import type { LinkRow, RunRow } from "../db/schema";
 import { holdersOfRecords, saveOutcomes, usersByIds } from "../db/sync.repo";
 import { noCounts, type RunCounts } from "../db/vocabulary";
 import { applyChanges, storageFailure, type Change } from "../directory/ingest";
 import { userView } from "../directory/user";
 import type { Env } from "../env";
-import { emitEvents, runEventRows } from "../events/emit";
 import { connectorContext } from "../integrations/connector-context";
 import type { Integration } from "../integrations/store";
 import { PROFILE_FIELDS, type UserRef } from "../lib/user-fields";
 import type { LogRow } from "../sync/outcomes";
+import { holdForApproval, pullLeaversHold } from "../sync/guard";
 import { sourceOf } from "../sync/target";
 import type { PageResult } from "./page-result";
 import { runCompletedStatements } from "./start";
@@ -61,10 +61,9 @@ export async function pullPage(db: Db, env: Env, integration: Integration, run: 
   }
   // Read to the end: the next pages disable the people this full pull did not see, past the guard.
   await db.batch([advanceRunStatement(db, run, counts, { cursor: JSON.stringify({ ...next, phase: "leavers" }), done: false })]);
-  const problem = run.approved ? null : await leaversProblem(db, integration, run);
+  const problem = run.approved ? null : await pullLeaversHold(db, integration, run.startedAt);
   if (!problem) return { kind: "done", counts, more: true };
-  const moved = { ...run, page: run.page + 1 };
-  if (await holdRun(db, moved, problem)) await emitEvents(db, env.JOBS, runEventRows(integration, "run.held", moved, countsOf(moved), Date.now()));
+  await holdForApproval(db, env.JOBS, integration, { ...run, page: run.page + 1 }, problem);
   return { kind: "done", counts, more: false, held: true };
 }
 
@@ -79,15 +78,6 @@ function failure(err: ProviderError): PageResult {
   // A throttle or a lock: the page waits it out without spending a retry.
   if (err.kind === "retryAfter" && err.retryAfterMs !== undefined) return { kind: "later", delayMs: err.retryAfterMs, reason: err.detail, counts: noCounts() };
   return { kind: "retry", delayMs: err.retryAfterMs, reason: err.detail, pause, counts: noCounts() };
-}
-
-/** Why disabling the people a full pull did not see needs an admin's approval, or null. */
-async function leaversProblem(db: Db, integration: Integration, run: RunRow): Promise<string | null> {
-  const { linked, unseen: leaving } = await unseenCount(db, integration, run.startedAt);
-  const { maxDisablePercent } = integration.config;
-  if (!leaving || !linked || (leaving / linked) * 100 <= maxDisablePercent) return null;
-  const percent = Math.round((leaving / linked) * 1000) / 10;
-  return `Would disable ${leaving} of ${linked} people pulled from ${integration.name} (${percent}%), who were not in the full pull: more than maxDisablePercent (${maxDisablePercent}%). Approve the run to go on, or cancel it.`;
 }
 
 /** Disables, a page at a time, the people the full pull did not see (they left, or vanished from the source). */

@@ -1,15 +1,16 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
 import type { Integration } from "../integrations/store";
-import { approveHeldRun, claimStalledRuns, countsOf, failRun, failRunStatement, heldRemovalsRun, insertRun, runUserIds, type RunKind } from "../db/runs.repo";
+import { approveHeldRun, claimStalledRuns, countsOf, failRun, failRunStatement, insertRun, type RunKind } from "../db/runs.repo";
 import { insertEventsStatements } from "../db/events.repo";
 import { sumCounts, type RunCounts } from "../db/vocabulary";
-import { emitEvents, runEventRows } from "../events/emit";
+import { runEventRows } from "../events/emit";
 import type { RunRow } from "../db/schema";
 import type { RunTrigger } from "../db/vocabulary";
-import { cancelledRemovalsStatements, linksByUsers, removalCounts, usersByIds } from "../db/sync.repo";
+import { cancelledRemovalsStatements } from "../db/sync.repo";
 import type { Env } from "../env";
 import type { RunPageJob } from "../jobs/messages";
+import { holdForApproval, runHold } from "../sync/guard";
 import { canPush, sourceOf } from "../sync/target";
 import { updateIntegration } from "../db/integrations.repo";
 import { nextPulls, pullStart } from "./pull-state";
@@ -44,43 +45,13 @@ export async function resendStalledRuns(db: Db, env: Env, now = Date.now()): Pro
 }
 
 /**
- * The mass-change guard: why the run must wait for an admin, or null. A run would
- * delete the remote record of every linked person whose directory record is disabled or
- * deleted (when `onDelete` acts on them); more than `maxDisablePercent` of the linked
- * people is held.
- */
-export async function guardProblem(db: Db, integration: Integration, userIds: string[] | null): Promise<string | null> {
-  const { onDelete, maxDisablePercent } = integration.config;
-  if (onDelete === "ignore") return null;
-  const counts = await removalCounts(db, integration.id, onDelete);
-  const linked = counts.linked;
-  let leaving = counts.leaving;
-  const isLeaving = (u: { status: string }) => (onDelete === "delete" ? u.status === "deleted" : u.status !== "active");
-  // People whose removal waits for the removals run are left to it: this run does not remove them.
-  const heldRun = await heldRemovalsRun(db, integration.id);
-  const held = new Set(heldRun ? (runUserIds(heldRun) ?? []) : []);
-  if (userIds) {
-    // A resync of chosen people removes only theirs.
-    const chosen = new Set((await linksByUsers(db, integration.id, userIds)).filter((l) => l.remoteId && !held.has(l.userId)).map((l) => l.userId));
-    leaving = (await usersByIds(db, integration.tenantId, [...chosen])).filter(isLeaving).length;
-  } else if (held.size) {
-    const heldLinked = new Set((await linksByUsers(db, integration.id, [...held])).filter((l) => l.remoteId).map((l) => l.userId));
-    leaving -= (await usersByIds(db, integration.tenantId, [...heldLinked])).filter(isLeaving).length;
-  }
-  if (!leaving || linked === 0 || (leaving / linked) * 100 <= maxDisablePercent) return null;
-  const percent = Math.round((leaving / linked) * 1000) / 10;
-  const verb = onDelete === "delete" ? "delete" : "deactivate";
-  return `Would ${verb} the records of ${leaving} of ${linked} linked people (${percent}%), more than maxDisablePercent (${maxDisablePercent}%). Approve the run to go on, or cancel it.`;
-}
-
-/**
  * Starts a run: held by the mass-change guard, or running with its first page queued.
  * At most one run of a kind is open per integration (a unique index): the insert is the
  * check, so concurrent starts make one run and the others answer null. A run whose
  * first page cannot be queued is failed at once rather than left open.
  */
 export async function startRun(db: Db, env: Env, integration: Integration, kind: RunKind, trigger: RunTrigger, userIds: string[] | null = null, cursor: string | null = null): Promise<RunRow | null> {
-  const held = kind === "pull" ? null : await guardProblem(db, integration, userIds);
+  const held = kind === "pull" ? null : await runHold(db, integration, userIds);
   const run = await insertRun(db, {
     tenantId: integration.tenantId,
     integrationId: integration.id,
@@ -92,7 +63,7 @@ export async function startRun(db: Db, env: Env, integration: Integration, kind:
     cursor,
   });
   if (!run) return null;
-  if (held) await emitEvents(db, env.JOBS, runEventRows(integration, "run.held", run, countsOf(run), Date.now()));
+  if (held) await holdForApproval(db, env.JOBS, integration, run, held, true);
   if (!held) {
     try {
       await sendPage(env, run);
