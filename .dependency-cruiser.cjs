@@ -7,14 +7,12 @@
  *   integrations/                            config, lifecycle, the token source
  *   db/                                      schema and repositories: the only code that touches tables
  *   connectors/<provider>/                   one folder per provider behind the contract
- *   lib/ · env.ts · settings.ts              pure helpers and settings
+ *   queue/ · env.ts · settings.ts            the queue messages and their one sender, bindings, settings
+ *   lib/                                     pure helpers
  * `npm run lint:deps` checks it (in .ci/run); any violation fails.
  */
-/**
- * The folders above a layer. jobs/messages.ts declares the queue messages, types only:
- * every layer may name the messages it sends.
- */
-const above = (...folders) => `^src/(${folders.join("|")})(/(?!messages\\.ts$)|\\.ts$)`;
+/** The folders (or entry files) above a layer. */
+const above = (...folders) => `^src/(${folders.join("|")})(/|\\.ts$)`;
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -23,9 +21,16 @@ module.exports = {
     {
       name: "lib-is-pure",
       severity: "error",
-      comment: "lib/, env.ts and settings.ts import only lib/ and env.ts.",
-      from: { path: "^src/(lib/|env\\.ts$|settings\\.ts$)" },
-      to: { path: "^src/", pathNot: "^src/(lib/|env\\.ts$|jobs/messages\\.ts$)" },
+      comment: "lib/ imports only lib/ (and env.ts for its types).",
+      from: { path: "^src/lib/" },
+      to: { path: "^src/", pathNot: "^src/(lib/|env\\.ts$)" },
+    },
+    {
+      name: "queue-at-the-bottom",
+      severity: "error",
+      comment: "queue/ (the messages and their one sender), env.ts and settings.ts import only lib/, queue/ and env.ts: every layer may send.",
+      from: { path: "^src/(queue/|env\\.ts$|settings\\.ts$)" },
+      to: { path: "^src/", pathNot: "^src/(lib/|queue/|env\\.ts$)" },
     },
     {
       name: "connectors-import-only-lib",

@@ -1,4 +1,4 @@
-import type { JobMessage } from "./jobs/messages";
+import type { JobMessage } from "./queue/messages";
 
 /**
  * The Worker's bindings, mirroring wrangler.toml ([vars], bindings) and the secrets of

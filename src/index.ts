@@ -2,7 +2,7 @@ import { createApp } from "./app";
 import type { Env } from "./env";
 import { handleScheduled } from "./schedule";
 import { handleQueue } from "./jobs/router";
-import type { JobMessage } from "./jobs/messages";
+import type { JobMessage } from "./queue/messages";
 
 const app = createApp();
 

@@ -1,5 +1,5 @@
 import { signWebhook } from "../src/directory/signature";
-import type { JobMessage } from "../src/jobs/messages";
+import type { JobMessage } from "../src/queue/messages";
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { SignJWT } from "jose";

@@ -4,11 +4,11 @@ import type { DirectoryUserRow } from "../db/schema";
 import { errorText, logger } from "../lib/log";
 import { GroupCommit, type WaitUntil } from "../lib/group-commit";
 import { tenantBursts } from "../lib/bursts";
-import type { PushJob } from "../jobs/messages";
+import type { PushJob } from "../queue/messages";
 import type { Change } from "../lib/change";
 import { profileOf } from "./user";
 import type { Env } from "../env";
-import { batchesOf, sendAll } from "../lib/queue";
+import { batchesOf, pushJob, sendAll } from "../queue/send";
 
 export type { Change, ChangeKind } from "../lib/change";
 
@@ -266,10 +266,10 @@ async function enqueue(db: Db, toSend: { pending: Pending; user: DirectoryUserRo
   for (const { pending, user, integrationIds } of toSend) {
     const { batched, now } = pending.queues;
     const queue = now && !tenantBursts.busy(user.tenantId) ? now : batched;
-    const lane = queue === now ? { lane: "now" as const } : {};
+    const lane = queue === now ? "now" : "batched";
     const list = byQueue.get(queue) ?? [];
     for (const integrationId of integrationIds) {
-      list.push({ user, job: { kind: "push", tenantId: user.tenantId, integrationId, userId: user.id, version: user.version, reason: pending.change.reason, ...lane } });
+      list.push({ user, job: pushJob({ tenantId: user.tenantId, id: integrationId }, user, pending.change.reason, lane) });
     }
     byQueue.set(queue, list);
   }

@@ -6,8 +6,7 @@ import type { HandlerEvent } from "../lib/config";
 import { newId } from "../lib/ids";
 import { iso } from "../lib/time";
 import { errorText, logger } from "../lib/log";
-import type { EventJob } from "../jobs/messages";
-import { batchesOf, sendAll } from "../lib/queue";
+import { batchesOf, sendEventAttempts, type JobQueues } from "../queue/send";
 
 /**
  * Events for `after` handlers (API.md "Handlers"): made only for an integration whose
@@ -73,10 +72,10 @@ export function runEventId(run: { id: string; page: number }, type: "run.complet
 }
 
 /** Queues the first attempt of stored events. A send that fails is left to the cron's sweep, which finds them due. */
-export async function queueEvents(queue: Queue<EventJob>, rows: Pick<EventRow, "id" | "tenantId">[]): Promise<void> {
+export async function queueEvents(queues: JobQueues, rows: Pick<EventRow, "id" | "tenantId">[]): Promise<void> {
   for (const part of batchesOf(rows)) {
     try {
-      await sendAll(queue, part.map((e) => ({ kind: "event" as const, tenantId: e.tenantId, eventId: e.id, attempt: 1 })));
+      await sendEventAttempts(queues, part.map((e) => ({ id: e.id, tenantId: e.tenantId, attempt: 1 })));
     } catch (err) {
       logger().warn("queueing events failed; the sweep sends them", { events: part.map((e) => e.id), error: errorText(err) });
     }
@@ -84,9 +83,9 @@ export async function queueEvents(queue: Queue<EventJob>, rows: Pick<EventRow, "
 }
 
 /** Stores events, then queues them: for events that report nothing written in a batch of their own. */
-export async function emitEvents(db: Db, queue: Queue<EventJob>, rows: EventRow[]): Promise<void> {
+export async function emitEvents(db: Db, queues: JobQueues, rows: EventRow[]): Promise<void> {
   const [first, ...rest] = insertEventsStatements(db, rows);
   if (!first) return;
   await db.batch([first, ...rest]);
-  await queueEvents(queue, rows);
+  await queueEvents(queues, rows);
 }

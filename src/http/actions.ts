@@ -1,4 +1,5 @@
 import { CONNECTORS, connector, ProviderError, type ProviderId } from "../connectors";
+import { sendPushes } from "../queue/send";
 import type { Db } from "../db/client";
 import { deleteIntegration, updateIntegration } from "../db/integrations.repo";
 import { getUser } from "../db/directory.repo";
@@ -177,7 +178,7 @@ export async function linkAction(db: Db, env: Env, integration: Integration, use
   }
   const url = await push.recordUrls(ctx, integration.config.object);
   if (!(await linkByHand(db, integration, userId, remoteId, url(remoteId)))) throw AppError.conflict(`Record ${remoteId} was just linked to someone else.`);
-  await env.JOBS.send({ kind: "push", tenantId: integration.tenantId, integrationId: integration.id, userId, version: user.version, reason: "rest" }, { contentType: "json" });
+  await sendPushes(env, integration, [{ id: userId, version: user.version }], "rest", "soon");
 }
 
 /** Unlinks a person by hand: they are not matched again automatically. */

@@ -128,7 +128,7 @@ export async function markReconnect(db: Db, env: Env, integration: Integration, 
   const event = eventRows(integration, "integration.reconnect_required", [{ reason }], Date.now(), () => `evt_reconnect_${integration.id}_${integration.connectionVersion}`);
   if (!(await forgetConnection(db, integration, integration.connectionVersion, "reconnect", { lastError: reason }, insertEventsStatements(db, event)))) return false;
   logger({ tenantId: integration.tenantId, integrationId: integration.id }).warn("integration needs reconnecting", { reason });
-  await queueEvents(env.JOBS, event);
+  await queueEvents(env, event);
   return true;
 }
 

@@ -6,7 +6,7 @@ import type { EventRow, HandlerLogRow } from "../db/schema";
 import { validSecrets } from "../db/tenants.repo";
 import type { Env } from "../env";
 import { getIntegration } from "../integrations/store";
-import type { EventJob } from "./messages";
+import type { EventJob } from "../queue/messages";
 import { EVENT_MAX_ATTEMPTS, eventRetryDelaySeconds } from "./retry";
 import type { HandlerEvent } from "../lib/config";
 import { newId } from "../lib/ids";
@@ -14,7 +14,7 @@ import { errorText } from "../lib/log";
 import { outboundFetch, OutboundRefused } from "../lib/outbound";
 import { iso } from "../lib/time";
 import { settings } from "../settings";
-import { sendAll } from "../lib/queue";
+import { sendEventAttempts } from "../queue/send";
 
 /**
  * Delivering events to `after` handlers (API.md "Handlers"), from the queue, never inline
@@ -124,7 +124,7 @@ export async function deliverEvent(db: Db, env: Env, job: EventJob, now = Date.n
   const delay = eventRetryDelaySeconds(event.attempts);
   const next = Date.now() + delay * 1000;
   await settle("pending", logLine({ status: "retrying", ...answer, nextAttemptAt: next, detail: result.detail }), next);
-  await env.JOBS.send({ kind: "event", tenantId: event.tenantId, eventId: event.id, attempt: event.attempts + 1 } satisfies EventJob, { contentType: "json", delaySeconds: delay });
+  await sendEventAttempts(env, [{ id: event.id, tenantId: event.tenantId, attempt: event.attempts + 1 }], delay);
 }
 
 /** The person an event is about, if any, for the handler log. */
@@ -150,7 +150,7 @@ export async function resendOverdueEvents(db: Db, env: Env, now: number): Promis
       give.map((e) => ({ tenantId: e.tenantId, integrationId: e.integrationId, kind: "after" as const, event: e.type, eventId: e.id, userId: userOf(e), status: "failed" as const, attempt: e.attempts, detail: `Its last attempt never settled; given up after ${EVENT_MAX_ATTEMPTS} attempts.`, at: now })),
     );
   }
-  await sendAll(env.JOBS, again.map((e) => ({ kind: "event" as const, tenantId: e.tenantId, eventId: e.id, attempt: e.attempts + 1 }) satisfies EventJob));
+  await sendEventAttempts(env, again.map((e) => ({ id: e.id, tenantId: e.tenantId, attempt: e.attempts + 1 })));
   return again.length;
 }
 

@@ -14,9 +14,9 @@ import { handleRunPage } from "../runs/page";
 import { canPush, pushGroup } from "../sync/push";
 import { gateOf } from "./gate";
 import { tenantBursts } from "../lib/bursts";
-import type { JobMessage, PushJob, RunPageJob } from "./messages";
+import type { JobMessage, PushJob, RunPageJob } from "../queue/messages";
 import { backoffSeconds, retryDelaySeconds } from "./retry";
-import { sendAll } from "../lib/queue";
+import { moveToBatches } from "../queue/send";
 
 /**
  * `queue()`: the one router of every queue message. The dead-letter queue (named by the
@@ -80,7 +80,7 @@ async function pushJobs(db: Db, env: Env, messages: Message<PushJob>[]): Promise
   if (jobs.every((j) => j.lane === "now") && (await burstBegun(tenantId))) {
     // Sent at once, but its tenant's changes now come in a burst: join the batches that
     // are filling rather than spend a push of its own.
-    await sendAll(env.PUSH_BATCHES, jobs.map(({ lane: _, ...job }) => job));
+    await moveToBatches(env, jobs);
     return messages.forEach((m) => m.ack());
   }
   const gate = gateOf(await getIntegration(db, tenantId, integrationId));
@@ -178,6 +178,6 @@ async function failedEvents(db: Db, env: Env, jobs: PushJob[]): Promise<void> {
         const version = Math.max(...group.filter((j) => j.userId === l.userId).map((j) => j.version));
         return eventRows(integration, "user.failed", [{ userId: l.userId, email: emailOf.get(l.userId) ?? null, error: l.lastError ?? "Gave up after every retry." }], now, () => `evt_failed_${integrationId}_${l.userId}_${version}`);
       });
-    await emitEvents(db, env.JOBS, events);
+    await emitEvents(db, env, events);
   }
 }

@@ -11,9 +11,9 @@ import { applyChanges, storageFailure } from "../directory/ingest";
 import { planFileKey, planImport, planPrefix, PlannedLine, type ImportOptions, type PlanState } from "../directory/import-plan";
 import type { Env } from "../env";
 import { AppError } from "../lib/errors";
-import type { RunPageJob } from "../jobs/messages";
+import type { RunPageJob } from "../queue/messages";
 import { finishPickup, summaryKey } from "./pickup-report";
-import { sendPage } from "./start";
+import { sendRunPage } from "../queue/send";
 
 /**
  * Applying an import: the plan is made when the apply is asked for (so that its row errors
@@ -56,7 +56,7 @@ export async function beginImportRun(db: Db, env: Env, imp: ImportRow, plan: Pla
   await setImportStatus(db, imp.id, "applying", { runId: run.id, planId: plan.planId });
   // Rows already as the directory holds them, and rows left out for their errors, count now.
   await db.batch([addRunCountsStatement(db, run, { ...noCounts(), unchanged: plan.unchanged, failed: plan.errorRows })]);
-  await sendPage(env, run);
+  await sendRunPage(env, run);
   return run;
 }
 
@@ -106,11 +106,11 @@ export async function importPage(db: Db, env: Env, run: RunRow, imp: ImportRow):
     if (moved.length === 0) return;
     cursor = next.cursor;
     if (slice.done) {
-      await queueEvents(env.JOBS, events);
+      await queueEvents(env, events);
       await forgetPlan(env, imp, imp.planId);
       break;
     }
-    if (endsPage) return sendPage(env, { ...run, page: run.page + 1 });
+    if (endsPage) return sendRunPage(env, { ...run, page: run.page + 1 });
   }
   if (imp.sourceKey) {
     const ended = await getRun(db, run.tenantId, run.id);

@@ -4,14 +4,14 @@ import type { Integration } from "../integrations/store";
 import { claimRunPage, failRun, getRun, runUserIds } from "../db/runs.repo";
 import { queueEvents, runEventId, subscribes } from "../events/emit";
 import type { Env } from "../env";
-import type { RunPageJob } from "../jobs/messages";
+import type { RunPageJob } from "../queue/messages";
 import type { GroupOutcome } from "../sync/push";
 import type { PageResult } from "./page-result";
 import { pullPage } from "./pull";
 import { reconcilePage } from "./reconcile";
 import { resyncPage } from "./resync";
 import { holdForApproval, runHold } from "../sync/guard";
-import { sendPage } from "./start";
+import { sendRunPage } from "../queue/send";
 import { touchRun } from "../db/runs.repo";
 
 type PageWork = (db: Db, env: Env, integration: Integration, run: RunRow) => Promise<PageResult>;
@@ -66,7 +66,7 @@ async function claimedPage(db: Db, env: Env, run: RunRow, integration: Integrati
   if (!run.approved) {
     const problem = await runHold(db, integration, runUserIds(run));
     if (problem) {
-      await holdForApproval(db, env.JOBS, integration, run, problem);
+      await holdForApproval(db, env, integration, run, problem);
       return done;
     }
   }
@@ -80,7 +80,7 @@ async function claimedPage(db: Db, env: Env, run: RunRow, integration: Integrati
   if (outcome.kind === "later") {
     // The same page again once the wait is over; the run counts as moving meanwhile.
     await touchRun(db, run.id, Date.now() + outcome.delayMs, run.page);
-    await sendPage(env, run, outcome.delayMs);
+    await sendRunPage(env, run, outcome.delayMs);
     return done;
   }
   if (outcome.kind === "stopped") {
@@ -88,8 +88,8 @@ async function claimedPage(db: Db, env: Env, run: RunRow, integration: Integrati
     return done;
   }
   if (outcome.held) return done;
-  if (outcome.more) await sendPage(env, { ...run, page: run.page + 1 });
+  if (outcome.more) await sendRunPage(env, { ...run, page: run.page + 1 });
   // The last page stored the run's `run.completed` with its outcomes: queue it now (the sweep would, later).
-  else if (subscribes(integration, "run.completed")) await queueEvents(env.JOBS, [{ id: runEventId(run, "run.completed"), tenantId: run.tenantId }]);
+  else if (subscribes(integration, "run.completed")) await queueEvents(env, [{ id: runEventId(run, "run.completed"), tenantId: run.tenantId }]);
   return done;
 }

@@ -23,7 +23,8 @@ import type { ImportRow } from "../db/schema";
 import { storedDelimiter, storedHeader, storeUpload } from "../directory/csv";
 import { finished, newPlan, planPrefix, PlanStateShape, planStep, type PlanState } from "../directory/import-plan";
 import type { Env } from "../env";
-import type { PlanJob } from "../jobs/messages";
+import type { PlanJob } from "../queue/messages";
+import { sendPlanStep } from "../queue/send";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { errorText, logger } from "../lib/log";
@@ -180,11 +181,6 @@ export async function resendStalledPlans(db: Db, env: Env, now = Date.now()): Pr
     await sendPlanStep(env, imp, imp.planStep ?? 0);
   }
   return stalled.length;
-}
-
-async function sendPlanStep(env: Env, imp: ImportRow, step: number): Promise<void> {
-  const job: PlanJob = { kind: "plan", tenantId: imp.tenantId, importId: imp.id, step };
-  await env.JOBS.send(job, { contentType: "json" });
 }
 
 /** The R2 key of a plan's state before step `n`. */

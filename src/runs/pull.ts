@@ -63,7 +63,7 @@ export async function pullPage(db: Db, env: Env, integration: Integration, run: 
   await db.batch([advanceRunStatement(db, run, counts, { cursor: JSON.stringify({ ...next, phase: "leavers" }), done: false })]);
   const problem = run.approved ? null : await pullLeaversHold(db, integration, run.startedAt);
   if (!problem) return { kind: "done", counts, more: true };
-  await holdForApproval(db, env.JOBS, integration, { ...run, page: run.page + 1 }, problem);
+  await holdForApproval(db, env, integration, { ...run, page: run.page + 1 }, problem);
   return { kind: "done", counts, more: false, held: true };
 }
 

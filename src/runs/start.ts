@@ -9,7 +9,7 @@ import type { RunRow } from "../db/schema";
 import type { RunTrigger } from "../db/vocabulary";
 import { cancelledRemovalsStatements } from "../db/sync.repo";
 import type { Env } from "../env";
-import type { RunPageJob } from "../jobs/messages";
+import { sendRunPage } from "../queue/send";
 import { holdForApproval, runHold } from "../sync/guard";
 import { canPush, sourceOf } from "../sync/target";
 import { updateIntegration } from "../db/integrations.repo";
@@ -23,13 +23,6 @@ export function runCompletedStatements(db: Db, integration: Integration, run: Ru
   return insertEventsStatements(db, runEventRows(integration, "run.completed", run, sumCounts(countsOf(run), pageCounts), Date.now()));
 }
 
-/** Sends the message for the run's next page (after `delayMs`, at most the queue's 12 hours). */
-export async function sendPage(env: Env, run: Pick<RunRow, "id" | "tenantId" | "integrationId" | "page">, delayMs = 0): Promise<void> {
-  const job: RunPageJob = { kind: "run", tenantId: run.tenantId, integrationId: run.integrationId, runId: run.id, page: run.page };
-  const delaySeconds = Math.min(43_200, Math.ceil(delayMs / 1000));
-  await env.JOBS.send(job, { contentType: "json", ...(delaySeconds ? { delaySeconds } : {}) });
-}
-
 /** A running run that has not moved for this long lost its page's message with a restart (or has backed off as long). */
 const STALLED_RUN_MS = 5 * 60_000;
 
@@ -40,7 +33,7 @@ const STALLED_RUN_MS = 5 * 60_000;
  */
 export async function resendStalledRuns(db: Db, env: Env, now = Date.now()): Promise<number> {
   const stalled = await claimStalledRuns(db, now - STALLED_RUN_MS, now);
-  for (const run of stalled) await sendPage(env, run);
+  for (const run of stalled) await sendRunPage(env, run);
   return stalled.length;
 }
 
@@ -63,10 +56,10 @@ export async function startRun(db: Db, env: Env, integration: Integration, kind:
     cursor,
   });
   if (!run) return null;
-  if (held) await holdForApproval(db, env.JOBS, integration, run, held, true);
+  if (held) await holdForApproval(db, env, integration, run, held, true);
   if (!held) {
     try {
-      await sendPage(env, run);
+      await sendRunPage(env, run);
     } catch (err) {
       await failRun(db, run.id, "The run could not be queued.");
       throw err;
@@ -79,7 +72,7 @@ export async function startRun(db: Db, env: Env, integration: Integration, kind:
 export async function approveRun(db: Db, env: Env, run: RunRow): Promise<boolean> {
   const updated = await approveHeldRun(db, run.id);
   if (!updated) return false;
-  await sendPage(env, updated);
+  await sendRunPage(env, updated);
   return true;
 }
 

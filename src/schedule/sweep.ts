@@ -3,9 +3,8 @@ import { markSwept, sweepRotation } from "../db/integrations.repo";
 import { clearNeedsPush, peopleBehind } from "../db/sync.repo";
 import { fromRecord } from "../integrations/store";
 import type { Env } from "../env";
-import type { PushJob } from "../jobs/messages";
 import { canPush } from "../sync/target";
-import { sendAll } from "../lib/queue";
+import { sendPushes } from "../queue/send";
 
 /** A change younger than this may still have its job in flight. */
 export const SWEEP_GRACE_MS = 2 * 60_000;
@@ -39,10 +38,7 @@ export async function sweepBehind(db: Db, env: Env, now: number): Promise<number
       continue;
     }
     const behind = await peopleBehind(db, integration, window, SWEEP_LIMIT);
-    await sendAll(
-      env.JOBS,
-      behind.map((u) => ({ kind: "push", tenantId: integration.tenantId, integrationId: integration.id, userId: u.id, version: u.version, reason: "sweep" }) satisfies PushJob),
-    );
+    await sendPushes(env, integration, behind, "sweep", "soon");
     sent += behind.length;
     // Everyone behind up to the window's end was re-sent, unless the limit cut the list.
     if (behind.length < SWEEP_LIMIT) await markSwept(db, integration.id, window.to);

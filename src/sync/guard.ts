@@ -6,7 +6,7 @@ import type { EventRow, RunRow } from "../db/schema";
 import { linkedCount, linksByUsers, removalCounts, removalsSince, usersByIds } from "../db/sync.repo";
 import { emitEvents, runEventRows, type EventTarget } from "../events/emit";
 import type { Integration } from "../integrations/store";
-import type { EventJob } from "../jobs/messages";
+import type { JobQueues } from "../queue/send";
 import type { Removal } from "./plan";
 
 /**
@@ -63,9 +63,9 @@ export const APPROVE_OR_CANCEL = "Approve the run to go on, or cancel it.";
  * A run inserted already held (`insertRun` with status `held`) only needs the telling:
  * pass `alreadyHeld`. Answers false when the run was no longer running at that page.
  */
-export async function holdForApproval(db: Db, jobs: Queue<EventJob>, integration: EventTarget, run: RunRow, detail: string, alreadyHeld = false): Promise<boolean> {
+export async function holdForApproval(db: Db, queues: JobQueues, integration: EventTarget, run: RunRow, detail: string, alreadyHeld = false): Promise<boolean> {
   if (!alreadyHeld && !(await holdRun(db, run, detail))) return false;
-  await emitEvents(db, jobs, runHeldEvents(integration, run));
+  await emitEvents(db, queues, runHeldEvents(integration, run));
   return true;
 }
 

@@ -7,7 +7,6 @@ import type { Env } from "../env";
 import { queueEvents } from "../events/emit";
 import { connectorContext } from "../integrations/connector-context";
 import type { Integration } from "../integrations/store";
-import type { PushJob } from "../jobs/messages";
 import { applyWrites, settleFound } from "./apply";
 import { matchPlan } from "./match";
 import { Outcomes } from "./outcomes";
@@ -15,7 +14,7 @@ import { planGroup } from "./plan";
 import { syncGroups } from "./groups";
 import { allowedRemovals, type RemovalMode } from "./removals";
 import { targetOf } from "./target";
-import { sendAll } from "../lib/queue";
+import { sendPushes } from "../queue/send";
 
 export { canPush } from "./target";
 
@@ -79,7 +78,7 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
     const waiting = plan.writes.filter((p) => !settled.has(p.user.id));
     for (const p of waiting) out.link(p.user.id, { status: "pending", lastError: err.detail, failureKind: "retry" });
     await out.save(db, { alongside: opts.alongside?.(out.counts, false) ?? [], finished: false });
-    await queueEvents(env.JOBS, out.emitted);
+    await queueEvents(env, out.emitted);
     const { stop, pause } = handlingOf(err);
     if (stop) return { kind: "stopped", reason: err.detail, counts: out.counts };
     return { kind: "retry", delayMs: err.retryAfterMs, reason: err.detail, pause, counts: out.counts };
@@ -90,12 +89,9 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
   const overtaken = written.size ? (await usersByIds(db, integration.tenantId, [...written.keys()])).filter((u) => u.version > written.get(u.id)!) : [];
   const again = overtaken.length ? [forgetHashesStatement(db, integration.id, overtaken.map((u) => u.id))] : [];
   await out.save(db, { alongside: [...(opts.alongside?.(out.counts, true) ?? []), ...again], finished: true });
-  await queueEvents(env.JOBS, out.emitted);
+  await queueEvents(env, out.emitted);
   if (overtaken.length) {
-    await sendAll(
-      env.JOBS,
-      overtaken.map((u) => ({ kind: "push", tenantId: u.tenantId, integrationId: integration.id, userId: u.id, version: u.version, reason: "sweep" }) satisfies PushJob),
-    );
+    await sendPushes(env, integration, overtaken, "sweep", "soon");
   }
   return { kind: "done", counts: out.counts };
 }

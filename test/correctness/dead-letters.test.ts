@@ -1,7 +1,7 @@
 import { createMessageBatch, env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import type { PushJob } from "../../src/jobs/messages";
+import type { PushJob } from "../../src/queue/messages";
 import { resetEmulator } from "../emulators/helpers";
 import { connectedCrm, link, linkIn, send } from "../sync/helpers";
 

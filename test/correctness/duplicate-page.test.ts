@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import { getIntegration } from "../../src/integrations/store";
-import type { RunPageJob } from "../../src/jobs/messages";
+import type { RunPageJob } from "../../src/queue/messages";
 import { handleRunPage } from "../../src/runs/page";
 import { cronTick, recordingQueue } from "../helpers";
 import { resetEmulator, setFaults } from "../emulators/helpers";

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
-import type { RunPageJob } from "../../src/jobs/messages";
+import type { RunPageJob } from "../../src/queue/messages";
 import { call, eventually } from "../helpers";
 import { resetEmulator } from "../emulators/helpers";
 import { connectedCrm, contacts, linkIn, runSettled, send } from "../sync/helpers";

@@ -2,7 +2,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
 import { createDb } from "../../src/db/client";
-import type { RunPageJob } from "../../src/jobs/messages";
+import type { RunPageJob } from "../../src/queue/messages";
 import { getIntegration } from "../../src/integrations/store";
 import { handleImportPage } from "../../src/runs/import";
 import { handleRunPage } from "../../src/runs/page";

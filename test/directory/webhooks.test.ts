@@ -2,7 +2,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
 import { signWebhook, verifyWebhook } from "../../src/directory/signature";
-import type { JobMessage } from "../../src/jobs/messages";
+import type { JobMessage } from "../../src/queue/messages";
 import { tenantBursts } from "../../src/lib/bursts";
 import { call, createTenant, eventually, insertIntegration, observedQueue, problem, sendWebhook, userEvent } from "../helpers";
 

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { createDb } from "../../src/db/client";
 import { applyChange, type Change } from "../../src/directory/ingest";
-import type { JobMessage, PushJob } from "../../src/jobs/messages";
+import type { JobMessage, PushJob } from "../../src/queue/messages";
 import { tenantBursts } from "../../src/lib/bursts";
 import { resetEmulator } from "../emulators/helpers";
 import { createTenant, insertIntegration, observedQueue } from "../helpers";

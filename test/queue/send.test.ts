@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { batchesOf, MAX_BATCH_BYTES } from "../../src/lib/queue";
+import { batchesOf, MAX_BATCH_BYTES } from "../../src/queue/send";
 
 describe("batchesOf", () => {
   it("splits at 100 messages and keeps the order", () => {
