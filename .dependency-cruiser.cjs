@@ -90,7 +90,7 @@ module.exports = {
     {
       name: "events-below-integrations",
       severity: "error",
-      comment: "events/ makes and stores the after handlers' events for the engine, runs and integrations: it imports only db/, lib/ and the message types (the delivery is a job, jobs/deliver.ts).",
+      comment: "events/ makes and stores the after handlers' events for the engine, runs and integrations: it imports only db/, lib/, queue/ and the settings, and owns the events' delivery and retry schedule (events/deliver.ts, events/retry.ts).",
       from: { path: "^src/events/" },
       to: { path: above("integrations", "sync", "directory", "runs", "routes", "http", "auth", "app", "jobs", "schedule", "index", "connectors") },
     },

@@ -7,7 +7,7 @@ import { importStatusStatement } from "../db/imports.repo";
 import { deadLetterStatement, linksByUsers, parkStatements, usersByIds } from "../db/sync.repo";
 import { emitEvents, eventRows, subscribes } from "../events/emit";
 import type { Env } from "../env";
-import { deliverEvent } from "./deliver";
+import { deliverEvent } from "../events/deliver";
 import { handleImportPage } from "../runs/import";
 import { failPlan, handlePlanStep } from "../runs/pickup";
 import { handleRunPage } from "../runs/page";

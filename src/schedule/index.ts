@@ -7,7 +7,7 @@ import { housekeeping } from "./housekeeping";
 import { sweepBehind } from "./sweep";
 import { endImportsOfEndedRuns, pickupLocations, resendStalledPlans } from "../runs/pickup";
 import { resendStalledRuns } from "../runs/start";
-import { resendOverdueEvents } from "../jobs/deliver";
+import { resendOverdueEvents } from "../events/deliver";
 
 /** The daily housekeeping cron of wrangler.toml; every other tick dispatches due runs and sweeps. */
 export const HOUSEKEEPING_CRON = "30 3 * * *";

@@ -33,7 +33,7 @@ import { connectedPage, disownForm } from "./connected";
 import { connector, isProviderId } from "../../connectors";
 import { DeletePage, IntegrationPage, IntegrationsOverview } from "./integrations";
 import { handlersDraft, handlersFromForm, tryBeforeHandler } from "./handlers";
-import { testDelivery } from "../../jobs/deliver";
+import { testDelivery } from "../../events/deliver";
 import { HANDLER_EVENTS, type HandlerEvent } from "../../lib/config";
 import type { FieldError } from "../../lib/errors";
 import type { JSX } from "hono/jsx/jsx-runtime";

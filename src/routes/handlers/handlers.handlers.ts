@@ -1,6 +1,6 @@
 import { createFactory } from "hono/factory";
 import { listHandlerLogs } from "../../db/events.repo";
-import { testDelivery } from "../../jobs/deliver";
+import { testDelivery } from "../../events/deliver";
 import type { TenantEnv } from "../../http/context";
 import { loadIntegration as load } from "../../http/loaders";
 import { decodeCursor, page } from "../../http/pagination";

@@ -1,14 +1,14 @@
+import * as v from "valibot";
 import { Webhook } from "standardwebhooks";
 import type { Db } from "../db/client";
 import { claimAttempt, handlerLogStatements, overdueEvents, settleEventStatement, writeHandlerLogs } from "../db/events.repo";
-import { AFTER_GONE_LIMIT, countAfterAnswer } from "../db/integrations.repo";
+import { AFTER_GONE_LIMIT, countAfterAnswer, getIntegrationRecord } from "../db/integrations.repo";
 import type { EventRow, HandlerLogRow } from "../db/schema";
 import { validSecrets } from "../db/tenants.repo";
 import type { Env } from "../env";
-import { getIntegration } from "../integrations/store";
 import type { EventJob } from "../queue/messages";
 import { EVENT_MAX_ATTEMPTS, eventRetryDelaySeconds } from "./retry";
-import type { HandlerEvent } from "../lib/config";
+import { ENGINE_CONFIG_ENTRIES, type HandlerEvent } from "../lib/config";
 import { newId } from "../lib/ids";
 import { errorText } from "../lib/log";
 import { outboundFetch, OutboundRefused } from "../lib/outbound";
@@ -22,7 +22,7 @@ import { sendEventAttempts } from "../queue/send";
  * every attempt, `webhook-timestamp` the attempt's time, `webhook-signature` one `v1,`
  * signature per valid event secret (two during a rotation's grace, so a receiver can
  * switch). A 2xx answer delivers the event; anything else, a timeout (15 s) or a refused
- * URL is tried again on `EVENT_RETRY_SCHEDULE` (`jobs/retry.ts`), for a little over 27 hours; the last
+ * URL is tried again on `EVENT_RETRY_SCHEDULE` (`events/retry.ts`), for a little over 27 hours; the last
  * attempt fails the event. Three `410 Gone` answers in a row (any events) stop the
  * integration's deliveries until its handler is saved again. Every attempt is logged.
  */
@@ -97,8 +97,8 @@ export async function deliverEvent(db: Db, env: Env, job: EventJob, now = Date.n
     await db.batch([settleEventStatement(db, event.id, status, next, Date.now()), ...handlerLogStatements(db, [line])]);
   };
 
-  const integration = await getIntegration(db, event.tenantId, event.integrationId);
-  const after = integration?.config.handlers.after;
+  const integration = await getIntegrationRecord(db, event.tenantId, event.integrationId);
+  const after = integration ? afterHandlerOf(integration.config) : undefined;
   if (!integration || !after || !after.events.includes(event.type as HandlerEvent)) {
     return settle("dropped", logLine({ status: "skipped", detail: `Not sent: the integration's after handler no longer subscribes to ${event.type}.` }));
   }
@@ -125,6 +125,12 @@ export async function deliverEvent(db: Db, env: Env, job: EventJob, now = Date.n
   const next = Date.now() + delay * 1000;
   await settle("pending", logLine({ status: "retrying", ...answer, nextAttemptAt: next, detail: result.detail }), next);
   await sendEventAttempts(env, [{ id: event.id, tenantId: event.tenantId, attempt: event.attempts + 1 }], delay);
+}
+
+/** The `after` handler of an integration's stored config, if it has a valid one. */
+function afterHandlerOf(config: Record<string, unknown>) {
+  const handlers = v.safeParse(ENGINE_CONFIG_ENTRIES.handlers, config.handlers);
+  return handlers.success ? handlers.output?.after : undefined;
 }
 
 /** The person an event is about, if any, for the handler log. */

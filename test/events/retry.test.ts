@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EVENT_MAX_ATTEMPTS, EVENT_RETRY_SCHEDULE, eventRetryDelaySeconds } from "../../src/jobs/retry";
+import { EVENT_MAX_ATTEMPTS, EVENT_RETRY_SCHEDULE, eventRetryDelaySeconds } from "../../src/events/retry";
 
 // docs/handlers.md: eight attempts over more than 24 hours, each wait jittered by ± 10 %,
 // none longer than a queue message may be delayed (12 hours).
