@@ -33,6 +33,8 @@ export class Outcomes {
     private readonly stored: Map<string, LinkRow>,
     /** The people's e-mails, for the events. */
     private readonly emails: Map<string, string> = new Map(),
+    /** Whether the log lines make `after` events: a push's do; a pull's (the directory's own side) do not. */
+    private readonly opts: { events: boolean } = { events: true },
   ) {}
 
   /** The person's link as this push sees it. */
@@ -80,6 +82,7 @@ export class Outcomes {
 
   /** The events the log lines call for, for an integration whose `after` handler subscribes. */
   private eventsOf(logs: LogRow[]): EventRow[] {
+    if (!this.opts.events) return [];
     // Each person's link as last decided (later entries win).
     const last = new Map(this.links.map((l) => [l.userId, l]));
     const linkOf = (userId: string) => last.get(userId);
