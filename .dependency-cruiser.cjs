@@ -129,6 +129,13 @@ module.exports = {
       to: { path: "^src/routes/", pathNot: "^src/routes/$1/" },
     },
     {
+      name: "routes-below-entry-points",
+      severity: "error",
+      comment: "A route folder never imports an entry point (the queue router, the cron, the app): what a route and a job both do lives below them.",
+      from: { path: "^src/routes/" },
+      to: { path: above("jobs", "schedule", "app", "index") },
+    },
+    {
       name: "entry-points-on-top",
       severity: "error",
       comment: "Only index.ts wires the entry points together.",

@@ -40,6 +40,8 @@ export interface ConnectorFacts {
     requestsPerMinute?: number;
     /** Calls the provider allows at once, per connection, where it says. */
     concurrency?: number;
+    /** The provider's daily allowance in words, where the hub cannot read it (shown beside the calls made today). */
+    dailyAllowance?: string;
   };
   /** What the provider's API cannot do that an admin would expect (shown in `GET /v1/providers` and on the dashboard). */
   limitations?: string[];

@@ -39,7 +39,7 @@ export const zohoPeople = {
     objects: ["employee"],
     mapping: MAPPING,
     // forms/employee/getRecords: at most 200 records a call; 400 requests a minute.
-    limits: { writeBatch: 1, lookupBatch: 1, listPage: PEOPLE_PAGE, requestsPerMinute: PEOPLE_PER_MINUTE },
+    limits: { writeBatch: 1, lookupBatch: 1, listPage: PEOPLE_PAGE, requestsPerMinute: PEOPLE_PER_MINUTE, dailyAllowance: "Zoho People allows 250 a user licence, 500 on Enterprise" },
   },
   config: {
     entries: {

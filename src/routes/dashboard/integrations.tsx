@@ -293,8 +293,8 @@ export async function IntegrationPage({
       </section>
 
       {choices ? <NetworkCard c={c} integration={integration} networks={choices.networks} problem={choices.problem} /> : null}
-      {def.push?.groups ? <GroupRulesCard c={c} integration={integration} rows={groups?.rows ?? groupRuleRows(config)} errors={groups?.errors} preview={groups?.preview ?? null} managed={managed} /> : null}
-      {source ? <PullCard c={c} integration={integration} status={source} values={pulls?.values ?? pullValues(integration, source)} errors={pulls?.errors} /> : null}
+      {def.push?.groups ? <GroupRulesCard c={c} integration={integration} rows={groups?.rows ?? groupRuleRows(config)} errors={groups?.errors} preview={groups?.preview ?? null} managed={managed} brand={def.facts.brand} /> : null}
+      {source ? <PullCard c={c} integration={integration} status={source} values={pulls?.values ?? pullValues(integration, source)} errors={pulls?.errors} dailyAllowance={def.facts.limits.dailyAllowance} /> : null}
       {source ? null : (
         <>
       <section class="card" aria-labelledby="h-mapping">

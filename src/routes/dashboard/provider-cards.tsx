@@ -68,6 +68,7 @@ export function GroupRulesCard({
   errors,
   preview,
   managed,
+  brand,
 }: {
   c: Dash;
   integration: Integration;
@@ -75,6 +76,8 @@ export function GroupRulesCard({
   errors: FieldError[] | undefined;
   preview: GroupPreview | null;
   managed: { name: string; remoteId: string; members: number }[];
+  /** Where the groups live, as the connector names it. */
+  brand: string;
 }) {
   const base = `/dashboard/integrations/${integration.id}`;
   const reviewed = (integration.config as Readonly<Record<string, unknown>>).groupRulesReviewed === true;
@@ -128,7 +131,7 @@ export function GroupRulesCard({
                 <tr>
                   <th scope="col">Group</th>
                   <th scope="col">Active people</th>
-                  <th scope="col">In Zoho Connect</th>
+                  <th scope="col">In {brand}</th>
                 </tr>
               </thead>
               <tbody>
@@ -179,7 +182,22 @@ export function Limitations({ items }: { items: string[] }) {
 }
 
 /** A source's pulls: the last one, the next ones, the calls spent, and their settings. */
-export function PullCard({ c, integration, status, values, errors }: { c: Dash; integration: Integration; status: NonNullable<Awaited<ReturnType<typeof pullStatus>>>; values: Record<string, string>; errors: FieldError[] | undefined }) {
+export function PullCard({
+  c,
+  integration,
+  status,
+  values,
+  errors,
+  dailyAllowance,
+}: {
+  c: Dash;
+  integration: Integration;
+  status: NonNullable<Awaited<ReturnType<typeof pullStatus>>>;
+  values: Record<string, string>;
+  errors: FieldError[] | undefined;
+  /** The provider's daily allowance in its words (the connector's `limits.dailyAllowance`). */
+  dailyAllowance: string | undefined;
+}) {
   const base = `/dashboard/integrations/${integration.id}`;
   const last = status.lastRun;
   return (
@@ -204,7 +222,7 @@ export function PullCard({ c, integration, status, values, errors }: { c: Dash; 
         <dt>Calls today (UTC)</dt>
         <dd id="calls-today">
           {status.callsToday}
-          {status.callsPerDay !== null ? ` of ${status.callsPerDay}` : " (no daily budget set: Zoho People allows 250 a user licence, 500 on Enterprise)"}, at most {status.requestsPerMinute} a minute
+          {status.callsPerDay !== null ? ` of ${status.callsPerDay}` : ` (no daily budget set${dailyAllowance ? `: ${dailyAllowance}` : ""})`}, at most {status.requestsPerMinute} a minute
         </dd>
       </dl>
       {integration.status === "active" ? <PostButton c={c} action={`${base}/resync`} label="Pull everyone now" id="pull-now" /> : null}

@@ -95,7 +95,7 @@ export const contracts = {
   networks: describeRoute({
     tags,
     security,
-    summary: "The networks of the connected account (Zoho Connect): choose one with PATCH config.networkId",
+    summary: "The networks of the connected account, for a provider that has them (`networks` in GET /v1/providers): choose one with PATCH config.networkId",
     responses: { 200: jsonResponse("Networks", v.object({ data: v.array(NetworkOut) })), ...problems(401, 403, 404, 409, 503) },
   }),
   remove: describeRoute({
