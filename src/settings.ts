@@ -1,3 +1,4 @@
+import { withoutTrailingSlash } from "./lib/url";
 import type { Env } from "./env";
 import { AppError } from "./lib/errors";
 import { parseAllowlist, type AllowedHost } from "./lib/outbound";
@@ -22,9 +23,9 @@ export function settings(env: Env): Settings {
   const hit = cache.get(env);
   if (hit) return hit;
   const parsed: Settings = {
-    publicUrl: trimSlash(env.PUBLIC_URL || "http://localhost:8787"),
-    microsoftLoginUrl: trimSlash(env.MICROSOFT_LOGIN_URL || "https://login.microsoftonline.com"),
-    microsoftGraphUrl: trimSlash(env.MICROSOFT_GRAPH_URL || "https://graph.microsoft.com"),
+    publicUrl: withoutTrailingSlash(env.PUBLIC_URL || "http://localhost:8787"),
+    microsoftLoginUrl: withoutTrailingSlash(env.MICROSOFT_LOGIN_URL || "https://login.microsoftonline.com"),
+    microsoftGraphUrl: withoutTrailingSlash(env.MICROSOFT_GRAPH_URL || "https://graph.microsoft.com"),
     retentionDays: parseRetention(env.RETENTION_DAYS),
     outboundAllowlist: allowlist(env.OUTBOUND_ALLOWLIST),
     importStepRows: parseStepRows(env.IMPORT_STEP_ROWS),
@@ -90,6 +91,3 @@ function allowlist(raw: string | undefined): AllowedHost[] {
   }
 }
 
-function trimSlash(url: string): string {
-  return url.replace(/\/+$/, "");
-}

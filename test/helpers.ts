@@ -1,4 +1,4 @@
-import { signWebhook } from "../src/directory/signature";
+import { Webhook } from "standardwebhooks";
 import type { JobMessage } from "../src/queue/messages";
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
@@ -170,4 +170,9 @@ export async function cronTick(cron = "* * * * *", scheduledTime = new Date(), b
   const ctx = createExecutionContext();
   await worker.scheduled(createScheduledController({ cron, scheduledTime }), bindings, ctx);
   await waitOnExecutionContext(ctx);
+}
+
+/** A sender's `webhook-signature` for a message, made by the Standard Webhooks library (the hub only verifies). */
+export async function signWebhook(secret: string, id: string, timestamp: string, body: string): Promise<string> {
+  return new Webhook(secret).sign(id, new Date(Number(timestamp) * 1000), body);
 }

@@ -1,4 +1,4 @@
-import { fromBase64, toBase64, utf8 } from "../lib/encoding";
+import { fromBase64, utf8 } from "../lib/encoding";
 
 // Standard Webhooks (standardwebhooks.com, spec "Signature scheme"): the signed content is
 // `${webhook-id}.${webhook-timestamp}.${raw body}`, HMAC-SHA256 with the base64-decoded
@@ -22,11 +22,6 @@ function hmacKey(secret: string): Promise<CryptoKey> {
 
 async function mac(secret: string, id: string, timestamp: string, body: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(secret), utf8(`${id}.${timestamp}.${body}`)));
-}
-
-/** The `webhook-signature` value for a message: `v1,<base64>`. */
-export async function signWebhook(secret: string, id: string, timestamp: string, body: string): Promise<string> {
-  return `v1,${toBase64(await mac(secret, id, timestamp, body))}`;
 }
 
 export type VerifyOutcome = "ok" | "missing_headers" | "bad_timestamp" | "bad_signature";

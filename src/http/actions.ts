@@ -1,3 +1,4 @@
+import { withoutTrailingSlash } from "../lib/url";
 import { CONNECTORS, connector, ProviderError, type ProviderId } from "../connectors";
 import { sendPushes } from "../queue/send";
 import type { Db } from "../db/client";
@@ -268,7 +269,7 @@ export async function putLocationAction(
   const now = Date.now();
   const row = {
     tenantId,
-    endpoint: input.endpoint.replace(/\/+$/, ""),
+    endpoint: withoutTrailingSlash(input.endpoint),
     region: input.region,
     bucket: input.bucket,
     prefix,

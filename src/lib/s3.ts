@@ -1,3 +1,4 @@
+import { withoutTrailingSlash } from "./url";
 import { AwsClient } from "aws4fetch";
 import { XMLParser } from "fast-xml-parser";
 import * as v from "valibot";
@@ -71,7 +72,7 @@ export class S3Bucket {
   /** The location's secret goes into the signer only: nothing of this object shows it. */
   constructor(location: S3Location, allow: readonly AllowedHost[]) {
     this.#aws = new AwsClient({ accessKeyId: location.accessKeyId, secretAccessKey: location.secretAccessKey, service: "s3", region: location.region || "auto" });
-    this.#base = `${location.endpoint.replace(/\/+$/, "")}/${location.bucket}`;
+    this.#base = `${withoutTrailingSlash(location.endpoint)}/${location.bucket}`;
     this.#bucket = location.bucket;
     this.#allow = allow;
   }

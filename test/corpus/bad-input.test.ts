@@ -1,7 +1,6 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { signWebhook } from "../../src/directory/signature";
-import { call, createTenant, insertIntegration, OPERATOR_TOKEN, type TestTenant } from "../helpers";
+import { call, createTenant, insertIntegration, OPERATOR_TOKEN, signWebhook, type TestTenant } from "../helpers";
 import { BAD_REQUESTS, type BadRequest } from "./bad-input.cases";
 
 /**

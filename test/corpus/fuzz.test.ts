@@ -1,8 +1,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { signWebhook } from "../../src/directory/signature";
 import { PROFILE_FIELDS } from "../../src/lib/user-fields";
-import { call, createTenant, type TestTenant } from "../helpers";
+import { call, createTenant, signWebhook, type TestTenant } from "../helpers";
 
 /**
  * Property-based fuzz of the webhook and REST schemas (issue #20) with fast-check, bounded

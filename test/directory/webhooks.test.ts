@@ -1,10 +1,10 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
-import { signWebhook, verifyWebhook } from "../../src/directory/signature";
+import { verifyWebhook } from "../../src/directory/signature";
 import type { JobMessage } from "../../src/queue/messages";
 import { tenantBursts } from "../../src/lib/bursts";
-import { call, createTenant, eventually, insertIntegration, observedQueue, problem, sendWebhook, userEvent } from "../helpers";
+import { call, createTenant, eventually, insertIntegration, observedQueue, problem, sendWebhook, signWebhook, userEvent } from "../helpers";
 
 const ada = { id: "u_123", email: "Ada@example.com", firstName: "Ada", lastName: "Lovelace", role: "mentee" };
 

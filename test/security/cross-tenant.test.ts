@@ -1,8 +1,7 @@
 import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { signWebhook } from "../../src/directory/signature";
-import { call, createTenant, insertIntegration, sessionCookie, type TestTenant } from "../helpers";
+import { call, createTenant, insertIntegration, sessionCookie, signWebhook, type TestTenant } from "../helpers";
 
 /**
  * Security (issue #20): another tenant's ids are not found, on every route. Tenant A,

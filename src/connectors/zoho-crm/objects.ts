@@ -1,7 +1,7 @@
 import type { ConnectorContext, PushConnector, RecordOutcome, RecordUpdate, RemoteRecord } from "../contract";
 import { ProviderError } from "../errors";
 import { zohoApi } from "../zoho/client";
-import { zohoDataCenters } from "../zoho/datacenters";
+import { findDataCenter } from "../zoho/datacenters";
 import { ZOHO_CRM_LIMITS } from "./facts";
 
 // Zoho CRM v8 records (OAS `v8.0/record.json`, insert-records.html, COQL-Limitations.html).
@@ -119,7 +119,7 @@ async function fetchOrgId(ctx: ConnectorContext): Promise<string> {
 
 /** The URL a person opens to see the record: `{crm host}/crm/org{org}/tab/{module}/{id}`. */
 function recordUrl(crmHost: string, orgId: string, module: string, id: string): string {
-  return `${crmHost.replace(/\/+$/, "")}/crm/org${orgId}/tab/${module}/${id}`;
+  return `${crmHost}/crm/org${orgId}/tab/${module}/${id}`;
 }
 
 /**
@@ -127,7 +127,7 @@ function recordUrl(crmHost: string, orgId: string, module: string, id: string): 
  * connection) and the data centre's CRM host.
  */
 async function recordUrlMaker(ctx: ConnectorContext, module: string): Promise<(id: string) => string | null> {
-  const dc = zohoDataCenters(ctx.env).find((d) => d.id === ctx.connection.dataCenter);
+  const dc = findDataCenter(ctx.env, { id: ctx.connection.dataCenter, accounts: ctx.connection.accountsServer });
   if (!dc?.crm) return () => null;
   let orgId = ctx.connection.orgId;
   if (!orgId) {

@@ -1,7 +1,7 @@
 import { ProviderError } from "../errors";
 import { jsonBody, providerFetch, retryAfterMs } from "../http";
 import type { ConnectorContext } from "../contract";
-import { zohoDataCenters } from "./datacenters";
+import { findDataCenter } from "./datacenters";
 
 export type { ConnectorContext } from "../contract";
 
@@ -34,12 +34,10 @@ export async function zohoApi(ctx: ConnectorContext, method: string, path: strin
  * ZOHO_DATA_CENTERS: a data centre without one is a configuration fault, not the tenant's.
  */
 export function zohoProductHost(ctx: ConnectorContext, product: "people" | "connect"): string {
-  const centres = zohoDataCenters(ctx.env);
   const { dataCenter, accountsServer } = ctx.connection;
-  const dc = centres.find((d) => d.id === dataCenter) ?? centres.find((d) => d.accounts === accountsServer);
-  const host = dc?.[product];
+  const host = findDataCenter(ctx.env, { id: dataCenter, accounts: accountsServer })?.[product];
   if (!host) throw new ProviderError("config", `ZOHO_DATA_CENTERS names no ${product} host for the data centre ${dataCenter ?? accountsServer}.`);
-  return host.replace(/\/+$/, "");
+  return host;
 }
 
 async function zohoCall(ctx: ConnectorContext, method: string, path: string, body: unknown, host: string): Promise<{ status: number; body: unknown }> {

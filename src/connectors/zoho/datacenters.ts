@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { AppError } from "../../lib/errors";
+import { withoutTrailingSlash } from "../../lib/url";
 
 /** One Zoho data centre: its accounts server and the hosts of the products we call. */
 export const ZohoDataCenter = v.object({
@@ -53,6 +54,16 @@ export function zohoDataCenters(env: { ZOHO_DATA_CENTERS?: string }): readonly Z
   return parsed;
 }
 
+/**
+ * The data centre of a connection (or of an OAuth callback): by its id, else by its
+ * accounts server; null when the hub's settings name neither.
+ */
+export function findDataCenter(env: { ZOHO_DATA_CENTERS?: string }, by: { id?: string | null; accounts?: string | null }): ZohoDataCenter | null {
+  const centres = zohoDataCenters(env);
+  const accounts = by.accounts ? withoutTrailingSlash(by.accounts) : null;
+  return (by.id ? centres.find((d) => d.id === by.id) : undefined) ?? (accounts ? centres.find((d) => d.accounts === accounts) : undefined) ?? null;
+}
+
 /** What is wrong with Zoho's settings (for `/healthz` and `npm start`), never their values. */
 export function zohoSettingsProblems(env: { ZOHO_DATA_CENTERS?: string }): string[] {
   try {
@@ -73,6 +84,7 @@ function parseDataCenters(raw: string | undefined): readonly ZohoDataCenter[] {
   }
   const result = v.safeParse(DataCenters, json);
   if (!result.success) throw AppError.config("ZOHO_DATA_CENTERS does not match the documented shape");
-  const trim = (url: string) => url.replace(/\/+$/, "");
-  return result.output.map((d) => ({ ...d, accounts: trim(d.accounts), api: trim(d.api) }));
+  // Every host without its trailing slash: callers append paths to them as they are.
+  const trim = (url: string | undefined) => (url === undefined ? undefined : withoutTrailingSlash(url));
+  return result.output.map((d) => ({ ...d, accounts: withoutTrailingSlash(d.accounts), api: withoutTrailingSlash(d.api), crm: trim(d.crm), connect: trim(d.connect), people: trim(d.people) }));
 }

@@ -1,7 +1,8 @@
 import { ProviderError } from "../errors";
 import { jsonBody, providerFetch, retryAfterMs } from "../http";
 import type { Connection, OAuthContext, OAuthProvider, TokenSet } from "../contract";
-import { zohoDataCenters, type ZohoDataCenter } from "./datacenters";
+import { findDataCenter, zohoDataCenters } from "./datacenters";
+import { withoutTrailingSlash } from "../../lib/url";
 
 // Zoho Accounts OAuth 2.0 for server-based clients with multi-DC
 // (zoho.com/accounts/protocol/oauth/web-apps/authorization.html, multi-dc/client-authorization.html).
@@ -9,15 +10,7 @@ import { zohoDataCenters, type ZohoDataCenter } from "./datacenters";
 /** The throttle answer of the token endpoint (HTTP 200 or 400 depending on the page). */
 const THROTTLED = /too many requests/i;
 
-function trim(url: string): string {
-  return url.replace(/\/+$/, "");
-}
-
 /** The configured data centre whose accounts server is `server`, or null. */
-export function dataCenterByAccounts(centers: readonly ZohoDataCenter[], server: string): ZohoDataCenter | null {
-  return centers.find((dc) => trim(dc.accounts) === trim(server)) ?? null;
-}
-
 function credentials(ctx: OAuthContext) {
   const secret = ctx.env.ZOHO_CLIENT_SECRET;
   if (!ctx.env.ZOHO_CLIENT_ID || !secret) throw new ProviderError("fatal", "Zoho is not configured on this hub (ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET).");
@@ -25,7 +18,7 @@ function credentials(ctx: OAuthContext) {
 }
 
 async function tokenCall(accounts: string, params: Record<string, string>) {
-  const res = await providerFetch(`${trim(accounts)}/oauth/v2/token`, {
+  const res = await providerFetch(`${withoutTrailingSlash(accounts)}/oauth/v2/token`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams(params),
@@ -65,7 +58,7 @@ export const zohoOAuth: OAuthProvider = {
 
   authorizeUrl(ctx, { state, scopes }) {
     // Connect links point at the first configured data centre; Zoho sends the user on to theirs.
-    const url = new URL(`${trim(zohoDataCenters(ctx.env)[0]!.accounts)}/oauth/v2/auth`);
+    const url = new URL(`${zohoDataCenters(ctx.env)[0]!.accounts}/oauth/v2/auth`);
     url.searchParams.set("client_id", ctx.env.ZOHO_CLIENT_ID);
     url.searchParams.set("response_type", "code");
     url.searchParams.set("redirect_uri", ctx.redirectUri);
@@ -81,7 +74,7 @@ export const zohoOAuth: OAuthProvider = {
     const centers = zohoDataCenters(ctx.env);
     const server = query["accounts-server"];
     // The code must be exchanged at the accounts server Zoho names, and only one we know.
-    const dc = server ? dataCenterByAccounts(centers, server) : (centers.find((d) => d.id === query.location) ?? centers[0]!);
+    const dc = server ? findDataCenter(ctx.env, { accounts: server }) : (findDataCenter(ctx.env, { id: query.location }) ?? centers[0]!);
     if (!dc) throw new ProviderError("fatal", "The accounts-server is not one of the configured Zoho data centres.");
     const { error, body } = await tokenCall(dc.accounts, {
       grant_type: "authorization_code",
@@ -90,12 +83,12 @@ export const zohoOAuth: OAuthProvider = {
       code,
     });
     if (error) throw new ProviderError("fatal", `Zoho refused the authorization code (${error}).`);
-    const apiDomain = typeof body.api_domain === "string" ? trim(body.api_domain) : trim(dc.api);
-    if (apiDomain !== trim(dc.api)) throw new ProviderError("fatal", "Zoho answered an api_domain that is not the data centre's.");
+    const apiDomain = typeof body.api_domain === "string" ? withoutTrailingSlash(body.api_domain) : dc.api;
+    if (apiDomain !== dc.api) throw new ProviderError("fatal", "Zoho answered an api_domain that is not the data centre's.");
     const tokens = tokenSet(body, scopes);
     if (!tokens.refreshToken) throw new ProviderError("fatal", "Zoho gave no refresh token (offline access was not granted).");
     const connection: Connection = {
-      accountsServer: trim(dc.accounts),
+      accountsServer: dc.accounts,
       apiDomain,
       dataCenter: dc.id,
       directoryId: null,
