@@ -12,6 +12,8 @@ export const tenants = sqliteTable("tenants", {
   name: text("name").notNull(),
   /** The host app's page that signs an admin in again (API.md); null until the tenant sets it. */
   signInUrl: text("sign_in_url"),
+  /** The providers the operator lets this tenant enable, as a JSON array; null is all of them. */
+  providers: text("providers"),
   createdAt: integer("created_at").notNull(),
 });
 

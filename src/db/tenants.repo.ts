@@ -37,7 +37,7 @@ export interface CreatedTenant {
 
 /** Creates a tenant with a first API key, webhook secret, SSO secret and event secret, in one batch. */
 export async function createTenant(db: Db, encryptionKey: string, name: string, now = Date.now()): Promise<CreatedTenant> {
-  const tenant: Tenant = { id: newId("ten"), name, signInUrl: null, createdAt: now };
+  const tenant: Tenant = { id: newId("ten"), name, signInUrl: null, providers: null, createdAt: now };
   const apiKey = newSecret("usk_");
   const webhookSecret = newWebhookSecret();
   const ssoSecret = newSecret("sso_");
@@ -89,6 +89,12 @@ export async function findTenantByApiKey(db: Db, key: string, now: number) {
 export async function updateTenant(db: Db, tenantId: string, changes: { name?: string; signInUrl?: string | null }): Promise<Tenant | null> {
   const set = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
   if (Object.keys(set).length) await db.update(tenants).set(set).where(eq(tenants.id, tenantId));
+  return findTenant(db, tenantId);
+}
+
+/** Sets the providers the tenant may enable (null: all of them); answers the tenant, or null when there is none. */
+export async function setTenantProviders(db: Db, tenantId: string, providers: readonly string[] | null): Promise<Tenant | null> {
+  await db.update(tenants).set({ providers: providers === null ? null : JSON.stringify(providers) }).where(eq(tenants.id, tenantId));
   return findTenant(db, tenantId);
 }
 

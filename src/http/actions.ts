@@ -1,3 +1,4 @@
+import { assertProviderAllowed } from "../integrations/allowed";
 import { withoutTrailingSlash } from "../lib/url";
 import { CONNECTORS, connector, ProviderError, type ProviderId } from "../connectors";
 import { sendPushes } from "../queue/send";
@@ -44,8 +45,10 @@ function missingScopesOf(needed: string[], granted: string[]): string[] {
 }
 
 /** Enables a provider for a tenant: a new integration with the provider's defaults and `config` on top. */
-export async function createIntegrationAction(db: Db, env: Env, tenantId: string, input: { provider: ProviderId; name?: string | undefined; config?: Record<string, unknown> | undefined }): Promise<Integration> {
+export async function createIntegrationAction(db: Db, env: Env, tenant: { id: string; providers: string | null }, input: { provider: ProviderId; name?: string | undefined; config?: Record<string, unknown> | undefined }): Promise<Integration> {
   const def = CONNECTORS[input.provider];
+  assertProviderAllowed(tenant, def.facts.id, def.facts.name);
+  const tenantId = tenant.id;
   const { config, errors } = resolveConfig(def, defaultConfig(def), input.config ?? {}, settings(env).outboundAllowlist);
   if (errors.length) throw AppError.validation(errors);
   return insertIntegration(db, { tenantId, provider: def.facts.id, name: input.name ?? def.facts.name, config, pendingActions: pendingActionsFor(def, config, false, false), receivesPushes: "push" in def });
@@ -116,8 +119,9 @@ export async function chooseOnlyNetwork(db: Db, env: Env, integration: Integrati
 }
 
 /** Activates or deactivates; activating starts a resync of what changed meanwhile. */
-export async function transitionAction(db: Db, env: Env, integration: Integration, transition: Transition, trigger: RunTrigger): Promise<Integration> {
+export async function transitionAction(db: Db, env: Env, tenant: { providers: string | null }, integration: Integration, transition: Transition, trigger: RunTrigger): Promise<Integration> {
   assertTransition(integration, transition);
+  if (transition === "activate") assertProviderAllowed(tenant, integration.provider, connector(integration.provider).facts.name);
   await updateIntegration(db, integration.tenantId, integration.id, { status: transition === "activate" ? "active" : "deactivated" });
   const updated = (await getIntegration(db, integration.tenantId, integration.id))!;
   if (transition === "activate") await startInitialResync(db, env, updated, trigger);

@@ -1,5 +1,5 @@
 import { toJsonSchema } from "@valibot/to-json-schema";
-import { CONNECTORS, PROVIDER_IDS } from "../connectors";
+import { CONNECTORS, PROVIDER_IDS, type ProviderId } from "../connectors";
 import type { Integration } from "./store";
 import type { ConnectorFacts } from "../connectors/contract";
 import { iso } from "../lib/time";
@@ -24,15 +24,15 @@ export function integrationView(i: Integration, stats: Record<string, number>, p
   };
 }
 
-let providers: unknown[] | undefined;
+let providers: { id: ProviderId }[] | undefined;
 
-/** `GET /v1/providers`: each provider with its defaults and the JSON Schema of its config. */
-export function providersView() {
+/** `GET /v1/providers`: each provider the tenant may enable, with its defaults and the JSON Schema of its config. */
+export function providersView(allowed: readonly ProviderId[]) {
   providers ??= PROVIDER_IDS.map((id) => {
     const c = CONNECTORS[id];
     const defaults = defaultConfig(c);
     const facts: ConnectorFacts = c.facts;
     return { id: facts.id, name: facts.name, direction: facts.direction, objects: facts.objects, defaultMapping: defaults.mapping, defaultConfig: defaults, configSchema: toJsonSchema(configSchemaOf(c), { errorMode: "ignore" }), limitations: facts.limitations ?? [] };
   });
-  return providers;
+  return providers.filter((p) => allowed.includes(p.id));
 }

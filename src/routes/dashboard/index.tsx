@@ -107,7 +107,7 @@ const pages = new Hono<DashEnv>()
     need(c, "manage_integrations");
     const { provider } = await formOf(c);
     if (!provider || !isProviderId(provider)) throw AppError.validation([{ path: "provider", message: "Choose a provider." }]);
-    const integration = await createIntegrationAction(c.get("db"), c.env, c.get("tenant").id, { provider });
+    const integration = await createIntegrationAction(c.get("db"), c.env, c.get("tenant"), { provider });
     return c.redirect(`/dashboard/integrations/${integration.id}`, 303);
   })
   .get("/dashboard/integrations/:id", async (c) => {
@@ -172,7 +172,7 @@ const pages = new Hono<DashEnv>()
   .post("/dashboard/integrations/:id/:transition{activate|deactivate}", async (c) => {
     need(c, "manage_integrations");
     const transition = c.req.param("transition") === "activate" ? "activate" : "deactivate";
-    await transitionAction(c.get("db"), c.env, await integrationOf(c), transition, "dashboard");
+    await transitionAction(c.get("db"), c.env, c.get("tenant"), await integrationOf(c), transition, "dashboard");
     return c.redirect(`/dashboard/integrations/${c.req.param("id")}`, 303);
   })
   .get("/dashboard/integrations/:id/delete", async (c) => c.html(<DeletePage c={c} integration={await integrationOf(c)} />))

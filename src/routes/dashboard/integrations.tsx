@@ -1,4 +1,5 @@
-import { CONNECTORS, connector, PROVIDER_IDS } from "../../connectors";
+import { allowedProviders } from "../../integrations/allowed";
+import { CONNECTORS, connector } from "../../connectors";
 import { linkStats } from "../../db/integrations.repo";
 import { listRuns, runView } from "../../db/runs.repo";
 import { defaultConfig } from "../../integrations/config";
@@ -39,7 +40,8 @@ export async function IntegrationsOverview({ c, deleted }: { c: Dash; deleted?: 
     { title: "Deactivated", id: "deactivated", items: all.filter((i) => i.status === "deactivated"), empty: "None." },
   ];
   const stats = new Map(await Promise.all(all.map(async (i) => [i.id, await linkStats(db, i.id)] as const)));
-  const available = PROVIDER_IDS.filter((id) => !enabled.has(id));
+  // Only the providers the operator lets this organisation enable.
+  const available = allowedProviders(c.get("tenant")).filter((id) => !enabled.has(id));
   return (
     <Page c={c} title="Integrations" section="integrations" notice={deleted ? <p class="notice" role="status">The integration was deleted; its records at the provider were left as they are.</p> : undefined}>
       <h1>Integrations</h1>

@@ -1,3 +1,4 @@
+import { allowedProviders } from "../../integrations/allowed";
 import type { Context } from "hono";
 import { createFactory } from "hono/factory";
 import { linkStats } from "../../db/integrations.repo";
@@ -24,11 +25,11 @@ async function respond(c: Context<TenantEnv>, integration: Integration, status: 
   return c.json(await viewOf(c.get("db"), integration), status);
 }
 
-export const providersHandlers = factory.createHandlers(contracts.providers, (c) => c.json(providersView()));
+export const providersHandlers = factory.createHandlers(contracts.providers, (c) => c.json(providersView(allowedProviders(c.get("tenant")))));
 
 export const createHandlers = factory.createHandlers(contracts.create, validate("json", CreateIntegrationBody), async (c) => {
   const body = c.req.valid("json");
-  return respond(c, await createIntegrationAction(c.get("db"), c.env, c.get("tenant").id, body), 201);
+  return respond(c, await createIntegrationAction(c.get("db"), c.env, c.get("tenant"), body), 201);
 });
 
 export const listHandlers = factory.createHandlers(contracts.list, validate("query", ListQuery), async (c) => {
@@ -54,7 +55,7 @@ export const connectHandlers = factory.createHandlers(contracts.connect, validat
 function transitionHandlers(transition: "activate" | "deactivate") {
   return factory.createHandlers(contracts[transition], validate("param", IntegrationParams), async (c) => {
     const integration = await loadIntegration(c, c.req.valid("param").id);
-    return respond(c, await transitionAction(c.get("db"), c.env, integration, transition, triggerOf(c)));
+    return respond(c, await transitionAction(c.get("db"), c.env, c.get("tenant"), integration, transition, triggerOf(c)));
   });
 }
 

@@ -1,5 +1,6 @@
 import { createFactory } from "hono/factory";
-import { createTenant, rotateSecret, updateTenant } from "../../db/tenants.repo";
+import { createTenant, rotateSecret, setTenantProviders, updateTenant } from "../../db/tenants.repo";
+import { allowedProviders } from "../../integrations/allowed";
 import type { Tenant } from "../../db/schema";
 import { AppError } from "../../http/errors";
 import { signInUrlProblem } from "../../auth/session";
@@ -8,7 +9,7 @@ import type { AppEnv, TenantEnv } from "../../http/context";
 import { operatorAuth, requireRecentAuth } from "../../http/middleware";
 import { validate } from "../../http/validate";
 import { iso } from "../../lib/time";
-import { CreateTenantBody, createTenantContract, currentTenantContract, PatchTenantBody, patchTenantContract, RotateBody, rotateContract } from "./tenants.routes";
+import { TenantProvidersBody, tenantProvidersContract, CreateTenantBody, createTenantContract, currentTenantContract, PatchTenantBody, patchTenantContract, RotateBody, rotateContract } from "./tenants.routes";
 
 export const createTenantHandlers = createFactory<AppEnv>().createHandlers(
   createTenantContract,
@@ -29,6 +30,13 @@ export const createTenantHandlers = createFactory<AppEnv>().createHandlers(
     );
   },
 );
+
+export const tenantProvidersHandlers = createFactory<AppEnv>().createHandlers(tenantProvidersContract, operatorAuth, validate("json", TenantProvidersBody), async (c) => {
+  const { providers } = c.req.valid("json");
+  const tenant = await setTenantProviders(c.get("db"), c.req.param("id")!, providers === null ? null : [...new Set(providers)]);
+  if (!tenant) throw AppError.notFound("tenant");
+  return c.json({ id: tenant.id, name: tenant.name, providers: [...allowedProviders(tenant)], createdAt: iso(tenant.createdAt) }, 200);
+});
 
 export const rotateHandlers = createFactory<TenantEnv>().createHandlers(
   rotateContract,

@@ -2,6 +2,7 @@ import * as v from "valibot";
 import { safeText } from "../../lib/user-fields";
 import { describeRoute } from "hono-openapi";
 import { jsonResponse, problems, TENANT_SECURITY } from "../../http/openapi";
+import { PROVIDER_IDS } from "../../connectors";
 
 export const CreateTenantBody = v.strictObject({
   name: v.pipe(safeText(200), v.trim(), v.minLength(1, "Give the tenant a name.")),
@@ -17,6 +18,13 @@ export const PatchTenantBody = v.strictObject({
   /** The host app's page that signs an admin in again; null removes it. */
   signInUrl: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(2000)))),
 });
+
+/** `PATCH /v1/tenants/{id}` (operator): the providers the tenant may enable; null is all of them. */
+export const TenantProvidersBody = v.strictObject({
+  providers: v.nullable(v.pipe(v.array(v.picklist(PROVIDER_IDS, `Expected some of ${PROVIDER_IDS.join(", ")}.`)), v.maxLength(PROVIDER_IDS.length))),
+});
+
+export const TenantProvidersOut = v.object({ id: v.string(), name: v.string(), providers: v.array(v.string()), createdAt: v.string() });
 
 export const CreatedTenantOut = v.object({
   tenant: TenantOut,
@@ -41,6 +49,15 @@ export const createTenantContract = describeRoute({
   summary: "Create a tenant (operator only); answers its credentials once",
   security: [{ operatorToken: [] }],
   responses: { 201: jsonResponse("The tenant and its first credentials", CreatedTenantOut), ...problems(400, 401, 413, 415, 422) },
+});
+
+export const tenantProvidersContract = describeRoute({
+  tags: ["Tenants"],
+  summary: "Choose the providers a tenant may enable (operator only)",
+  description:
+    "By default a tenant may enable every provider. `GET /v1/providers` then shows the tenant only these, and creating or activating an integration of another provider answers 403. Integrations the tenant already has keep running. `null` allows every provider again.",
+  security: [{ operatorToken: [] }],
+  responses: { 200: jsonResponse("The tenant and the providers it may enable", TenantProvidersOut), ...problems(400, 401, 404, 413, 415, 422) },
 });
 
 export const rotateContract = describeRoute({
