@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { call, createTenant, sessionCookie, ssoToken, staleSessionCookie, type TestTenant } from "../helpers";
-import { createIntegration } from "../integrations/helpers";
+import { connectThroughProvider, createIntegration } from "../integrations/helpers";
 
 /** The dashboard as a browser asks for it. */
 function page(path: string, cookie: string, init: { method?: string; form?: Record<string, string> } = {}) {
@@ -136,5 +136,29 @@ describe("Security: dashboard pages", () => {
     const done = await page(`/dashboard/integrations/${integrationId}/delete`, cookie, { method: "POST", form: { _csrf: await csrfOf(cookie) } });
     expect(done.status).toBe(303);
     expect((await call(`/v1/integrations/${integrationId}`, { token: t.apiKey })).status).toBe(404);
+  });
+});
+
+describe("#30 deactivating from the dashboard asks first and needs a recent sign-in, like deleting", () => {
+  it("the button opens a confirmation; a stale session is sent to sign in again; a fresh one deactivates", async () => {
+    const t = await createTenant("Deactivate");
+    const i = await createIntegration(t, { provider: "zoho-crm" });
+    await connectThroughProvider(t, i.id, "admin@acme.example");
+    const cookie = await sessionCookie(t);
+    const integrationPage = await (await page(`/dashboard/integrations/${i.id}`, cookie)).text();
+    expect(integrationPage).toContain(`href="/dashboard/integrations/${i.id}/deactivate"`);
+    const confirm = await (await page(`/dashboard/integrations/${i.id}/deactivate`, cookie)).text();
+    expect(confirm).toContain("Deactivate Zoho CRM?");
+    expect(confirm).toContain("keeps the connection, the settings, the links and the sync log");
+    await call("/v1/tenant", { method: "PATCH", json: { signInUrl: "https://app.example/usersync/sign-in" }, token: t.apiKey });
+    const stale = await staleSessionCookie(t);
+    const refused = await page(`/dashboard/integrations/${i.id}/deactivate`, stale, { method: "POST", form: { _csrf: await csrfOf(stale) } });
+    expect(refused.status).toBe(303);
+    expect(refused.headers.get("location")).toBe(`https://app.example/usersync/sign-in?redirect=${encodeURIComponent(`/dashboard/integrations/${i.id}/deactivate`)}`);
+    const status = async () => ((await (await call(`/v1/integrations/${i.id}`, { token: t.apiKey })).json()) as { status: string }).status;
+    expect(await status()).toBe("active");
+    const done = await page(`/dashboard/integrations/${i.id}/deactivate`, cookie, { method: "POST", form: { _csrf: await csrfOf(cookie) } });
+    expect(done.status).toBe(303);
+    expect(await status()).toBe("deactivated");
   });
 });

@@ -31,7 +31,7 @@ import { ENGINE_CONFIG_ENTRIES } from "../../lib/config";
 import { fieldErrors } from "../../lib/errors";
 import { connectedPage, disownForm } from "./connected";
 import { connector, isProviderId } from "../../connectors";
-import { DeletePage, IntegrationPage, IntegrationsOverview } from "./integrations";
+import { DeactivatePage, DeletePage, IntegrationPage, IntegrationsOverview } from "./integrations";
 import { handlersDraft, handlersFromForm, tryBeforeHandler } from "./handlers";
 import { testDelivery } from "../../events/deliver";
 import { HANDLER_EVENTS, type HandlerEvent } from "../../lib/config";
@@ -169,11 +169,20 @@ const pages = new Hono<DashEnv>()
     const result = await testDelivery(c.get("db"), c.env, integration, type);
     return c.html(<IntegrationPage c={c} integration={integration} handlers={{ tested: { event: type, ...result } }} />);
   })
-  .post("/dashboard/integrations/:id/:transition{activate|deactivate}", async (c) => {
+  .post("/dashboard/integrations/:id/activate", async (c) => {
     need(c, "manage_integrations");
-    const transition = c.req.param("transition") === "activate" ? "activate" : "deactivate";
-    await transitionAction(c.get("db"), c.env, c.get("tenant"), await integrationOf(c), transition, "dashboard");
+    await transitionAction(c.get("db"), c.env, c.get("tenant"), await integrationOf(c), "activate", "dashboard");
     return c.redirect(`/dashboard/integrations/${c.req.param("id")}`, 303);
+  })
+  // Deactivating stops every sync, so it asks first and needs a recent sign-in, like deleting.
+  .get("/dashboard/integrations/:id/deactivate", async (c) => c.html(<DeactivatePage c={c} integration={await integrationOf(c)} />))
+  .post("/dashboard/integrations/:id/deactivate", async (c) => {
+    need(c, "manage_integrations");
+    const integration = await integrationOf(c);
+    const again = freshSignIn(c, `/dashboard/integrations/${integration.id}/deactivate`);
+    if (again) return again;
+    await transitionAction(c.get("db"), c.env, c.get("tenant"), integration, "deactivate", "dashboard");
+    return c.redirect(`/dashboard/integrations/${integration.id}`, 303);
   })
   .get("/dashboard/integrations/:id/delete", async (c) => c.html(<DeletePage c={c} integration={await integrationOf(c)} />))
   .post("/dashboard/integrations/:id/delete", async (c) => {

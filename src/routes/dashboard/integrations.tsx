@@ -254,7 +254,11 @@ export async function IntegrationPage({
               Connect another account
             </a>
           )}
-          {integration.status === "active" ? <PostButton c={c} action={`${base}/deactivate`} label="Deactivate" kind="secondary" /> : null}
+          {integration.status === "active" ? (
+            <a href={`${base}/deactivate`} class="button secondary" id="deactivate">
+              Deactivate
+            </a>
+          ) : null}
           {integration.status === "deactivated" ? <PostButton c={c} action={`${base}/activate`} label="Activate" /> : null}
           <a class="button secondary" href={`${base}/delete`}>
             Delete…
@@ -530,6 +534,31 @@ export function DeletePage({ c, integration }: { c: Dash; integration: Integrati
         <div class="actions">
           <PostButton c={c} action={`/dashboard/integrations/${integration.id}/delete`} label={`Delete ${integration.name}`} kind="danger" id="confirm-delete" />
           <a href={`/dashboard/integrations/${integration.id}`}>Keep it</a>
+        </div>
+      </section>
+    </Page>
+  );
+}
+
+/** Deactivating, confirmed: what stops and what is kept. The form needs a recent sign-in. */
+export function DeactivatePage({ c, integration }: { c: Dash; integration: Integration }) {
+  const name = connector(integration.provider).facts.name;
+  return (
+    <Page c={c} title={`Deactivate ${integration.name}`} section="integrations">
+      <h1>Deactivate {integration.name}?</h1>
+      <section class="card">
+        <p>Deactivating the integration:</p>
+        <ul>
+          <li>stops every sync to and from {name} until it is activated again: no change reaches {name} meanwhile;</li>
+          <li>keeps the connection, the settings, the links and the sync log;</li>
+          <li>
+            <strong>leaves the records in {name} as they are</strong>;
+          </li>
+          <li>when activated again, pushes everyone once, so that what changed meanwhile reaches {name}.</li>
+        </ul>
+        <div class="actions">
+          <PostButton c={c} action={`/dashboard/integrations/${integration.id}/deactivate`} label={`Deactivate ${integration.name}`} kind="danger" id="confirm-deactivate" />
+          <a href={`/dashboard/integrations/${integration.id}`}>Keep it running</a>
         </div>
       </section>
     </Page>
