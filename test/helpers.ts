@@ -1,4 +1,5 @@
 import { Webhook } from "standardwebhooks";
+import { advanceClock } from "../src/lib/clock";
 import type { JobMessage } from "../src/queue/messages";
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
@@ -110,11 +111,39 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
  */
 export function recordingQueue() {
   const sent: JobMessage[] = [];
+  /** Each message with the delay it was sent with (seconds; 0 for none). */
+  const delays: number[] = [];
   const queue = {
-    send: async (body: JobMessage) => void sent.push(body),
-    sendBatch: async (messages: Iterable<MessageSendRequest<JobMessage>>) => void sent.push(...[...messages].map((m) => m.body)),
+    send: async (body: JobMessage, options?: QueueSendOptions) => {
+      sent.push(body);
+      delays.push(options?.delaySeconds ?? 0);
+    },
+    sendBatch: async (messages: Iterable<MessageSendRequest<JobMessage>>, options?: QueueSendBatchOptions) => {
+      for (const m of messages) {
+        sent.push(m.body);
+        delays.push(m.delaySeconds ?? options?.delaySeconds ?? 0);
+      }
+    },
   } as unknown as Queue<JobMessage>;
-  return { queue, sent, pages: () => sent.filter((m) => m.kind === "run").map((m) => (m.kind === "run" ? m.page : -1)) };
+  /** Takes the first message of a kind out of the record, with its delay. */
+  function take<K extends JobMessage["kind"]>(kind: K): { body: Extract<JobMessage, { kind: K }>; delaySeconds: number } | null {
+    const at = sent.findIndex((m) => m.kind === kind);
+    if (at < 0) return null;
+    const [body] = sent.splice(at, 1);
+    const [delaySeconds] = delays.splice(at, 1);
+    return { body: body as Extract<JobMessage, { kind: K }>, delaySeconds: delaySeconds ?? 0 };
+  }
+  return { queue, sent, take, pages: () => sent.filter((m) => m.kind === "run").map((m) => (m.kind === "run" ? m.page : -1)) };
+}
+
+/**
+ * Moves time ahead without waiting: the hub's clock (this isolate's, `lib/clock.ts`) and
+ * the emulators' (what counts their throttles and locks), together.
+ */
+export async function moveClocks(ms: number): Promise<void> {
+  advanceClock(ms);
+  const res = await fetch(`${env.EMULATOR_URL}/_emulator/clock`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ advanceMs: ms }) });
+  if (!res.ok) throw new Error(`the emulators' clock did not move: ${res.status}`);
 }
 
 /** The real JOBS binding, observed: every sendBatch is counted and then really sent. */

@@ -2,7 +2,7 @@ import { joinNetwork } from "./zoho/connect";
 import { Hono } from "hono";
 import { revokeRefreshToken } from "./zoho/accounts";
 import { deltaTokens, touch } from "./microsoft/graph";
-import { guid, NO_FAULTS, reset, world, zohoId, zohoTime, ZOHO_DCS, type Faults, type Record_, type ZohoDc } from "./state";
+import { guid, NO_FAULTS, reset, world, worldNow, zohoId, zohoTime, ZOHO_DCS, type Faults, type Record_, type ZohoDc } from "./state";
 
 /**
  * `/_emulator/*`: seed and inspect the emulated providers, and switch faults on and off.
@@ -190,8 +190,20 @@ control.put("/zoho/people-throttle", async (c) => {
   const t = world.zoho.peopleThrottle;
   if (typeof body.perMinute === "number") t.perMinute = body.perMinute;
   if (typeof body.lockSeconds === "number") t.lockMs = body.lockSeconds * 1000;
-  if (typeof body.lockForSeconds === "number") t.lockedUntil = Date.now() + body.lockForSeconds * 1000;
+  if (typeof body.lockForSeconds === "number") t.lockedUntil = worldNow() + body.lockForSeconds * 1000;
   return c.json(t);
+});
+
+/**
+ * Moves the emulator's clock ahead by `advanceMs` (what counts time, such as Zoho People's
+ * throttle and lock, reads it), so a test waits out a minute without waiting a minute.
+ * `/_emulator/reset` sets it back to the wall clock.
+ */
+control.post("/clock", async (c) => {
+  const body = (await c.req.json().catch(() => ({}))) as { advanceMs?: number };
+  if (typeof body.advanceMs !== "number" || body.advanceMs < 0) return c.json({ error: "advanceMs: a number of milliseconds, at least 0" }, 400);
+  world.clockOffsetMs += body.advanceMs;
+  return c.json({ offsetMs: world.clockOffsetMs, now: worldNow() });
 });
 
 control.get("/zoho/people-throttle", (c) => c.json(world.zoho.peopleThrottle));

@@ -176,6 +176,8 @@ export const DEFAULT_SETTINGS: Settings = {
 };
 
 export interface World {
+  /** How far tests moved the emulator's clock ahead (`POST /_emulator/clock`); what counts time reads `worldNow()`. */
+  clockOffsetMs: number;
   settings: Settings;
   faults: Faults;
   random: () => number;
@@ -202,6 +204,11 @@ export interface World {
 
 export let world = undefined as unknown as World;
 
+/** The emulator's time: the wall clock, plus however far tests moved it. */
+export function worldNow(): number {
+  return Date.now() + world.clockOffsetMs;
+}
+
 /** Starts the world anew, with or without the seeded people. */
 export function reset(seed = true): void {
   world = fresh(seed);
@@ -227,6 +234,7 @@ export function guid(): string {
 
 function fresh(seed: boolean): World {
   const w: World = {
+    clockOffsetMs: 0,
     settings: { ...DEFAULT_SETTINGS },
     faults: { ...NO_FAULTS },
     random: prng(42),

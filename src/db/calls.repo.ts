@@ -1,3 +1,4 @@
+import { clock } from "../lib/clock";
 import { and, count, eq, gt, gte, lt, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { providerCalls } from "./schema";
@@ -22,7 +23,7 @@ export function dayStart(now: number): number {
  * long to wait before the next call may go. The check and the insert are one statement,
  * so two pages racing cannot both take the last call.
  */
-export async function takeCall(db: Db, integrationId: string, perMinute: number, now = Date.now()): Promise<number> {
+export async function takeCall(db: Db, integrationId: string, perMinute: number, now = clock.now()): Promise<number> {
   const from = now - THROTTLE_WINDOW_MS;
   const taken = await db.run(
     sql`insert into ${providerCalls} (integration_id, at) select ${integrationId}, ${now} where (select count(*) from ${providerCalls} where integration_id = ${integrationId} and at > ${from}) < ${perMinute}`,
@@ -38,7 +39,7 @@ export async function takeCall(db: Db, integrationId: string, perMinute: number,
 }
 
 /** Calls made since the start of the UTC day (the daily budget's count). */
-export async function callsToday(db: Db, integrationId: string, now = Date.now()): Promise<number> {
+export async function callsToday(db: Db, integrationId: string, now = clock.now()): Promise<number> {
   const [row] = await db
     .select({ n: count() })
     .from(providerCalls)

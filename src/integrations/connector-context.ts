@@ -1,3 +1,4 @@
+import { clock } from "../lib/clock";
 import { ProviderError } from "../connectors";
 import type { ConnectorContext } from "../connectors/contract";
 import { logger } from "../lib/log";
@@ -47,7 +48,7 @@ export function callLimits(integration: Integration): { requestsPerMinute: numbe
  */
 async function spendCall(db: Db, integration: Integration): Promise<void> {
   const { requestsPerMinute, callsPerDay } = callLimits(integration);
-  const now = Date.now();
+  const now = clock.now();
   if (callsPerDay !== null && (await callsToday(db, integration.id, now)) >= callsPerDay) {
     throw new ProviderError("retryAfter", `The day's budget of ${callsPerDay} calls is spent; the pull goes on after midnight UTC.`, dayStart(now) + 86_400_000 - now);
   }

@@ -1,3 +1,4 @@
+import { clock } from "../lib/clock";
 import type { Db } from "../db/client";
 import type { RunRow } from "../db/schema";
 import type { Integration } from "../integrations/store";
@@ -46,7 +47,7 @@ export async function handleRunPage(db: Db, env: Env, job: RunPageJob, integrati
   const done = { kind: "done" } as const;
   const run = await getRun(db, job.tenantId, job.runId);
   if (!run || run.status !== "running" || job.page !== run.page) return done;
-  const now = Date.now();
+  const now = clock.now();
   if (!(await claimRunPage(db, run, now, now + PAGE_CLAIM_MS))) return done;
   let outcome: PageOutcome | undefined;
   try {
@@ -55,7 +56,7 @@ export async function handleRunPage(db: Db, env: Env, job: RunPageJob, integrati
   } finally {
     // Given back for the message's retry (at once, or when the provider's pause ends);
     // a page that moved on, or waits `later`, has already moved its claim.
-    if (!outcome || outcome.kind === "retry") await touchRun(db, run.id, Date.now() + (outcome?.kind === "retry" && outcome.pause ? (outcome.delayMs ?? 0) : 0), run.page);
+    if (!outcome || outcome.kind === "retry") await touchRun(db, run.id, clock.now() + (outcome?.kind === "retry" && outcome.pause ? (outcome.delayMs ?? 0) : 0), run.page);
   }
 }
 
@@ -79,7 +80,7 @@ async function claimedPage(db: Db, env: Env, run: RunRow, integration: Integrati
   if (outcome.kind === "retry") return outcome;
   if (outcome.kind === "later") {
     // The same page again once the wait is over; the run counts as moving meanwhile.
-    await touchRun(db, run.id, Date.now() + outcome.delayMs, run.page);
+    await touchRun(db, run.id, clock.now() + outcome.delayMs, run.page);
     await sendRunPage(env, run, outcome.delayMs);
     return done;
   }

@@ -1,5 +1,5 @@
 import { Hono, type Context } from "hono";
-import { world } from "../state";
+import { world, worldNow } from "../state";
 import { checkZohoToken } from "./auth";
 
 // Zoho People bulk records (zoho.com/people/api/bulk-records.html).
@@ -17,7 +17,7 @@ people.get("/people/api/forms/:form/getRecords", (c) => {
   if (auth.error) return auth.error;
   // The throttle: 400 requests a minute, then the account is locked for 5 minutes (7209).
   const throttle = world.zoho.peopleThrottle;
-  const now = Date.now();
+  const now = worldNow();
   if (throttle.lockedUntil > now) {
     throttle.locks++;
     return peopleError(c, 7209, "Your account has been locked for exceeding the API limit. Try again later.");
