@@ -1,4 +1,3 @@
-import type { ProviderConfig } from "../../lib/config";
 import type { Connection, OAuthContext, OAuthProvider } from "../contract";
 import { jsonBody, providerFetch } from "../http";
 import { zohoOAuth } from "../zoho/oauth";
@@ -32,8 +31,3 @@ export const zohoCrmOAuth: OAuthProvider = {
   ...zohoOAuth,
   account: { scopes: ["ZohoCRM.users.READ"], describe: describeZohoCrmAccount },
 };
-
-/** The scopes a CRM integration needs: its module, COQL, the org (record URLs) and the fields. */
-export function zohoCrmScopes(config: ProviderConfig): string[] {
-  return [`ZohoCRM.modules.${config.object.toLowerCase()}.ALL`, "ZohoCRM.coql.READ", "ZohoCRM.org.READ", "ZohoCRM.settings.fields.READ"];
-}

@@ -71,7 +71,7 @@ async function getRecord(ctx: ConnectorContext, module: string, id: string): Pro
 const REQUEST_PAUSE_MS = 10 * 60_000;
 
 /** Zoho's answer to a write, one outcome a record; a refusal of the whole request throws. */
-function outcomes(body: unknown, count: number, fallback: "insert" | "update" | "delete", gone: (code: string, field: string | null) => boolean): RecordOutcome[] {
+function recordOutcomes(body: unknown, count: number, fallback: "insert" | "update" | "delete", gone: (code: string, field: string | null) => boolean): RecordOutcome[] {
   const data = (body as { data?: unknown[] } | null)?.data;
   if (!Array.isArray(data) || data.length !== count) {
     // A refusal of the whole request (a permission taken away, a module renamed) says
@@ -94,19 +94,19 @@ function outcomes(body: unknown, count: number, fallback: "insert" | "update" | 
 /** Inserts or updates by the duplicate-check fields: a retry after an unknown outcome never makes a second record. */
 async function upsertRecords(ctx: ConnectorContext, module: string, records: Record<string, unknown>[], keyField: string): Promise<RecordOutcome[]> {
   const { body } = await zohoApi(ctx, "POST", `/crm/v8/${module}/upsert`, { data: records, duplicate_check_fields: [keyField], trigger: [] });
-  return outcomes(body, records.length, "insert", () => false);
+  return recordOutcomes(body, records.length, "insert", () => false);
 }
 
 /** Updates by id; an id Zoho calls invalid is a record deleted in Zoho (`gone`). */
 async function updateRecords(ctx: ConnectorContext, module: string, records: RecordUpdate[]): Promise<RecordOutcome[]> {
   const { body } = await zohoApi(ctx, "PUT", `/crm/v8/${module}`, { data: records.map((r) => ({ ...r.fields, id: r.id })), trigger: [] });
-  return outcomes(body, records.length, "update", (code, field) => code === "INVALID_DATA" && field === "id");
+  return recordOutcomes(body, records.length, "update", (code, field) => code === "INVALID_DATA" && field === "id");
 }
 
 /** Deletes records by id; an id that is already gone counts as deleted. */
 async function deleteRecords(ctx: ConnectorContext, module: string, ids: string[]): Promise<RecordOutcome[]> {
   const { body } = await zohoApi(ctx, "DELETE", `/crm/v8/${module}?ids=${ids.map(encodeURIComponent).join(",")}`);
-  return outcomes(body, ids.length, "delete", (code) => code === "INVALID_DATA").map((o, i) => (!o.ok && o.error === "gone" ? { ok: true, id: ids[i]!, action: "delete" } : o));
+  return recordOutcomes(body, ids.length, "delete", (code) => code === "INVALID_DATA").map((o, i) => (!o.ok && o.error === "gone" ? { ok: true, id: ids[i]!, action: "delete" } : o));
 }
 
 /** The organisation id, for record URLs. */
@@ -150,7 +150,7 @@ function nameOf(fields: Record<string, unknown>): string | null {
 }
 
 /** Zoho CRM as a target: records of a module, found by COQL, written by upsert and id. */
-export const zohoCrmRecords: PushConnector = {
+export const zohoCrmPush: PushConnector = {
   // The duplicate check of an upsert compares ignoring case.
   keysIgnoreCase: true,
   find: findByKeys,
