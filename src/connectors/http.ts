@@ -5,7 +5,7 @@ export const PROVIDER_TIMEOUT_MS = 20_000;
 
 /**
  * `fetch` to a provider host taken from settings, with a timeout; network failures and
- * timeouts become a `retry` ProviderError. The URL is never logged with its query
+ * timeouts become a `transient` ProviderError. The URL is never logged with its query
  * (it may carry a token).
  */
 export async function providerFetch(url: string, init: RequestInit = {}): Promise<Response> {

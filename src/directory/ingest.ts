@@ -39,14 +39,14 @@ export function pushQueues(env: Pick<Env, "JOBS" | "PUSH_BATCHES">): PushQueues 
   return { batched: env.PUSH_BATCHES, now: env.JOBS };
 }
 
-interface Pending {
+interface QueuedChange {
   tenantId: string;
   change: Change;
   queues: PushQueues;
   now: number;
 }
 
-const writers = new WeakMap<Db, GroupCommit<Pending, IngestResult>>();
+const writers = new WeakMap<Db, GroupCommit<QueuedChange, IngestResult>>();
 
 /**
  * Applies one change to the directory and enqueues one push job per active integration.
@@ -136,14 +136,14 @@ export function storageFailure(results: PromiseSettledResult<unknown>[]): unknow
   return undefined;
 }
 
-async function writeGroups(db: Db, pending: Pending[], waitUntil: WaitUntil): Promise<PromiseSettledResult<IngestResult>[]> {
+async function writeGroups(db: Db, pending: QueuedChange[], waitUntil: WaitUntil): Promise<PromiseSettledResult<IngestResult>[]> {
   const out: PromiseSettledResult<IngestResult>[] = [];
   for (let i = 0; i < pending.length; i += MAX_GROUP) out.push(...(await writeGroup(db, pending.slice(i, i + MAX_GROUP), waitUntil)));
   return out;
 }
 
 /** Full users of one tenant, none a webhook, in one statement: a person the statement did not write is unchanged (older than the stored one). */
-async function writeMany(db: Db, group: Pending[], statusGiven: boolean, waitUntil: WaitUntil): Promise<PromiseSettledResult<IngestResult>[]> {
+async function writeMany(db: Db, group: QueuedChange[], statusGiven: boolean, waitUntil: WaitUntil): Promise<PromiseSettledResult<IngestResult>[]> {
   if (!group.length) return [];
   const d1 = db.$client;
   const stmts = ingestStatements(db);
@@ -155,7 +155,7 @@ async function writeMany(db: Db, group: Pending[], statusGiven: boolean, waitUnt
   ]);
   const integrationIds = active!.results.map((r) => String(r.id));
   const byId = new Map(written!.results.map((raw) => [String(raw.id), toUserRow(raw)]));
-  const toSend: { pending: Pending; user: DirectoryUserRow; integrationIds: string[] }[] = [];
+  const toSend: { pending: QueuedChange; user: DirectoryUserRow; integrationIds: string[] }[] = [];
   const results = group.map((pending): PromiseSettledResult<IngestResult> => {
     const user = byId.get(pending.change.user.id);
     if (!user) return { status: "fulfilled", value: { outcome: "unchanged" } };
@@ -167,7 +167,7 @@ async function writeMany(db: Db, group: Pending[], statusGiven: boolean, waitUnt
 }
 
 /** One batch for the group; if it fails, each change is tried alone so that one bad change fails only itself. */
-async function writeGroup(db: Db, group: Pending[], waitUntil: WaitUntil): Promise<PromiseSettledResult<IngestResult>[]> {
+async function writeGroup(db: Db, group: QueuedChange[], waitUntil: WaitUntil): Promise<PromiseSettledResult<IngestResult>[]> {
   let outcomes: PromiseSettledResult<Written>[];
   try {
     outcomes = (await writeBatch(db, group)).map((value) => ({ status: "fulfilled", value }));
@@ -175,7 +175,7 @@ async function writeGroup(db: Db, group: Pending[], waitUntil: WaitUntil): Promi
     if (group.length === 1) throw err;
     outcomes = await Promise.allSettled(group.map(async (p) => (await writeBatch(db, [p]))[0]!));
   }
-  const toSend: { pending: Pending; user: DirectoryUserRow; integrationIds: string[] }[] = [];
+  const toSend: { pending: QueuedChange; user: DirectoryUserRow; integrationIds: string[] }[] = [];
   const results = outcomes.map((o, i): PromiseSettledResult<IngestResult> => {
     if (o.status === "rejected") return o;
     const { result, integrationIds } = o.value;
@@ -191,7 +191,7 @@ interface Written {
   integrationIds: string[];
 }
 
-async function writeBatch(db: Db, group: Pending[]): Promise<Written[]> {
+async function writeBatch(db: Db, group: QueuedChange[]): Promise<Written[]> {
   const d1 = db.$client;
   const stmts = ingestStatements(db);
   const tenantIds = [...new Set(group.map((p) => p.tenantId))];
@@ -217,7 +217,7 @@ async function writeBatch(db: Db, group: Pending[]): Promise<Written[]> {
 }
 
 /** The person's write for one change: which statement, with which values. */
-function userWrite(stmts: Statements, d1: D1Database, { tenantId, change, now }: Pending): D1PreparedStatement {
+function userWrite(stmts: Statements, d1: D1Database, { tenantId, change, now }: QueuedChange): D1PreparedStatement {
   const { user } = change;
   const guard = { tenantId, webhookId: change.webhook?.id ?? null };
   if (change.kind !== "upsert" && !user.email) {
@@ -237,17 +237,17 @@ function personColumns(user: Change["user"], email: string) {
 }
 
 /** A webhook disable or delete without an e-mail: if the person is not held yet, it is remembered. */
-function remembersRemoval({ change }: Pending): boolean {
+function remembersRemoval({ change }: QueuedChange): boolean {
   return change.webhook !== undefined && change.kind !== "upsert" && !change.user.email;
 }
 
 /** The tombstone of a removal for a person not held, after the delivery record said so (`ignored`). */
-function tombstone(stmts: Statements, d1: D1Database, { tenantId, change, now }: Pending): D1PreparedStatement {
+function tombstone(stmts: Statements, d1: D1Database, { tenantId, change, now }: QueuedChange): D1PreparedStatement {
   return stmts.tombstone.bind(d1, { tenantId, webhookId: change.webhook!.id, id: change.user.id, status: change.kind === "delete" ? "deleted" : "disabled", at: change.at ?? now, now });
 }
 
 /** The delivery record of a webhook, right after the person's write. */
-function webhookRecord(stmts: Statements, d1: D1Database, { tenantId, change, now }: Pending): D1PreparedStatement {
+function webhookRecord(stmts: Statements, d1: D1Database, { tenantId, change, now }: QueuedChange): D1PreparedStatement {
   const hook = change.webhook!;
   return stmts.record.bind(d1, { tenantId, webhookId: hook.id, type: hook.type, userId: change.user.id, body: hook.body, now });
 }
@@ -261,7 +261,7 @@ function webhookRecord(stmts: Statements, d1: D1Database, { tenantId, change, no
  * (A crash between the write and the send is caught too: the resync compares each
  * person's version with the version each link last pushed.)
  */
-async function enqueue(db: Db, toSend: { pending: Pending; user: DirectoryUserRow; integrationIds: string[] }[]): Promise<void> {
+async function enqueue(db: Db, toSend: { pending: QueuedChange; user: DirectoryUserRow; integrationIds: string[] }[]): Promise<void> {
   const byQueue = new Map<Queue<PushJob>, { user: DirectoryUserRow; job: PushJob }[]>();
   for (const { pending, user, integrationIds } of toSend) {
     const { batched, now } = pending.queues;

@@ -53,11 +53,11 @@ export interface EventJob {
  * is next, so a message for a step already made is recognised; the plan's state between
  * steps is kept in R2.
  */
-export interface PlanJob {
+export interface ImportPlanJob {
   kind: "plan";
   tenantId: string;
   importId: string;
   step: number;
 }
 
-export type JobMessage = PushJob | RunPageJob | EventJob | PlanJob;
+export type JobMessage = PushJob | RunPageJob | EventJob | ImportPlanJob;

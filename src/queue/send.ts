@@ -1,4 +1,4 @@
-import type { EventJob, JobMessage, JobReason, PlanJob, PushJob, RunPageJob } from "./messages";
+import type { EventJob, JobMessage, JobReason, ImportPlanJob, PushJob, RunPageJob } from "./messages";
 
 /**
  * Every send to a queue, in one place: what each message holds, which queue it goes on,
@@ -90,6 +90,6 @@ export async function sendEventAttempts(queues: JobQueues, events: { id: string;
 
 /** The message of one step of planning a picked-up file. */
 export async function sendPlanStep(queues: JobQueues, imp: { id: string; tenantId: string }, step: number): Promise<void> {
-  const job: PlanJob = { kind: "plan", tenantId: imp.tenantId, importId: imp.id, step };
+  const job: ImportPlanJob = { kind: "plan", tenantId: imp.tenantId, importId: imp.id, step };
   await sendAll(queues.JOBS, [job]);
 }

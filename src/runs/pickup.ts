@@ -23,7 +23,7 @@ import type { ImportRow } from "../db/schema";
 import { storedDelimiter, storedHeader, storeUpload } from "../directory/csv";
 import { finished, newPlan, planPrefix, PlanStateShape, planStep, type PlanState } from "../directory/import-plan";
 import type { Env } from "../env";
-import type { PlanJob } from "../queue/messages";
+import type { ImportPlanJob } from "../queue/messages";
 import { sendPlanStep } from "../queue/send";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -198,7 +198,7 @@ function stateKey(imp: ImportRow, planId: string, n: number): string {
  * so it is sent again. A file the hub refuses (no saved mapping, a mapping that does not
  * fit, a malformed file, the guard) moves to `failed/` with its report.
  */
-export async function handlePlanStep(db: Db, env: Env, job: PlanJob): Promise<void> {
+export async function handlePlanStep(db: Db, env: Env, job: ImportPlanJob): Promise<void> {
   const imp = await getImport(db, job.tenantId, job.importId);
   if (!imp || imp.status !== "uploaded" || imp.planStep === null || !imp.planId) return;
   if (job.step !== imp.planStep) {
@@ -248,7 +248,7 @@ async function readState(env: Env, imp: ImportRow, planId: string, step: number)
 }
 
 /** A plan whose step used up its retries: the file moves to failed/ with the reason. */
-export async function failPlan(db: Db, env: Env, job: PlanJob, detail: string): Promise<void> {
+export async function failPlan(db: Db, env: Env, job: ImportPlanJob, detail: string): Promise<void> {
   const imp = await getImport(db, job.tenantId, job.importId);
   if (!imp || imp.status !== "uploaded") return;
   await failPickup(db, env, imp, new AppError("internal", detail));

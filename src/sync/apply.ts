@@ -4,10 +4,10 @@ import type { Db } from "../db/client";
 import type { ResolvedConfig } from "../lib/config";
 import type { Matched } from "./match";
 import type { Outcomes } from "./outcomes";
-import { removedBy, type Pending, type Plan, type Removal } from "./plan";
+import { removedBy, type ToWrite, type Decided, type Removal } from "./decide";
 import type { Target } from "./target";
 
-/** The records to write and remove after planning, matching and the removal guard. */
+/** The records to write and remove after deciding, matching and the removal guard. */
 export interface Writes extends Matched {
   removals: Removal[];
 }
@@ -16,10 +16,10 @@ export interface Writes extends Matched {
  * Records the deletion policy for inactive people whose record was found just now: under
  * `delete`, a deleted person's record joins the removals; otherwise it is linked and left.
  */
-export function settleFound(plan: Plan, config: ResolvedConfig, urlOf: (id: string) => string | null, out: Outcomes): void {
-  for (const { row, record, note } of plan.found) {
+export function settleFound(decided: Decided, config: ResolvedConfig, urlOf: (id: string) => string | null, out: Outcomes): void {
+  for (const { row, record, note } of decided.found) {
     if (removedBy(config, row.status)) {
-      plan.removals.push({ userId: row.id, remoteId: record.id, version: row.version, policy: config.onDelete as "delete" | "deactivate", status: row.status });
+      decided.removals.push({ userId: row.id, remoteId: record.id, version: row.version, policy: config.onDelete as "delete" | "deactivate", status: row.status });
       continue;
     }
     out.counts.unchanged++;
@@ -41,7 +41,7 @@ export async function applyWrites(db: Db, ctx: ConnectorContext, target: Target,
   const size = facts.limits.writeBatch;
   const brand = facts.brand;
 
-  const settle = (p: Pending, r: RecordOutcome, action: "create" | "update" | "link", remoteId: string | null) => {
+  const settle = (p: ToWrite, r: RecordOutcome, action: "create" | "update" | "link", remoteId: string | null) => {
     if (r.ok && r.action === "invite") {
       // Invited (Zoho Connect): the record exists once the person joins; until then the link says so.
       out.counts.created++;

@@ -7,7 +7,7 @@ import { linkedCount, linksByUsers, removalCounts, removalsSince, usersByIds } f
 import { emitEvents, runEventRows, type EventTarget } from "../events/emit";
 import type { Integration } from "../integrations/store";
 import type { JobQueues } from "../queue/send";
-import type { Removal } from "./plan";
+import type { Removal } from "./decide";
 
 /**
  * The mass-change guard, in one place (DESIGN.md "Mass-change guard"). Every path that

@@ -5,7 +5,7 @@ import { holdersOfRecords } from "../db/sync.repo";
 import type { MappingEntry, ResolvedConfig } from "../lib/config";
 import type { SourceUser } from "./mapping";
 import type { Outcomes } from "./outcomes";
-import type { Pending, Plan } from "./plan";
+import type { ToWrite, Decided } from "./decide";
 import type { Target } from "./target";
 
 /**
@@ -20,9 +20,9 @@ export function keyFieldOf(config: ResolvedConfig, facts: ConnectorFacts): strin
 
 /** What matching leaves to applying: updates by id and creates. */
 export interface Matched {
-  updates: (Pending & { remoteId: string })[];
+  updates: (ToWrite & { remoteId: string })[];
   /** People to create, found by `keyField` (null when no mapping entry reads the matching field: then none). */
-  creates: Pending[];
+  creates: ToWrite[];
   keyField: string | null;
 }
 
@@ -34,31 +34,31 @@ export interface Matched {
  * record in another case exists, the person waits, unmatched, rather than be merged.
  * Inactive people whose create's answer never came get the record found for them, if any.
  */
-export async function matchPlan(db: Db, ctx: ConnectorContext, target: Target, config: ResolvedConfig, plan: Plan, out: Outcomes): Promise<Matched> {
+export async function matchRecords(db: Db, ctx: ConnectorContext, target: Target, config: ResolvedConfig, decided: Decided, out: Outcomes): Promise<Matched> {
   const object = config.object;
   const keyField = keyFieldOf(config, target.facts);
-  const unlinked = plan.writes.filter((p) => !p.remoteId);
-  const matched: Matched = { updates: plan.writes.filter((p): p is Pending & { remoteId: string } => p.remoteId !== null), creates: [], keyField };
+  const unlinked = decided.writes.filter((p) => !p.remoteId);
+  const matched: Matched = { updates: decided.writes.filter((p): p is ToWrite & { remoteId: string } => p.remoteId !== null), creates: [], keyField };
   if (keyField === null) {
     const message = `No mapping entry reads ${config.matching.by}, the matching field: add one to find and create records.`;
     for (const p of unlinked) {
       out.counts.failed++;
       out.link(p.user.id, { status: "failed", lastError: message, failureKind: "bad_data", pushedVersion: p.version });
     }
-    for (const { row } of plan.unknown) out.removed.push(row.id);
+    for (const { row } of decided.unknown) out.removed.push(row.id);
     return matched;
   }
   const inactiveKey = (u: SourceUser) => {
     const value = u[config.matching.by];
     return typeof value === "string" ? value : null;
   };
-  const keys = [...unlinked.map((p) => p.payload[keyField]), ...plan.unknown.map((i) => inactiveKey(i.user))].filter((k): k is string => typeof k === "string");
+  const keys = [...unlinked.map((p) => p.payload[keyField]), ...decided.unknown.map((i) => inactiveKey(i.user))].filter((k): k is string => typeof k === "string");
   const found = keys.length ? await findAll(ctx, target, object, keyField, [...new Set(keys)]) : [];
   const holders = found.length ? await holdersOfRecords(db, out.integration.id, found.map((r) => r.id)) : new Map<string, string>();
   const keyOwners = new Map<string, string>();
   const normal = (key: string) => (config.matching.caseSensitive ? key : key.toLowerCase());
   const sameKey = (r: RemoteRecord, key: string) => (config.matching.caseSensitive ? r.fields[keyField] === key : String(r.fields[keyField]).toLowerCase() === key.toLowerCase());
-  const unmatchedBy = (p: Pending, message: string, remoteId: string | null) => {
+  const unmatchedBy = (p: ToWrite, message: string, remoteId: string | null) => {
     out.counts.unmatched++;
     out.link(p.user.id, { remoteId: null, remoteUrl: null, payloadHash: null, status: "unmatched", lastError: message, pushedVersion: p.version });
     out.log(p.user.id, "link", "skipped", message, remoteId);
@@ -107,7 +107,7 @@ export async function matchPlan(db: Db, ctx: ConnectorContext, target: Target, c
 
   // Inactive people whose create's outcome was unknown: the record the provider made, if
   // any, gets the deletion policy like any linked record; none → the link is forgotten.
-  for (const { row, user } of plan.unknown) {
+  for (const { row, user } of decided.unknown) {
     const key = inactiveKey(user);
     const record = key === null ? undefined : found.find((r) => sameKey(r, key));
     const holder = record ? holders.get(record.id) : undefined;
@@ -116,7 +116,7 @@ export async function matchPlan(db: Db, ctx: ConnectorContext, target: Target, c
       out.log(row.id, "skip", "skipped", `${row.status} before any record was confirmed; none found by ${config.matching.by}`);
       continue;
     }
-    plan.found.push({ row, record, note: "found the record of a create whose answer never came" });
+    decided.found.push({ row, record, note: "found the record of a create whose answer never came" });
   }
   return matched;
 }

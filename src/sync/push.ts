@@ -8,9 +8,9 @@ import { queueEvents } from "../events/emit";
 import { connectorContext } from "../integrations/connector-context";
 import type { Integration } from "../integrations/store";
 import { applyWrites, settleFound } from "./apply";
-import { matchPlan } from "./match";
+import { matchRecords } from "./match";
 import { Outcomes } from "./outcomes";
-import { planGroup } from "./plan";
+import { decideGroup } from "./decide";
 import { syncGroups } from "./groups";
 import { allowedRemovals, type RemovalMode } from "./removals";
 import { targetOf } from "./target";
@@ -46,7 +46,7 @@ export interface PushOptions {
 
 /**
  * Pushes the people of one integration's jobs to its provider, exactly once, in four
- * steps: plan (scope, mapping and hash per person; unchanged → `skip`, no call), match
+ * steps: decide (scope, mapping and hash per person; unchanged → `skip`, no call), match
  * (the people without a record are looked up by the matching key, in bulk), apply
  * (updates by id, find-or-create by the key, removals past the mass-change guard,
  * through the connector) and outcomes (every link and one log line per action, in one
@@ -60,22 +60,22 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
   const [users, existing] = await Promise.all([usersByIds(db, integration.tenantId, userIds), linksByUsers(db, integration.id, userIds)]);
   const out = new Outcomes(integration, Date.now(), new Map(existing.map((l) => [l.userId, l])), new Map(users.map((u) => [u.id, u.email])));
   const handlerIntegration = { id: integration.id, name: integration.name, provider: integration.provider };
-  const plan = await planGroup(users, { config, brand: target.facts.brand, seen: opts.seen, force: opts.force, integration: handlerIntegration }, out);
+  const decided = await decideGroup(users, { config, brand: target.facts.brand, seen: opts.seen, force: opts.force, integration: handlerIntegration }, out);
 
   try {
     const ctx = connectorContext(db, env, integration);
     // Only a write needs a record URL (and what the provider needs to make one).
-    const urlOf = plan.writes.length || plan.unknown.length || plan.found.length ? await target.push.recordUrls(ctx, config.object) : () => null;
-    const matched = await matchPlan(db, ctx, target, config, plan, out);
-    settleFound(plan, config, urlOf, out);
-    const removals = await allowedRemovals(db, integration, plan.removals, opts.removals ?? "hourly", out);
+    const urlOf = decided.writes.length || decided.unknown.length || decided.found.length ? await target.push.recordUrls(ctx, config.object) : () => null;
+    const matched = await matchRecords(db, ctx, target, config, decided, out);
+    settleFound(decided, config, urlOf, out);
+    const removals = await allowedRemovals(db, integration, decided.removals, opts.removals ?? "hourly", out);
     await applyWrites(db, ctx, target, config, { ...matched, removals }, urlOf, out);
     if (target.push.groups) await syncGroups(db, ctx, target.push.groups, config, users, out, { reassert: opts.seen !== undefined });
   } catch (err) {
     if (!(err instanceof ProviderError)) throw err;
     // Nothing is written for the people still to push; the links say why they wait.
     const settled = out.settledUsers();
-    const waiting = plan.writes.filter((p) => !settled.has(p.user.id));
+    const waiting = decided.writes.filter((p) => !settled.has(p.user.id));
     for (const p of waiting) out.link(p.user.id, { status: "pending", lastError: err.detail, failureKind: "retry" });
     await out.save(db, { alongside: opts.alongside?.(out.counts, false) ?? [], finished: false });
     await queueEvents(env, out.emitted);

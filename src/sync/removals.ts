@@ -3,7 +3,7 @@ import { insertEventsStatements } from "../db/events.repo";
 import type { Integration } from "../integrations/store";
 import { holdRemovalsPastGuard, runHeldEvents } from "./guard";
 import type { Outcomes } from "./outcomes";
-import type { Removal } from "./plan";
+import type { Removal } from "./decide";
 
 /**
  * How the mass-change guard treats removals (records deleted under `onDelete: delete`).

@@ -8,7 +8,7 @@ export type { ConnectorContext } from "../contract";
 /**
  * One call to the Zoho API domain of the integration's data centre, with
  * `Authorization: Zoho-oauthtoken`. A 401 INVALID_TOKEN refreshes once (shared with
- * every other caller) and retries; 429, 5xx and network failures are `retry` (with
+ * every other caller) and retries; 429 is `retryAfter`, 5xx and network failures `transient` (with
  * Zoho's `retry_after` or `Retry-After`); other 401s are `reauth`.
  */
 export async function zohoApi(ctx: ConnectorContext, method: string, path: string, body?: unknown, host?: string, opts: { once?: boolean } = {}): Promise<{ status: number; body: unknown }> {

@@ -6,7 +6,7 @@ import { mapUser, outOfScope, type HandlerIntegration, type SourceUser } from ".
 import type { Outcomes } from "./outcomes";
 
 /** An active person to write: update the linked record, or find-or-create one. */
-export interface Pending {
+export interface ToWrite {
   user: SourceUser;
   version: number;
   /** The record to update, or null to find-or-create. */
@@ -47,16 +47,16 @@ export interface InactiveFound {
   note: string;
 }
 
-/** What planning leaves to matching and applying; everything else is already in the outcomes. */
-export interface Plan {
-  writes: Pending[];
+/** What deciding leaves to matching and applying; everything else is already in the outcomes. */
+export interface Decided {
+  writes: ToWrite[];
   removals: Removal[];
   /** Inactive people whose create's answer never came: looked up before being forgotten. */
   unknown: { row: DirectoryUserRow; user: SourceUser }[];
   found: InactiveFound[];
 }
 
-export interface PlanInput {
+export interface DecideInput {
   config: ResolvedConfig;
   /** What the `before` handler sees of the integration. */
   integration: HandlerIntegration;
@@ -79,9 +79,9 @@ function driftedFields(payload: Record<string, unknown>, remote: Record<string, 
  * deletion policy for disabled and deleted people, and (reconciliation) the comparison
  * with the record seen. Decisions that need no provider call go straight into `out`.
  */
-export async function planGroup(users: DirectoryUserRow[], input: PlanInput, out: Outcomes): Promise<Plan> {
+export async function decideGroup(users: DirectoryUserRow[], input: DecideInput, out: Outcomes): Promise<Decided> {
   const { config, brand, seen: seenAll, force, integration } = input;
-  const plan: Plan = { writes: [], removals: [], unknown: [], found: [] };
+  const decided: Decided = { writes: [], removals: [], unknown: [], found: [] };
   for (const row of users) {
     const user: SourceUser = userView(row);
     let link = out.current(row.id);
@@ -91,13 +91,13 @@ export async function planGroup(users: DirectoryUserRow[], input: PlanInput, out
     if (row.status !== "active") {
       if (seen && link?.remoteId !== seen.id) {
         // Reconciliation matched a record to this inactive person: the deletion policy reaches it.
-        plan.found.push({ row, record: seen, note: `matched by ${config.matching.by} during reconciliation` });
+        decided.found.push({ row, record: seen, note: `matched by ${config.matching.by} during reconciliation` });
         continue;
       }
       if (!link?.remoteId) {
         // A pending link may hide a create whose answer never came (the provider stored
         // it, then failed): look the person up before forgetting them, so the policy reaches it.
-        if (link?.status === "pending" && !seenAll) plan.unknown.push({ row, user });
+        if (link?.status === "pending" && !seenAll) decided.unknown.push({ row, user });
         else if (link) out.removed.push(row.id);
         continue;
       }
@@ -105,7 +105,7 @@ export async function planGroup(users: DirectoryUserRow[], input: PlanInput, out
       // people only; a disabled person's record is left as it is.
       // A removal settled for this version (left by an admin who cancelled it) stays settled.
       const settled = !force && link.status === "synced" && link.pushedVersion === row.version;
-      if (removedBy(config, row.status) && !settled) plan.removals.push({ userId: row.id, remoteId: link.remoteId, version: row.version, policy: config.onDelete as "delete" | "deactivate", status: row.status });
+      if (removedBy(config, row.status) && !settled) decided.removals.push({ userId: row.id, remoteId: link.remoteId, version: row.version, policy: config.onDelete as "delete" | "deactivate", status: row.status });
       else {
         out.counts.unchanged++;
         if (link.pushedVersion !== row.version) {
@@ -149,7 +149,7 @@ export async function planGroup(users: DirectoryUserRow[], input: PlanInput, out
       out.log(row.id, link?.remoteId ? "update" : "create", "failed", mapped.message, link?.remoteId ?? null);
       continue;
     }
-    const pending: Pending = { user, version: row.version, remoteId: link?.remoteId ?? null, matched: false, payload: mapped.payload, hash: mapped.hash, note: null };
+    const pending: ToWrite = { user, version: row.version, remoteId: link?.remoteId ?? null, matched: false, payload: mapped.payload, hash: mapped.hash, note: null };
     if (seen) {
       // Reconciliation: compare with what the provider holds, field by mapped field.
       const drifted = driftedFields(mapped.payload, seen.fields);
@@ -169,7 +169,7 @@ export async function planGroup(users: DirectoryUserRow[], input: PlanInput, out
       if (link.pushedVersion !== row.version) out.link(row.id, { status: "synced", pushedVersion: row.version });
       continue;
     }
-    plan.writes.push(pending);
+    decided.writes.push(pending);
   }
-  return plan;
+  return decided;
 }
