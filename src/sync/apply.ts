@@ -22,9 +22,10 @@ export function settleFound(decided: Decided, config: ResolvedConfig, urlOf: (id
       decided.removals.push({ userId: row.id, remoteId: record.id, version: row.version, policy: config.onDelete as "delete" | "deactivate", status: row.status });
       continue;
     }
-    out.counts.unchanged++;
-    out.link(row.id, { remoteId: record.id, remoteUrl: urlOf(record.id), status: "synced", pushedVersion: row.version, lastSyncedAt: out.now });
-    out.log(row.id, "link", "ok", `${row.status}; ${note}; onDelete is ${config.onDelete}, which leaves the record of a ${row.status} person as it is`, record.id);
+    out.decide(row.id, "unchanged", {
+      link: { remoteId: record.id, remoteUrl: urlOf(record.id), status: "synced", pushedVersion: row.version, lastSyncedAt: out.now },
+      why: { action: "link", status: "ok", detail: `${row.status}; ${note}; onDelete is ${config.onDelete}, which leaves the record of a ${row.status} person as it is`, remoteId: record.id },
+    });
   }
 }
 
@@ -44,30 +45,27 @@ export async function applyWrites(db: Db, ctx: ConnectorContext, target: Target,
   const settle = (p: ToWrite, r: RecordOutcome, action: "create" | "update" | "link", remoteId: string | null) => {
     if (r.ok && r.action === "invite") {
       // Invited (Zoho Connect): the record exists once the person joins; until then the link says so.
-      out.counts.created++;
-      out.link(p.user.id, { remoteId: null, remoteUrl: null, status: "invited", payloadHash: p.hash, pushedVersion: p.version, lastSyncedAt: out.now, ...(r.note ? { lastError: r.note } : {}) });
-      out.log(p.user.id, "invite", "ok", r.note ?? `invited to ${brand}; linked once they join`, null);
-      return;
+      return out.decide(p.user.id, "created", {
+        link: { remoteId: null, remoteUrl: null, status: "invited", payloadHash: p.hash, pushedVersion: p.version, lastSyncedAt: out.now, ...(r.note ? { lastError: r.note } : {}) },
+        why: { action: "invite", status: "ok", detail: r.note ?? `invited to ${brand}; linked once they join` },
+      });
     }
     if (r.ok) {
       const id = r.id || remoteId!;
       const linked = action === "link" || (action === "create" && r.action === "update");
-      if (linked) out.counts.linked++;
-      else if (action === "create") out.counts.created++;
-      else out.counts.updated++;
-      out.link(p.user.id, { remoteId: id, remoteUrl: urlOf(id), status: "synced", payloadHash: p.hash, pushedVersion: p.version, lastSyncedAt: out.now });
-      out.log(p.user.id, linked ? "link" : action, "ok", p.note ?? (linked ? `matched by ${config.matching.by}` : null), id);
-      return;
+      return out.decide(p.user.id, linked ? "linked" : action === "create" ? "created" : "updated", {
+        link: { remoteId: id, remoteUrl: urlOf(id), status: "synced", payloadHash: p.hash, pushedVersion: p.version, lastSyncedAt: out.now },
+        why: { action: linked ? "link" : action, status: "ok", detail: p.note ?? (linked ? `matched by ${config.matching.by}` : null), remoteId: id },
+      });
     }
-    out.counts.failed++;
     if (remoteId && r.error === "gone") {
       // The record was deleted at the provider: forget it, so the next push creates it again.
-      out.link(p.user.id, { remoteId: null, remoteUrl: null, payloadHash: null, status: "failed", lastError: `The ${brand} record no longer exists; it will be created again.`, failureKind: "retry" });
-      out.log(p.user.id, action, "failed", `the ${brand} record no longer exists`, remoteId);
-      return;
+      return out.decide(p.user.id, "failed", {
+        link: { remoteId: null, remoteUrl: null, payloadHash: null, status: "failed", lastError: `The ${brand} record no longer exists; it will be created again.`, failureKind: "retry" },
+        why: { action, status: "failed", detail: `the ${brand} record no longer exists`, remoteId },
+      });
     }
-    out.link(p.user.id, { status: "failed", lastError: r.message, failureKind: "bad_data", pushedVersion: p.version });
-    out.log(p.user.id, action, "failed", r.message, remoteId);
+    out.decide(p.user.id, "failed", { link: { status: "failed", lastError: r.message, failureKind: "bad_data", pushedVersion: p.version }, why: { action, status: "failed", detail: r.message, remoteId } });
   };
 
   for (let i = 0; i < writes.updates.length; i += size) {
@@ -90,19 +88,10 @@ export async function applyWrites(db: Db, ctx: ConnectorContext, target: Target,
       const r = results[j]!;
       const action = d.policy === "deactivate" ? "disable" : "delete";
       if (r.ok) {
-        out.counts.disabled++;
         out.removed.push(d.userId);
-        out.log(
-          d.userId,
-          action,
-          "ok",
-          d.policy === "deactivate" ? `removed: ${brand} has no inactive state, and the directory user is ${d.status} (onDelete is deactivate)` : "deleted with the directory user (onDelete is delete)",
-          d.remoteId,
-        );
-      } else {
-        out.counts.failed++;
-        out.log(d.userId, action, "failed", r.message, d.remoteId);
-      }
+        const detail = d.policy === "deactivate" ? `removed: ${brand} has no inactive state, and the directory user is ${d.status} (onDelete is deactivate)` : "deleted with the directory user (onDelete is delete)";
+        out.decide(d.userId, "disabled", { why: { action, status: "ok", detail, remoteId: d.remoteId } });
+      } else out.decide(d.userId, "failed", { why: { action, status: "failed", detail: r.message, remoteId: d.remoteId } });
     });
   }
 }

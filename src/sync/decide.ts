@@ -107,46 +107,47 @@ export async function decideGroup(users: DirectoryUserRow[], input: DecideInput,
       const settled = !force && link.status === "synced" && link.pushedVersion === row.version;
       if (removedBy(config, row.status) && !settled) decided.removals.push({ userId: row.id, remoteId: link.remoteId, version: row.version, policy: config.onDelete as "delete" | "deactivate", status: row.status });
       else {
-        out.counts.unchanged++;
-        if (link.pushedVersion !== row.version) {
-          out.link(row.id, { status: link.status, lastError: link.lastError, failureKind: link.failureKind, pushedVersion: row.version });
-          const why = config.onDelete === "delete" ? "onDelete is delete, which removes the records of deleted people only" : `onDelete is ${config.onDelete}`;
-          out.log(row.id, "skip", "skipped", `${row.status}; ${why}; the remote record is left as it is`, link.remoteId);
-        }
+        const policy = config.onDelete === "delete" ? "onDelete is delete, which removes the records of deleted people only" : `onDelete is ${config.onDelete}`;
+        out.decide(
+          row.id,
+          "unchanged",
+          link.pushedVersion === row.version
+            ? {}
+            : {
+                link: { status: link.status, lastError: link.lastError, failureKind: link.failureKind, pushedVersion: row.version },
+                why: { action: "skip", status: "skipped", detail: `${row.status}; ${policy}; the remote record is left as it is`, remoteId: link.remoteId },
+              },
+        );
       }
       continue;
     }
     if (link?.manual === "unlinked" && !link.remoteId) {
-      out.counts.unmatched++;
-      if (link.pushedVersion !== row.version) {
-        out.link(row.id, { status: "unmatched", lastError: link.lastError, pushedVersion: row.version });
-        out.log(row.id, "skip", "skipped", "unlinked by hand; link the person to a record to sync them");
-      }
+      const changed = link.pushedVersion !== row.version;
+      out.decide(row.id, "unmatched", changed ? { link: { status: "unmatched", lastError: link.lastError, pushedVersion: row.version }, why: { action: "skip", status: "skipped", detail: "unlinked by hand; link the person to a record to sync them" } } : {});
       continue;
     }
     const excluded = outOfScope(user, config.scope);
     if (excluded) {
-      out.counts.excluded++;
-      if (link?.status !== "excluded" || link.pushedVersion !== row.version) out.link(row.id, { status: "excluded", pushedVersion: row.version });
-      if (link?.status !== "excluded") out.log(row.id, "skip", "skipped", excluded);
+      out.decide(row.id, "excluded", {
+        ...(link?.status !== "excluded" || link.pushedVersion !== row.version ? { link: { status: "excluded", pushedVersion: row.version } } : {}),
+        ...(link?.status !== "excluded" ? { why: { action: "skip", status: "skipped", detail: excluded } } : {}),
+      });
       continue;
     }
     const mapped = await mapUser(user, config, integration);
     if (!mapped.ok && (mapped.reason === "before_skipped" || mapped.reason === "before_failed")) {
       // The before handler skipped the person (or failed on them): left out like the
       // scope's exclusions, with the reason, and never the batch.
-      out.counts.excluded++;
-      if (link?.status !== "excluded" || link.pushedVersion !== row.version || link.lastError !== mapped.message) {
-        out.link(row.id, { status: "excluded", lastError: mapped.message, pushedVersion: row.version });
-        out.log(row.id, "skip", "skipped", mapped.message, link?.remoteId ?? null);
-        out.handlerLog(row.id, mapped.reason === "before_failed" ? "failed" : "skipped", mapped.message);
-      }
+      const changed = link?.status !== "excluded" || link.pushedVersion !== row.version || link.lastError !== mapped.message;
+      out.decide(row.id, "excluded", changed ? { link: { status: "excluded", lastError: mapped.message, pushedVersion: row.version }, why: { action: "skip", status: "skipped", detail: mapped.message, remoteId: link?.remoteId ?? null } } : {});
+      if (changed) out.handlerLog(row.id, mapped.reason === "before_failed" ? "failed" : "skipped", mapped.message);
       continue;
     }
     if (!mapped.ok) {
-      out.counts.failed++;
-      out.link(row.id, { status: "failed", lastError: mapped.message, failureKind: "bad_data", pushedVersion: row.version });
-      out.log(row.id, link?.remoteId ? "update" : "create", "failed", mapped.message, link?.remoteId ?? null);
+      out.decide(row.id, "failed", {
+        link: { status: "failed", lastError: mapped.message, failureKind: "bad_data", pushedVersion: row.version },
+        why: { action: link?.remoteId ? "update" : "create", status: "failed", detail: mapped.message, remoteId: link?.remoteId ?? null },
+      });
       continue;
     }
     const pending: ToWrite = { user, version: row.version, remoteId: link?.remoteId ?? null, matched: false, payload: mapped.payload, hash: mapped.hash, note: null };
@@ -155,18 +156,17 @@ export async function decideGroup(users: DirectoryUserRow[], input: DecideInput,
       const drifted = driftedFields(mapped.payload, seen.fields);
       if (link?.remoteId !== seen.id) Object.assign(pending, { remoteId: seen.id, matched: true, note: `matched by ${config.matching.by} during reconciliation` });
       else if (!drifted.length) {
-        out.counts.unchanged++;
-        if (link.status !== "synced" || link.payloadHash !== mapped.hash || link.pushedVersion !== row.version) {
-          out.link(row.id, { status: "synced", payloadHash: mapped.hash, pushedVersion: row.version, lastSyncedAt: out.now });
-        }
+        const changed = link.status !== "synced" || link.payloadHash !== mapped.hash || link.pushedVersion !== row.version;
+        out.decide(row.id, "unchanged", changed ? { link: { status: "synced", payloadHash: mapped.hash, pushedVersion: row.version, lastSyncedAt: out.now } } : {});
         continue;
       } else pending.note = `changed in ${brand}, put back: ${drifted.join(", ")}`;
     } else if (seen === null) {
       pending.note = `the ${brand} record was deleted in ${brand}; created again`;
     } else if (!force && link?.status === "synced" && link.remoteId && link.payloadHash === mapped.hash) {
-      out.counts.unchanged++;
-      out.log(row.id, "skip", "skipped", "unchanged", link.remoteId);
-      if (link.pushedVersion !== row.version) out.link(row.id, { status: "synced", pushedVersion: row.version });
+      out.decide(row.id, "unchanged", {
+        why: { action: "skip", status: "skipped", detail: "unchanged", remoteId: link.remoteId },
+        ...(link.pushedVersion !== row.version ? { link: { status: "synced", pushedVersion: row.version } } : {}),
+      });
       continue;
     }
     decided.writes.push(pending);

@@ -41,10 +41,7 @@ export async function matchRecords(db: Db, ctx: ConnectorContext, target: Target
   const matched: Matched = { updates: decided.writes.filter((p): p is ToWrite & { remoteId: string } => p.remoteId !== null), creates: [], keyField };
   if (keyField === null) {
     const message = `No mapping entry reads ${config.matching.by}, the matching field: add one to find and create records.`;
-    for (const p of unlinked) {
-      out.counts.failed++;
-      out.link(p.user.id, { status: "failed", lastError: message, failureKind: "bad_data", pushedVersion: p.version });
-    }
+    for (const p of unlinked) out.decide(p.user.id, "failed", { link: { status: "failed", lastError: message, failureKind: "bad_data", pushedVersion: p.version } });
     for (const { row } of decided.unknown) out.removed.push(row.id);
     return matched;
   }
@@ -58,16 +55,15 @@ export async function matchRecords(db: Db, ctx: ConnectorContext, target: Target
   const keyOwners = new Map<string, string>();
   const normal = (key: string) => (config.matching.caseSensitive ? key : key.toLowerCase());
   const sameKey = (r: RemoteRecord, key: string) => (config.matching.caseSensitive ? r.fields[keyField] === key : String(r.fields[keyField]).toLowerCase() === key.toLowerCase());
-  const unmatchedBy = (p: ToWrite, message: string, remoteId: string | null) => {
-    out.counts.unmatched++;
-    out.link(p.user.id, { remoteId: null, remoteUrl: null, payloadHash: null, status: "unmatched", lastError: message, pushedVersion: p.version });
-    out.log(p.user.id, "link", "skipped", message, remoteId);
-  };
+  const unmatchedBy = (p: ToWrite, message: string, remoteId: string | null) =>
+    out.decide(p.user.id, "unmatched", {
+      link: { remoteId: null, remoteUrl: null, payloadHash: null, status: "unmatched", lastError: message, pushedVersion: p.version },
+      why: { action: "link", status: "skipped", detail: message, remoteId },
+    });
   for (const p of unlinked) {
     const key = p.payload[keyField];
     if (typeof key !== "string") {
-      out.counts.failed++;
-      out.link(p.user.id, { status: "failed", lastError: `No ${keyField} to match by.`, failureKind: "bad_data", pushedVersion: p.version });
+      out.decide(p.user.id, "failed", { link: { status: "failed", lastError: `No ${keyField} to match by.`, failureKind: "bad_data", pushedVersion: p.version } });
       continue;
     }
     const sharer = keyOwners.get(normal(key));
@@ -91,15 +87,12 @@ export async function matchRecords(db: Db, ctx: ConnectorContext, target: Target
     if (twin) {
       // The provider compares keys ignoring case: creating would merge into the twin.
       const message = `${keyField} ${key} matches only ${String(twin.fields[keyField])} (record ${twin.id}) in a different case; link it by hand or turn off case-sensitive matching.`;
-      out.counts.unmatched++;
-      out.link(p.user.id, { status: "unmatched", lastError: message, pushedVersion: p.version });
-      out.log(p.user.id, "link", "skipped", message, twin.id);
+      out.decide(p.user.id, "unmatched", { link: { status: "unmatched", lastError: message, pushedVersion: p.version }, why: { action: "link", status: "skipped", detail: message, remoteId: twin.id } });
       continue;
     }
     if (out.current(p.user.id)?.status === "invited") {
       // Invited and not joined yet: the invitation stands, and is not sent again.
-      out.counts.unchanged++;
-      out.link(p.user.id, { status: "invited", payloadHash: p.hash, pushedVersion: p.version });
+      out.decide(p.user.id, "unchanged", { link: { status: "invited", payloadHash: p.hash, pushedVersion: p.version } });
       continue;
     }
     matched.creates.push(p);
@@ -113,7 +106,7 @@ export async function matchRecords(db: Db, ctx: ConnectorContext, target: Target
     const holder = record ? holders.get(record.id) : undefined;
     if (!record || (holder && holder !== row.id)) {
       out.removed.push(row.id);
-      out.log(row.id, "skip", "skipped", `${row.status} before any record was confirmed; none found by ${config.matching.by}`);
+      out.decide(row.id, null, { why: { action: "skip", status: "skipped", detail: `${row.status} before any record was confirmed; none found by ${config.matching.by}` } });
       continue;
     }
     decided.found.push({ row, record, note: "found the record of a create whose answer never came" });

@@ -9,6 +9,14 @@ import type { Integration } from "../integrations/store";
 
 export type LogRow = typeof syncLogs.$inferInsert;
 
+/** A log line's words: what was done, how it went, why, and on which record. */
+export interface Why {
+  action: LogRow["action"];
+  status: LogRow["status"];
+  detail: string | null;
+  remoteId?: string | null;
+}
+
 /**
  * What a push decided, person by person: the links to write, one log line per action,
  * the counts, and the links to forget. Planning, matching and applying add to it; it is
@@ -70,6 +78,17 @@ export class Outcomes {
       updatedAt: this.now,
       ...fields,
     });
+  }
+
+  /**
+   * One decision about a person, as every step of a push records it: counted under
+   * `count` (none for a decision that only explains), the person's link changed by `link`,
+   * and the log line `why`. A step leaves out the link or the line when nothing changed.
+   */
+  decide(userId: string, count: keyof RunCounts | null, change: { link?: Partial<LinkRow>; why?: Why } = {}): void {
+    if (count) this.counts[count]++;
+    if (change.link) this.link(userId, change.link);
+    if (change.why) this.log(userId, change.why.action, change.why.status, change.why.detail, change.why.remoteId ?? null);
   }
 
   log(userId: string | null, action: LogRow["action"], status: LogRow["status"], detail: string | null, remoteId: string | null = null): void {
