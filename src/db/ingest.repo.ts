@@ -179,6 +179,60 @@ export interface PersonElement {
 
 const userColumns = getTableColumns(directoryUsers);
 
+/** One change's statements, bound: the person's write, and a webhook's delivery record and tombstone where it has them. */
+export interface ChangeStatements {
+  tenantId: string;
+  user: D1PreparedStatement;
+  webhook?: D1PreparedStatement;
+  tombstone?: D1PreparedStatement;
+}
+
+/** What one batch wrote for one change: the person as written (none: the change was older), whether a webhook was new, and where the tenant's pushes go. */
+export interface ChangeWritten {
+  user: DirectoryUserRow | undefined;
+  /** Null for a change that came by no webhook; false for a replayed webhook-id. */
+  webhookNew: boolean | null;
+  integrationIds: string[];
+}
+
+/**
+ * Writes a group of changes in one D1 batch (atomic): the active integrations of their
+ * tenants first, then each change's statements in order; answers, change by change, what
+ * the batch wrote. The batch and the reading of its results are kept together here.
+ */
+export async function writeChanges(db: Db, changes: ChangeStatements[]): Promise<ChangeWritten[]> {
+  const d1 = db.$client;
+  const tenantIds = [...new Set(changes.map((c) => c.tenantId))];
+  const slots = changes.map((c) => [c.user, c.webhook, c.tombstone].filter((s): s is D1PreparedStatement => s !== undefined));
+  const [active, ...results] = await d1.batch<Record<string, unknown>>([ingestStatements(db).active.bind(d1, { tenantIds: JSON.stringify(tenantIds) }), ...slots.flat()]);
+  let next = 0;
+  return changes.map((c, i) => {
+    const own = results.slice(next, next + slots[i]!.length);
+    next += slots[i]!.length;
+    const written = own[0]!.results[0];
+    return {
+      user: written ? toUserRow(written) : undefined,
+      webhookNew: c.webhook ? own[1]!.results.length > 0 : null,
+      integrationIds: active!.results.filter((r) => r.tenant_id === c.tenantId).map((r) => String(r.id)),
+    };
+  });
+}
+
+/**
+ * Writes many full people of one tenant in one statement (with the tenant's active
+ * integrations, in the same batch): answers the integrations and the people it wrote (a
+ * person it did not write was older than the stored one).
+ */
+export async function writePeople(db: Db, tenantId: string, people: PersonElement[], statusGiven: boolean, now: number): Promise<{ integrationIds: string[]; written: Map<string, DirectoryUserRow> }> {
+  const d1 = db.$client;
+  const stmts = ingestStatements(db);
+  const [active, written] = await d1.batch<Record<string, unknown>>([
+    stmts.active.bind(d1, { tenantIds: JSON.stringify([tenantId]) }),
+    stmts.upsertMany.bind(d1, { tenantId, people: JSON.stringify(people), statusGiven: statusGiven ? 1 : 0, now }),
+  ]);
+  return { integrationIds: active!.results.map((r) => String(r.id)), written: new Map(written!.results.map((raw) => [String(raw.id), toUserRow(raw)])) };
+}
+
 /** The people of a send that failed: the resync picks them up (`needs_push = 1`), unless a newer version came since. */
 export async function markNeedsPush(db: Db, users: DirectoryUserRow[]): Promise<void> {
   const [first, ...rest] = users.map((u) =>

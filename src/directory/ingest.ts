@@ -1,5 +1,5 @@
 import type { Db } from "../db/client";
-import { ingestStatements, markNeedsPush, toUserRow, type IngestStatements as Statements, type PersonElement } from "../db/ingest.repo";
+import { ingestStatements, markNeedsPush, writeChanges, writePeople, type IngestStatements as Statements, type PersonElement } from "../db/ingest.repo";
 import type { DirectoryUserRow } from "../db/schema";
 import { errorText, logger } from "../lib/log";
 import { GroupCommit, type WaitUntil } from "../lib/group-commit";
@@ -145,16 +145,9 @@ async function writeGroups(db: Db, pending: QueuedChange[], waitUntil: WaitUntil
 /** Full users of one tenant, none a webhook, in one statement: a person the statement did not write is unchanged (older than the stored one). */
 async function writeMany(db: Db, group: QueuedChange[], statusGiven: boolean, waitUntil: WaitUntil): Promise<PromiseSettledResult<IngestResult>[]> {
   if (!group.length) return [];
-  const d1 = db.$client;
-  const stmts = ingestStatements(db);
   const { tenantId, now } = group[0]!;
   const people: PersonElement[] = group.map(({ change: { user, at } }) => ({ ...personColumns(user, user.email!), status: user.status ?? "active", at }));
-  const [active, written] = await d1.batch<Record<string, unknown>>([
-    stmts.active.bind(d1, { tenantIds: JSON.stringify([tenantId]) }),
-    stmts.upsertMany.bind(d1, { tenantId, people: JSON.stringify(people), statusGiven: statusGiven ? 1 : 0, now }),
-  ]);
-  const integrationIds = active!.results.map((r) => String(r.id));
-  const byId = new Map(written!.results.map((raw) => [String(raw.id), toUserRow(raw)]));
+  const { integrationIds, written: byId } = await writePeople(db, tenantId, people, statusGiven, now);
   const toSend: { pending: QueuedChange; user: DirectoryUserRow; integrationIds: string[] }[] = [];
   const results = group.map((pending): PromiseSettledResult<IngestResult> => {
     const user = byId.get(pending.change.user.id);
@@ -194,23 +187,17 @@ interface Written {
 async function writeBatch(db: Db, group: QueuedChange[]): Promise<Written[]> {
   const d1 = db.$client;
   const stmts = ingestStatements(db);
-  const tenantIds = [...new Set(group.map((p) => p.tenantId))];
-  const batch = [stmts.active.bind(d1, { tenantIds: JSON.stringify(tenantIds) })];
-  for (const p of group) {
-    batch.push(userWrite(stmts, d1, p));
-    if (p.change.webhook) batch.push(webhookRecord(stmts, d1, p));
-    if (remembersRemoval(p)) batch.push(tombstone(stmts, d1, p));
-  }
-  const [active, ...rest] = await d1.batch<Record<string, unknown>>(batch);
-
-  let at = 0;
-  return group.map((p) => {
-    const written = rest[at++]!.results;
-    const recorded = p.change.webhook ? rest[at++]!.results : null;
-    if (remembersRemoval(p)) at++;
-    const integrationIds = active!.results.filter((r) => r.tenant_id === p.tenantId).map((r) => String(r.id));
-    if (recorded && recorded.length === 0) return { result: { outcome: "duplicate" }, integrationIds };
-    const user = written[0] ? toUserRow(written[0]) : undefined;
+  const written = await writeChanges(
+    db,
+    group.map((p) => ({
+      tenantId: p.tenantId,
+      user: userWrite(stmts, d1, p),
+      ...(p.change.webhook ? { webhook: webhookRecord(stmts, d1, p) } : {}),
+      ...(remembersRemoval(p) ? { tombstone: tombstone(stmts, d1, p) } : {}),
+    })),
+  );
+  return written.map(({ user, webhookNew, integrationIds }) => {
+    if (webhookNew === false) return { result: { outcome: "duplicate" }, integrationIds };
     if (!user) return { result: { outcome: "unchanged" }, integrationIds };
     return { result: { outcome: "applied", created: user.version === 1, user }, integrationIds };
   });
