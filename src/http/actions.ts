@@ -6,7 +6,7 @@ import type { Db } from "../db/client";
 import { deleteIntegration, updateIntegration } from "../db/integrations.repo";
 import { getUser } from "../db/directory.repo";
 import { linkByHand, otherHolder, unlinkByHand, getLink } from "../db/links.repo";
-import { openRun, type RunKind } from "../db/runs.repo";
+import { getRun, openRun, type RunKind } from "../db/runs.repo";
 import type { ImportRow, RunRow } from "../db/schema";
 import { getLocation, getSavedMapping, insertImport, noteLocation, putLocation, type ImportLocationRow } from "../db/imports.repo";
 import { describeCsv, storeUpload } from "../directory/csv";
@@ -20,7 +20,7 @@ import { getIntegration, insertIntegration, type Integration } from "../integrat
 import { refreshTokenOf } from "../integrations/tokens";
 import { connectorContext } from "../integrations/connector-context";
 import { AppError } from "../lib/errors";
-import { startInitialResync, startPull, startRun } from "../runs/start";
+import { approveRun, cancelRun, startInitialResync, startPull, startRun } from "../runs/start";
 import { startImport } from "../runs/import";
 import { openLocation, sealLocationSecret } from "../runs/pickup-location";
 import { errorText } from "../lib/log";
@@ -293,4 +293,22 @@ export async function putLocationAction(
   }
   if (error) await noteLocation(db, tenantId, { at: now, error });
   return (await getLocation(db, tenantId))!;
+}
+
+/** A run of the tenant, or 404 (another tenant's id is simply not found). */
+export async function runOf(db: Db, tenantId: string, runId: string): Promise<RunRow> {
+  const run = await getRun(db, tenantId, runId);
+  if (!run) throw AppError.notFound("run");
+  return run;
+}
+
+/** An admin's approval of a held run (the caller checked the recent sign-in); 409 unless it is held. */
+export async function approveRunAction(db: Db, env: Env, run: RunRow): Promise<void> {
+  if (!(await approveRun(db, env, run))) throw AppError.conflict(`The run is ${run.status}; only a held run can be approved.`);
+}
+
+/** An admin's cancel of a running or held run; 409 once it has ended. */
+export async function cancelRunAction(db: Db, run: RunRow): Promise<void> {
+  if (run.status !== "running" && run.status !== "held") throw AppError.conflict(`The run is ${run.status} already.`);
+  await cancelRun(db, run);
 }

@@ -102,6 +102,9 @@ export type ResolvedConfig = Required<IntegrationConfig>;
 export type ProviderConfig = ResolvedConfig & Readonly<Record<string, unknown>>;
 
 /** Every integration's base config; the provider's own defaults go on top. */
+/** The mass-change guard's default limit, for an integration and for an import that names none. */
+export const DEFAULT_MAX_DISABLE_PERCENT = 20;
+
 export const ENGINE_DEFAULTS: Omit<ResolvedConfig, "object" | "mapping"> = {
   // DESIGN.md: program managers are left out unless the tenant says otherwise.
   scope: { exclude: [{ field: "role", in: ["program_manager"] }] },
@@ -112,7 +115,7 @@ export const ENGINE_DEFAULTS: Omit<ResolvedConfig, "object" | "mapping"> = {
   groupRules: [],
   schedule: { resyncMinutes: 15, reconcile: "daily" },
   handlers: {},
-  maxDisablePercent: 20,
+  maxDisablePercent: DEFAULT_MAX_DISABLE_PERCENT,
 };
 
 /** Top-level keys replace the stored ones; nothing deeper is merged. */

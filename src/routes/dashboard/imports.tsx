@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_DISABLE_PERCENT } from "../../lib/config";
 import { getLocation, getSavedMapping, importHeaders, listImports, type ImportLocationRow } from "../../db/imports.repo";
 import type { ImportRow } from "../../db/schema";
 import { attributeOf, IMPORT_FIELDS, suggestMapping } from "../../directory/csv";
@@ -243,7 +244,7 @@ export function ImportPage(props: {
             </label>
           </fieldset>
           <label for="max-disable-import">Refuse if it would disable more than (% of active people)</label>
-          <input type="number" id="max-disable-import" name="maxDisablePercent" min="0" max="100" value={String(props.maxDisablePercent ?? 20)} />
+          <input type="number" id="max-disable-import" name="maxDisablePercent" min="0" max="100" value={String(props.maxDisablePercent ?? DEFAULT_MAX_DISABLE_PERCENT)} />
           <div class="actions">
             <button type="submit" id="preview">
               Preview

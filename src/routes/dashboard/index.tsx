@@ -1,20 +1,23 @@
+import { DEFAULT_MAX_DISABLE_PERCENT } from "../../lib/config";
 import { Hono, type Context } from "hono";
 import { deleteCookie } from "hono/cookie";
 import { readConnectedNote } from "../../auth/connected-note";
 import { readSession, SESSION_COOKIE } from "../../auth/session";
 import { deleteLocation, getImport, importHeaders, saveMapping } from "../../db/imports.repo";
-import { getRun } from "../../db/runs.repo";
 import type { ImportRow } from "../../db/schema";
 import { checkMapping, previewImport } from "../../directory/import-plan";
 import { startImport } from "../../runs/import";
 import { ImportPage, ImportsPage } from "./imports";
 import {
+  approveRunAction,
+  cancelRunAction,
   changeIntegrationAction,
   createIntegrationAction,
   deleteIntegrationAction,
   linkAction,
   LocationInput,
   putLocationAction,
+  runOf,
   startRunAction,
   transitionAction,
   unlinkAction,
@@ -23,7 +26,6 @@ import {
 import type { AppEnv } from "../../http/context";
 import { AppError, onError } from "../../http/errors";
 import { getIntegration, type Integration } from "../../integrations/store";
-import { approveRun, cancelRun } from "../../runs/start";
 import { configFromForm, formNumber, groupRulesFromForm, pullsFromForm } from "./config-form";
 import { previewGroups } from "./group-preview";
 import * as v from "valibot";
@@ -246,19 +248,16 @@ const pages = new Hono<DashEnv>()
   })
   .post("/dashboard/runs/:id/approve", async (c) => {
     need(c, "manage_integrations");
-    const run = await getRun(c.get("db"), c.get("tenant").id, c.req.param("id"));
-    if (!run) throw AppError.notFound("run");
+    const run = await runOf(c.get("db"), c.get("tenant").id, c.req.param("id"));
     const again = freshSignIn(c, `/dashboard/runs/${run.id}`);
     if (again) return again;
-    if (!(await approveRun(c.get("db"), c.env, run))) throw AppError.conflict(`The run is ${run.status}; only a held run can be approved.`);
+    await approveRunAction(c.get("db"), c.env, run);
     return c.redirect(`/dashboard/runs/${run.id}`, 303);
   })
   .post("/dashboard/runs/:id/cancel", async (c) => {
     need(c, "manage_integrations");
-    const run = await getRun(c.get("db"), c.get("tenant").id, c.req.param("id"));
-    if (!run) throw AppError.notFound("run");
-    if (run.status !== "running" && run.status !== "held") throw AppError.conflict(`The run is ${run.status} already.`);
-    await cancelRun(c.get("db"), run);
+    const run = await runOf(c.get("db"), c.get("tenant").id, c.req.param("id"));
+    await cancelRunAction(c.get("db"), run);
     return c.redirect(`/dashboard/runs/${run.id}`, 303);
   })
   .get("/dashboard/imports", async (c) => c.html(<ImportsPage c={c} />))
@@ -310,7 +309,7 @@ const pages = new Hono<DashEnv>()
     const mapping = Object.fromEntries(headers.map((h, i) => [h, form[`map_${i}`] || null]));
     const mode = form.mode === "full" ? "full" : "partial";
     const percent = Number(form.maxDisablePercent);
-    const maxDisablePercent = Number.isFinite(percent) && percent >= 0 && percent <= 100 ? percent : 20;
+    const maxDisablePercent = Number.isFinite(percent) && percent >= 0 && percent <= 100 ? percent : DEFAULT_MAX_DISABLE_PERCENT;
     const shown = { c, imp, mapping, mode, maxDisablePercent } as const;
     try {
       if (c.req.param("step") === "save-mapping") {

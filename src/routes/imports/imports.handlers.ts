@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_DISABLE_PERCENT } from "../../lib/config";
 import { createFactory } from "hono/factory";
 import type { Db } from "../../db/client";
 import { deleteLocation, getImport, getLocation, getSavedMapping, importHeaders, listImports, saveMapping } from "../../db/imports.repo";
@@ -73,14 +74,14 @@ export const getHandlers = factory.createHandlers(contracts.get, validate("param
 export const previewHandlers = factory.createHandlers(contracts.preview, validate("param", ImportParams), validate("json", PreviewBody), async (c) => {
   const imp = await load(c.get("db"), c.get("tenant").id, c.req.valid("param").id);
   const body = c.req.valid("json");
-  const preview = await previewImport(c.get("db"), c.env.FILES, imp, { mapping: body.mapping, mode: body.mode, maxDisablePercent: body.maxDisablePercent ?? 20 });
+  const preview = await previewImport(c.get("db"), c.env.FILES, imp, { mapping: body.mapping, mode: body.mode, maxDisablePercent: body.maxDisablePercent ?? DEFAULT_MAX_DISABLE_PERCENT });
   return c.json(preview, 200);
 });
 
 export const applyHandlers = factory.createHandlers(contracts.apply, validate("param", ImportParams), validate("json", PreviewBody), async (c) => {
   const imp = await load(c.get("db"), c.get("tenant").id, c.req.valid("param").id);
   const body = c.req.valid("json");
-  const { run } = await startImport(c.get("db"), c.env, imp, { mapping: body.mapping, mode: body.mode, maxDisablePercent: body.maxDisablePercent ?? 20 }, triggerOf(c));
+  const { run } = await startImport(c.get("db"), c.env, imp, { mapping: body.mapping, mode: body.mode, maxDisablePercent: body.maxDisablePercent ?? DEFAULT_MAX_DISABLE_PERCENT }, triggerOf(c));
   return c.json({ runId: run.id }, 202);
 });
 

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_DISABLE_PERCENT } from "../../lib/config";
 import { describeRoute } from "hono-openapi";
 import * as v from "valibot";
 import { jsonResponse, problems, TENANT_SECURITY } from "../../http/openapi";
@@ -19,7 +20,7 @@ export const PreviewBody = v.strictObject({
 export const MappingBody = v.strictObject({
   mapping: PreviewBody.entries.mapping,
   mode: v.optional(v.picklist(["partial", "full"]), "full"),
-  maxDisablePercent: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(100)), 20),
+  maxDisablePercent: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(100)), DEFAULT_MAX_DISABLE_PERCENT),
 });
 
 export const MappingOut = v.object({ mapping: v.record(v.string(), v.nullable(v.string())), mode: v.picklist(["partial", "full"]), maxDisablePercent: v.number() });

@@ -8,8 +8,7 @@ import { AppError } from "../../http/errors";
 import { requireRecentAuth } from "../../http/middleware";
 import { decodeCursor, page } from "../../http/pagination";
 import { validate } from "../../http/validate";
-import { approveRun, cancelRun } from "../../runs/start";
-import { startRunAction } from "../../http/actions";
+import { approveRunAction, cancelRunAction, runOf, startRunAction } from "../../http/actions";
 import { loadIntegration as load, triggerOf } from "../../http/loaders";
 
 import { contracts, IntegrationParams, ResyncBody, RunParams, RunsQuery } from "./runs.routes";
@@ -36,11 +35,7 @@ export const reconcileHandlers = factory.createHandlers(contracts.reconcile, val
   begin(c, await load(c, c.req.valid("param").id), "reconcile", null),
 );
 
-async function loadRun(c: Context<TenantEnv>, id: string) {
-  const run = await getRun(c.get("db"), c.get("tenant").id, id);
-  if (!run) throw AppError.notFound("run");
-  return run;
-}
+const loadRun = (c: Context<TenantEnv>, id: string) => runOf(c.get("db"), c.get("tenant").id, id);
 
 export const runsHandlers = factory.createHandlers(contracts.runs, validate("query", RunsQuery), async (c) => {
   const { limit, cursor, integrationId, kind, status } = c.req.valid("query");
@@ -53,13 +48,12 @@ export const runHandlers = factory.createHandlers(contracts.run, validate("param
 
 export const approveHandlers = factory.createHandlers(contracts.approve, requireRecentAuth, validate("param", RunParams), async (c) => {
   const run = await loadRun(c, c.req.valid("param").id);
-  if (!(await approveRun(c.get("db"), c.env, run))) throw AppError.conflict(`The run is ${run.status}; only a held run can be approved.`);
+  await approveRunAction(c.get("db"), c.env, run);
   return c.json(runView((await getRun(c.get("db"), run.tenantId, run.id))!));
 });
 
 export const cancelHandlers = factory.createHandlers(contracts.cancel, validate("param", RunParams), async (c) => {
   const run = await loadRun(c, c.req.valid("param").id);
-  if (run.status !== "running" && run.status !== "held") throw AppError.conflict(`The run is ${run.status} already.`);
-  await cancelRun(c.get("db"), run);
+  await cancelRunAction(c.get("db"), run);
   return c.json(runView((await getRun(c.get("db"), run.tenantId, run.id))!));
 });
