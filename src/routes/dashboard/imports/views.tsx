@@ -1,11 +1,11 @@
-import { DEFAULT_MAX_DISABLE_PERCENT } from "../../lib/config";
-import { getLocation, getSavedMapping, importHeaders, listImports, type ImportLocationRow } from "../../db/imports.repo";
-import type { ImportRow } from "../../db/schema";
-import { attributeOf, IMPORT_FIELDS, suggestMapping } from "../../directory/csv";
-import type { ImportPreview } from "../../directory/import-plan";
-import type { FieldError } from "../../lib/errors";
-import { Badge, Csrf, Page, when } from "./layout";
-import type { Dash } from "./session";
+import { DEFAULT_MAX_DISABLE_PERCENT } from "../../../lib/config";
+import { getLocation, getSavedMapping, importHeaders, listImports, type ImportLocationRow } from "../../../db/imports.repo";
+import type { ImportRow } from "../../../db/schema";
+import { attributeOf, IMPORT_FIELDS, suggestMapping } from "../../../directory/csv";
+import type { ImportPreview } from "../../../directory/import-plan";
+import type { FieldError } from "../../../lib/errors";
+import { Badge, Csrf, Page, when } from "../layout";
+import type { Dash } from "../session";
 
 /**
  * Sends the chosen file as it is (text/csv), so the browser streams it from disk and the

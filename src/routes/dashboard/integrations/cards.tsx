@@ -1,10 +1,10 @@
-import type { Choice } from "../../connectors/contract";
-import type { Integration } from "../../integrations/store";
-import type { pullStatus } from "../../integrations/source-status";
-import { USER_FIELDS, type ResolvedConfig } from "../../lib/config";
-import type { FieldError } from "../../lib/errors";
-import { Badge, Csrf, FieldErrors, PostButton } from "./layout";
-import type { Dash } from "./session";
+import type { Choice } from "../../../connectors/contract";
+import type { Integration } from "../../../integrations/store";
+import type { pullStatus } from "../../../integrations/source-status";
+import { USER_FIELDS, type ResolvedConfig } from "../../../lib/config";
+import type { FieldError } from "../../../lib/errors";
+import { Badge, Csrf, FieldErrors, PostButton } from "../layout";
+import type { Dash } from "../session";
 
 // The cards of providers that need more than mapping and scope: Zoho Connect's network
 // and group rules, Zoho People's pulls.

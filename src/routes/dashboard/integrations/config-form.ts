@@ -1,6 +1,6 @@
-import type { ConfigDraft, MappingRowDraft, ScopeOp, ScopeRowDraft } from "./integrations";
-import { SCOPE_OPS } from "./integrations";
-import type { GroupRuleDraft } from "./provider-cards";
+import type { ConfigDraft, MappingRowDraft, ScopeOp, ScopeRowDraft } from "./views";
+import { SCOPE_OPS } from "./views";
+import type { GroupRuleDraft } from "./cards";
 
 /**
  * The config change a section's form asks for, and what was typed, so that a refused save

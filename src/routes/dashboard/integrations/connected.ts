@@ -1,13 +1,13 @@
 import type { Context } from "hono";
 import { html } from "hono/html";
-import type { ConnectedNote } from "../../auth/connected-note";
-import { connector } from "../../connectors";
-import type { Connection } from "../../connectors/contract";
-import { getRun } from "../../db/runs.repo";
-import { findTenant } from "../../db/tenants.repo";
-import type { AppEnv } from "../../http/context";
-import { AppError } from "../../http/errors";
-import { getIntegration } from "../../integrations/store";
+import type { ConnectedNote } from "../../../auth/connected-note";
+import { connector } from "../../../connectors";
+import type { Connection } from "../../../connectors/contract";
+import { getRun } from "../../../db/runs.repo";
+import { findTenant } from "../../../db/tenants.repo";
+import type { AppEnv } from "../../../http/context";
+import { AppError } from "../../../http/errors";
+import { getIntegration } from "../../../integrations/store";
 
 /** The connected account, as the pages after consent and the integration page show it. */
 export function accountRows(conn: Connection) {

@@ -1,8 +1,8 @@
-import type { Db } from "../../db/client";
-import { groupsOfIntegration, valueCounts } from "../../db/groups.repo";
-import type { Integration } from "../../integrations/store";
-import type { ResolvedConfig } from "../../lib/config";
-import type { GroupPreview } from "./provider-cards";
+import type { Db } from "../../../db/client";
+import { groupsOfIntegration, valueCounts } from "../../../db/groups.repo";
+import type { Integration } from "../../../integrations/store";
+import type { ResolvedConfig } from "../../../lib/config";
+import type { GroupPreview } from "./cards";
 
 /**
  * The groups some rules would make and how many active directory people each would hold

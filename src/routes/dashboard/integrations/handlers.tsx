@@ -1,14 +1,14 @@
-import type { Db } from "../../db/client";
-import { getUser } from "../../db/directory.repo";
-import { listHandlerLogs } from "../../db/events.repo";
-import { userView } from "../../directory/user";
-import { expressionProblem } from "../../lib/expressions";
-import { beforeHandler } from "../../sync/mapping";
-import type { Integration } from "../../integrations/store";
-import { HANDLER_EVENTS, type HandlerEvent } from "../../lib/config";
-import type { FieldError } from "../../lib/errors";
-import { Badge, Csrf, FieldErrors, when } from "./layout";
-import type { Dash } from "./session";
+import type { Db } from "../../../db/client";
+import { getUser } from "../../../db/directory.repo";
+import { listHandlerLogs } from "../../../db/events.repo";
+import { userView } from "../../../directory/user";
+import { expressionProblem } from "../../../lib/expressions";
+import { beforeHandler } from "../../../sync/mapping";
+import type { Integration } from "../../../integrations/store";
+import { HANDLER_EVENTS, type HandlerEvent } from "../../../lib/config";
+import type { FieldError } from "../../../lib/errors";
+import { Badge, Csrf, FieldErrors, when } from "../layout";
+import type { Dash } from "../session";
 
 /** What the handlers form holds: as stored, or as typed when a save was refused. */
 export interface HandlersDraft {

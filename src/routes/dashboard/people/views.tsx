@@ -1,10 +1,10 @@
-import { connector } from "../../connectors";
-import { getUser, linksOfUsers, listUsers } from "../../db/directory.repo";
-import { linksWithEmail, unmatchedPeople, unmatchedRecords } from "../../db/links.repo";
-import { listLogs } from "../../db/logs.repo";
-import { listIntegrations, type Integration } from "../../integrations/store";
-import { Badge, Csrf, Page, PostButton, when } from "./layout";
-import type { Dash } from "./session";
+import { connector } from "../../../connectors";
+import { getUser, linksOfUsers, listUsers } from "../../../db/directory.repo";
+import { linksWithEmail, unmatchedPeople, unmatchedRecords } from "../../../db/links.repo";
+import { listLogs } from "../../../db/logs.repo";
+import { listIntegrations, type Integration } from "../../../integrations/store";
+import { Badge, Csrf, Page, PostButton, when } from "../layout";
+import type { Dash } from "../session";
 
 const PAGE = 50;
 

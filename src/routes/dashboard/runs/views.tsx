@@ -1,12 +1,12 @@
 import { raw } from "hono/html";
-import { listLogs } from "../../db/logs.repo";
-import { getRun, listRuns, runCursorKey, runView } from "../../db/runs.repo";
-import { COUNT_KEYS, LOG_ACTIONS } from "../../db/vocabulary";
-import { getIntegration, listIntegrations, type Integration } from "../../integrations/store";
-import { encodeCursor, decodeCursor } from "../../http/pagination";
-import { Badge, Page, PostButton } from "./layout";
-import { LogTable } from "./people";
-import type { Dash } from "./session";
+import { listLogs } from "../../../db/logs.repo";
+import { getRun, listRuns, runCursorKey, runView } from "../../../db/runs.repo";
+import { COUNT_KEYS, LOG_ACTIONS } from "../../../db/vocabulary";
+import { getIntegration, listIntegrations, type Integration } from "../../../integrations/store";
+import { encodeCursor, decodeCursor } from "../../../http/pagination";
+import { Badge, Page, PostButton } from "../layout";
+import { LogTable } from "../people/views";
+import type { Dash } from "../session";
 
 const PAGE = 50;
 
