@@ -1,9 +1,4 @@
-import type { Db } from "../../../db/client";
-import { getUser } from "../../../db/directory.repo";
-import { listHandlerLogs } from "../../../db/events.repo";
-import { userView } from "../../../directory/user";
-import { expressionProblem } from "../../../lib/expressions";
-import { beforeHandler } from "../../../sync/mapping";
+import type { HandlerLogLine } from "../../../db/events.repo";
 import type { Integration } from "../../../integrations/store";
 import { HANDLER_EVENTS, type HandlerEvent } from "../../../lib/config";
 import type { FieldError } from "../../../lib/errors";
@@ -63,19 +58,6 @@ export function handlersFromForm(form: Record<string, string>): { patch: Record<
   return { patch: { handlers }, draft };
 }
 
-/** "Try it on a person": the expression (saved or not) on one directory person, nothing synced. */
-export async function tryBeforeHandler(db: Db, integration: Integration, expr: string, userId: string): Promise<TryResult> {
-  const row = userId ? await getUser(db, integration.tenantId, userId) : null;
-  if (!row) return { userId, input: null, output: null, message: userId ? `No one in your directory has the id ${userId}.` : "Give a person's id." };
-  const user = userView(row);
-  const input = { user, integration: { id: integration.id, name: integration.name, provider: integration.provider } };
-  if (!expr) return { userId, input, output: user, message: "No before expression: the person is synced as they are." };
-  const problem = expressionProblem(expr);
-  if (problem) return { userId, input, output: null, message: problem };
-  const result = await beforeHandler(expr, user, input.integration);
-  return "skipped" in result ? { userId, input, output: null, message: result.message } : { userId, input, output: result.user, message: null };
-}
-
 function Json({ value, id }: { value: unknown; id: string }) {
   return (
     <pre class="json" id={id} tabindex={0}>
@@ -85,11 +67,22 @@ function Json({ value, id }: { value: unknown; id: string }) {
 }
 
 /** The handlers section of the integration page: edit and try the before expression, the after URL and events, a test event, and the handler logs. */
-export async function HandlersSection(props: { c: Dash; integration: Integration; draft?: HandlersDraft | undefined; errors?: FieldError[] | undefined; tried?: TryResult | undefined; tested?: TestResult | undefined }) {
-  const { c, integration, errors, tried, tested } = props;
+/** A handler log line as the section lists it. */
+export type HandlerLogView = HandlerLogLine;
+
+export function HandlersSection(props: {
+  c: Dash;
+  integration: Integration;
+  draft?: HandlersDraft | undefined;
+  errors?: FieldError[] | undefined;
+  tried?: TryResult | undefined;
+  tested?: TestResult | undefined;
+  /** The integration's latest handler log lines. */
+  logs: HandlerLogView[];
+}) {
+  const { c, integration, errors, tried, tested, logs } = props;
   const draft = props.draft ?? handlersDraft(integration);
   const base = `/dashboard/integrations/${integration.id}/handlers`;
-  const logs = await listHandlerLogs(c.get("db"), integration, {}, null, 20);
   return (
     <section class="card" aria-labelledby="h-handlers" id="handlers">
       <h2 id="h-handlers">Handlers</h2>

@@ -1,9 +1,11 @@
-import { allowedProviders } from "../../../integrations/allowed";
+import type { linkStats } from "../../../db/integrations.repo";
+import type { ProviderId } from "../../../connectors";
+import type { RunRow } from "../../../db/schema";
+import type { HandlerLogView } from "./handlers";
 import { CONNECTORS, connector } from "../../../connectors";
-import { linkStats } from "../../../db/integrations.repo";
-import { listRuns, runView } from "../../../db/runs.repo";
+import { runView } from "../../../db/runs.repo";
 import { defaultConfig } from "../../../integrations/config";
-import { listIntegrations, type Integration } from "../../../integrations/store";
+import type { Integration } from "../../../integrations/store";
 import { USER_FIELDS, type MappingEntry, type ResolvedConfig, type ScopeRule } from "../../../lib/config";
 import type { Connection } from "../../../lib/connection";
 import type { FieldError } from "../../../lib/errors";
@@ -12,12 +14,7 @@ import { Badge, Csrf, FieldErrors, Page, PostButton } from "../layout";
 import type { Dash } from "../session";
 import { GroupRulesCard, groupRuleRows, Limitations, NetworkCard, PullCard, pullValues, type GroupPreview, type GroupRuleDraft } from "./cards";
 import { pullStatus } from "../../../integrations/source-status";
-import { groupsOfIntegration } from "../../../db/groups.repo";
 import type { Choice, ConnectorFacts } from "../../../connectors/contract";
-import { networksAction } from "../../../http/actions";
-import { AppError } from "../../../lib/errors";
-import type { Db } from "../../../db/client";
-import type { Env } from "../../../env";
 
 type Stats = Awaited<ReturnType<typeof linkStats>>;
 
@@ -29,19 +26,24 @@ const PENDING_WORDS: Record<string, string> = {
   "review-group-rules": "review the group rules and save them",
 };
 
+/** What the overview shows: the tenant's integrations with their link counts, and the providers it may enable. */
+export interface OverviewData {
+  all: Integration[];
+  stats: Map<string, Awaited<ReturnType<typeof linkStats>>>;
+  allowed: readonly ProviderId[];
+}
+
 /** `/dashboard`: the tenant's integrations by state, and the providers not enabled yet. */
-export async function IntegrationsOverview({ c, deleted }: { c: Dash; deleted?: boolean }) {
-  const db = c.get("db");
-  const all = await listIntegrations(db, c.get("tenant").id, null, 200);
+export function IntegrationsOverviewView({ c, deleted, data }: { c: Dash; deleted?: boolean; data: OverviewData }) {
+  const { all, stats } = data;
   const enabled = new Set(all.map((i) => i.provider));
   const groups: { title: string; id: string; items: Integration[]; empty: string }[] = [
     { title: "Pending actions", id: "pending", items: all.filter((i) => i.status === "pending"), empty: "Nothing is waiting for you." },
     { title: "Active", id: "active", items: all.filter((i) => i.status === "active"), empty: "No integration is active yet: enable one below and connect it." },
     { title: "Deactivated", id: "deactivated", items: all.filter((i) => i.status === "deactivated"), empty: "None." },
   ];
-  const stats = new Map(await Promise.all(all.map(async (i) => [i.id, await linkStats(db, i.id)] as const)));
   // Only the providers the operator lets this organisation enable.
-  const available = allowedProviders(c.get("tenant")).filter((id) => !enabled.has(id));
+  const available = data.allowed.filter((id) => !enabled.has(id));
   return (
     <Page c={c} title="Integrations" section="integrations" notice={deleted ? <p class="notice" role="status">The integration was deleted; its records at the provider were left as they are.</p> : undefined}>
       <h1>Integrations</h1>
@@ -171,17 +173,20 @@ function scopeRows(config: ResolvedConfig): ScopeRowDraft[] {
   return rows;
 }
 
-/** `/dashboard/integrations/{id}`: facts, stats, actions, the config editors and recent runs. */
-export async function IntegrationPage({
-  c,
-  integration,
-  draft,
-  notice,
-  disown,
-  handlers,
-  groups,
-  pulls,
-}: {
+/** What the integration's page shows beside the integration itself, loaded by `loaders.tsx`. */
+export interface IntegrationData {
+  stats: Awaited<ReturnType<typeof linkStats>>;
+  runs: RunRow[];
+  /** A source's pulls and calls; null for a target. */
+  source: Awaited<ReturnType<typeof pullStatus>>;
+  /** The groups the hub manages, for a target with groups. */
+  managed: { name: string; remoteId: string; members: number }[];
+  /** The account's networks (or why they cannot be listed), for a provider that has them. */
+  choices: { networks: Choice[] | null; problem: string | null } | null;
+  handlerLogs: HandlerLogView[];
+}
+
+export interface IntegrationPageProps {
   c: Dash;
   integration: Integration;
   /** The group rules editor's rows beyond the stored ones: a refused save, or a preview. */
@@ -193,15 +198,14 @@ export async function IntegrationPage({
   disown?: unknown;
   /** What the handlers section shows beyond the stored handlers: a refused save, a try, a test. */
   handlers?: { draft?: HandlersDraft; errors?: FieldError[]; tried?: TryResult; tested?: TestResult } | undefined;
-}) {
-  const db = c.get("db");
-  const [stats, runs] = await Promise.all([linkStats(db, integration.id), listRuns(db, integration.tenantId, { integrationId: integration.id }, null, 5)]);
+}
+
+/** `/dashboard/integrations/{id}`: facts, stats, actions, the config editors and recent runs. */
+export function IntegrationView({ c, integration, draft, notice, disown, handlers, groups, pulls, data }: IntegrationPageProps & { data: IntegrationData }) {
+  const { stats, runs, source, managed, choices } = data;
   const def = connector(integration.provider);
   const name = def.facts.name;
   const canPush = def.push !== undefined;
-  const source = await pullStatus(db, integration);
-  const managed = def.push?.groups ? await groupsOfIntegration(db, integration.id) : [];
-  const choices = def.networks ? await networksFor(db, c.env, integration) : null;
   const facts: ConnectorFacts = def.facts;
   const connectable = integration.pendingActions.some((a) => a === "connect" || a === "reconnect") || !integration.connection;
   const base = `/dashboard/integrations/${integration.id}`;
@@ -411,7 +415,7 @@ export async function IntegrationPage({
         </form>
       </section>
 
-      <HandlersSection c={c} integration={integration} draft={handlers?.draft} errors={handlers?.errors} tried={handlers?.tried} tested={handlers?.tested} />
+      <HandlersSection c={c} integration={integration} draft={handlers?.draft} errors={handlers?.errors} tried={handlers?.tried} tested={handlers?.tested} logs={data.handlerLogs} />
         </>
       )}
     </Page>
@@ -563,15 +567,4 @@ export function DeactivatePage({ c, integration }: { c: Dash; integration: Integ
       </section>
     </Page>
   );
-}
-
-/** The account's networks for the chooser, or why they cannot be listed now. */
-async function networksFor(db: Db, env: Env, integration: Integration): Promise<{ networks: Choice[] | null; problem: string | null }> {
-  if (!integration.connection) return { networks: null, problem: null };
-  try {
-    return { networks: await networksAction(db, env, integration), problem: null };
-  } catch (err) {
-    if (err instanceof AppError) return { networks: null, problem: err.message };
-    throw err;
-  }
 }
