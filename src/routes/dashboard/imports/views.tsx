@@ -1,5 +1,6 @@
+import type { ImportsPageData } from "./loaders";
 import { DEFAULT_MAX_DISABLE_PERCENT } from "../../../lib/config";
-import { getLocation, getSavedMapping, importHeaders, listImports, type ImportLocationRow } from "../../../db/imports.repo";
+import { importHeaders, type ImportLocationRow } from "../../../db/imports.repo";
 import type { ImportRow } from "../../../db/schema";
 import { attributeOf, IMPORT_FIELDS, suggestMapping } from "../../../directory/csv";
 import type { ImportPreview } from "../../../directory/import-plan";
@@ -35,10 +36,8 @@ document.getElementById("upload-form").addEventListener("submit", async (event) 
 `;
 
 /** `/dashboard/imports`: upload a file, the recent imports, and what scheduled pickup uses. */
-export async function ImportsPage({ c, problem }: { c: Dash; problem?: string | undefined }) {
-  const db = c.get("db");
-  const tenant = c.get("tenant");
-  const [recent, saved, location] = await Promise.all([listImports(db, tenant.id, null, 20), getSavedMapping(db, tenant.id), getLocation(db, tenant.id)]);
+export function ImportsPageView({ c, problem, data }: { c: Dash; problem?: string | undefined } & { data: ImportsPageData }) {
+  const { recent, saved, location } = data;
   return (
     <Page c={c} title="Import" section="imports" notice={problem ? <p class="notice bad" role="alert" id="upload-problem">{problem}</p> : undefined}>
       <h1>Import people from a CSV file</h1>

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { linkAction, unlinkAction } from "../../../http/actions";
 import { AppError } from "../../../http/errors";
-import { UnmatchedPage, UserPage, UsersPage } from "./views";
+import { UnmatchedPage, UserPage, UsersPage } from "./pages";
 import { formOf, need, type DashEnv } from "../session";
 import { integrationOf } from "../loaders";
 

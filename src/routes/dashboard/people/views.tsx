@@ -1,12 +1,9 @@
+import type { UsersPageData, UserPageData, UnmatchedPageData } from "./loaders";
 import { connector } from "../../../connectors";
-import { getUser, linksOfUsers, listUsers } from "../../../db/directory.repo";
-import { linksWithEmail, unmatchedPeople, unmatchedRecords } from "../../../db/links.repo";
-import { listLogs } from "../../../db/logs.repo";
-import { listIntegrations, type Integration } from "../../../integrations/store";
+import type { Integration } from "../../../integrations/store";
 import { Badge, Csrf, Page, PostButton, when } from "../layout";
 import type { Dash } from "../session";
 
-const PAGE = 50;
 
 /** "Open in Zoho CRM": the record URL, named for the integration's provider. */
 function RecordLink({ url, provider }: { url: string | null; provider: string }) {
@@ -19,14 +16,8 @@ function RecordLink({ url, provider }: { url: string | null; provider: string })
 }
 
 /** `/dashboard/users`: search, each person with their links. */
-export async function UsersPage({ c, q, after }: { c: Dash; q: string; after: string | null }) {
-  const db = c.get("db");
-  const tenantId = c.get("tenant").id;
-  const rows = await listUsers(db, tenantId, { q: q || undefined, after, limit: PAGE + 1 });
-  const users = rows.slice(0, PAGE);
-  const next = rows.length > PAGE ? users.at(-1)!.id : null;
-  const links = await linksOfUsers(db, tenantId, users.map((u) => u.id));
-  const names = new Map((await listIntegrations(db, tenantId, null, 200)).map((i) => [i.id, i.name]));
+export function UsersPageView({ c, q, after, data }: { c: Dash; q: string; after: string | null } & { data: UsersPageData }) {
+  const { users, next, links, names } = data;
   return (
     <Page c={c} title="Users" section="users">
       <h1>Users</h1>
@@ -93,14 +84,8 @@ export async function UsersPage({ c, q, after }: { c: Dash; q: string; after: st
 }
 
 /** `/dashboard/users/{id}`: one person, their links and their recent log lines. */
-export async function UserPage({ c, userId }: { c: Dash; userId: string }) {
-  const db = c.get("db");
-  const tenantId = c.get("tenant").id;
-  const user = await getUser(db, tenantId, userId);
-  if (!user) return null;
-  const [links, integrations] = await Promise.all([linksOfUsers(db, tenantId, [userId]), listIntegrations(db, tenantId, null, 200)]);
-  const logs = (await Promise.all(integrations.map((i) => listLogs(db, i, { userId }, null, 20)))).flat().sort((a, b) => b.at - a.at).slice(0, 30);
-  const byId = new Map(integrations.map((i) => [i.id, i]));
+export function UserPageView({ c, userId, data }: { c: Dash; userId: string } & { data: UserPageData }) {
+  const { user, links, logs, byId } = data;
   return (
     <Page c={c} title={user.email} section="users">
       <h1>{[user.firstName, user.lastName].filter(Boolean).join(" ") || user.email}</h1>
@@ -188,15 +173,8 @@ export function LogTable({ rows }: { rows: { id: number; at: number; integration
 }
 
 /** `/dashboard/integrations/{id}/unmatched`: people without a record and records without a person, to link by hand. */
-export async function UnmatchedPage({ c, integration, notice }: { c: Dash; integration: Integration; notice?: string | undefined }) {
-  const db = c.get("db");
-  const [local, remote, manual] = await Promise.all([
-    unmatchedPeople(db, integration, 500),
-    unmatchedRecords(db, integration, 500),
-    linksWithEmail(db, integration, {}, 500).then((rows) => rows.filter((r) => r.link.manual === "linked")),
-  ]);
-  const name = connector(integration.provider).facts.name;
-  const base = `/dashboard/integrations/${integration.id}`;
+export function UnmatchedPageView({ c, integration, notice, data }: { c: Dash; integration: Integration; notice?: string | undefined } & { data: UnmatchedPageData }) {
+  const { local, remote, manual, name, base } = data;
   return (
     <Page
       c={c}

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { approveRunAction, cancelRunAction, runOf } from "../../../http/actions";
 import { AppError } from "../../../http/errors";
-import { LogsPage, RunPage, RunsPage } from "./views";
+import { LogsPage, RunPage, RunsPage } from "./pages";
 import { freshSignIn, need, type DashEnv } from "../session";
 import { integrationOf } from "../loaders";
 

@@ -1,23 +1,16 @@
+import type { RunsPageData, RunPageData, LogsPageData } from "./loaders";
 import { raw } from "hono/html";
-import { listLogs } from "../../../db/logs.repo";
-import { getRun, listRuns, runCursorKey, runView } from "../../../db/runs.repo";
+import { runView } from "../../../db/runs.repo";
 import { COUNT_KEYS, LOG_ACTIONS } from "../../../db/vocabulary";
-import { getIntegration, listIntegrations, type Integration } from "../../../integrations/store";
-import { encodeCursor, decodeCursor } from "../../../http/pagination";
+import type { Integration } from "../../../integrations/store";
 import { Badge, Page, PostButton } from "../layout";
 import { LogTable } from "../people/views";
 import type { Dash } from "../session";
 
-const PAGE = 50;
 
 /** `/dashboard/runs`: runs, newest first, optionally of one integration. */
-export async function RunsPage({ c, integrationId, cursor }: { c: Dash; integrationId: string | undefined; cursor: string | undefined }) {
-  const db = c.get("db");
-  const tenantId = c.get("tenant").id;
-  const rows = await listRuns(db, tenantId, { integrationId }, cursor ? decodeCursor(cursor) : null, PAGE + 1);
-  const runs = rows.slice(0, PAGE);
-  const names = new Map((await listIntegrations(db, tenantId, null, 200)).map((i) => [i.id, i.name]));
-  const next = rows.length > PAGE ? encodeCursor(runCursorKey(runs.at(-1)!)) : null;
+export function RunsPageView({ c, integrationId, cursor, data }: { c: Dash; integrationId: string | undefined; cursor: string | undefined } & { data: RunsPageData }) {
+  const { runs, names, next } = data;
   return (
     <Page c={c} title="Runs" section="runs">
       <h1>Runs</h1>
@@ -95,13 +88,8 @@ const LIVE = (id: string) => `
 })();`;
 
 /** `/dashboard/runs/{id}`: a run's progress, counts and outcome; a held run offers Approve and Cancel. */
-export async function RunPage({ c, runId, notice }: { c: Dash; runId: string; notice?: string | undefined }) {
-  const db = c.get("db");
-  const row = await getRun(db, c.get("tenant").id, runId);
-  if (!row) return null;
-  const run = runView(row);
-  const integration: Integration | null = run.integrationId ? await getIntegration(db, row.tenantId, run.integrationId) : null;
-  const open = run.status === "running" || run.status === "held";
+export function RunPageView({ c, notice, data }: { c: Dash; runId: string; notice?: string | undefined } & { data: RunPageData }) {
+  const { run, integration, open } = data;
   return (
     <Page c={c} title={`Run ${run.kind}`} section="runs" notice={notice ? <p class="notice" role="status">{notice}</p> : undefined}>
       <h1>
@@ -168,14 +156,8 @@ export async function RunPage({ c, runId, notice }: { c: Dash; runId: string; no
 }
 
 /** `/dashboard/integrations/{id}/logs`: the sync log, filtered by person, action and result, newest first. */
-export async function LogsPage({ c, integration, filter, before }: { c: Dash; integration: Integration; filter: { userId?: string; action?: string; status?: string }; before: number | null }) {
-  const action = (LOG_ACTIONS as readonly string[]).includes(filter.action ?? "") ? (filter.action as (typeof LOG_ACTIONS)[number]) : undefined;
-  const status = filter.status === "ok" || filter.status === "failed" || filter.status === "skipped" ? filter.status : undefined;
-  const rows = await listLogs(c.get("db"), integration, { userId: filter.userId || undefined, action, status }, before, PAGE + 1);
-  const shown = rows.slice(0, PAGE);
-  const next = rows.length > PAGE ? shown.at(-1)!.id : null;
-  const base = `/dashboard/integrations/${integration.id}/logs`;
-  const query = (extra: Record<string, string>) => new URLSearchParams({ ...(filter.userId ? { userId: filter.userId } : {}), ...(action ? { action } : {}), ...(status ? { status } : {}), ...extra }).toString();
+export function LogsPageView({ c, integration, filter, before, data }: { c: Dash; integration: Integration; filter: { userId?: string; action?: string; status?: string }; before: number | null } & { data: LogsPageData }) {
+  const { action, status, shown, next, base, query } = data;
   return (
     <Page c={c} title={`Sync log — ${integration.name}`} section="integrations">
       <h1>Sync log: {integration.name}</h1>
