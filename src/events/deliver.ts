@@ -127,10 +127,12 @@ export async function deliverEvent(db: Db, env: Env, job: EventJob, now = Date.n
   await sendEventAttempts(env, [{ id: event.id, tenantId: event.tenantId, attempt: event.attempts + 1 }], delay);
 }
 
-/** The `after` handler of an integration's stored config, if it has a valid one. */
+/**
+ * The `after` handler of an integration's stored config. A stored handler that no longer
+ * parses throws (the message is tried again, then dead-lettered) rather than dropping the event.
+ */
 function afterHandlerOf(config: Record<string, unknown>) {
-  const handlers = v.safeParse(ENGINE_CONFIG_ENTRIES.handlers, config.handlers);
-  return handlers.success ? handlers.output?.after : undefined;
+  return v.parse(ENGINE_CONFIG_ENTRIES.handlers, config.handlers)?.after;
 }
 
 /** The person an event is about, if any, for the handler log. */

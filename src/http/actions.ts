@@ -1,4 +1,4 @@
-import { assertProviderAllowed } from "../integrations/allowed";
+import { assertIntegrationAllowed, assertProviderAllowed } from "../integrations/allowed";
 import { withoutTrailingSlash } from "../lib/url";
 import { CONNECTORS, connector, ProviderError, type ProviderId } from "../connectors";
 import { sendPushes } from "../queue/send";
@@ -68,6 +68,7 @@ export async function changeIntegrationAction(db: Db, env: Env, integration: Int
   const connected = integration.connection !== null && !reconnect;
   const pendingActions = pendingActionsFor(def, config, connected, reconnect);
   const status = statusFor(integration.status, pendingActions);
+  if (integration.status !== "active" && status === "active") await assertIntegrationAllowed(db, integration, def.facts.name);
   const reason = missingScopes.length ? `The new settings need ${missingScopes.join(", ")}, which the connection was not granted: reconnect the integration to grant it.` : undefined;
   // Saving the after handler again resumes deliveries stopped by its receiver's 410s.
   const afterResumed = input.config?.handlers !== undefined ? ({ afterResumed: true } as const) : {};

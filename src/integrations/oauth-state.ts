@@ -2,6 +2,7 @@ import { jwtVerify, SignJWT } from "jose";
 import { connectScopes, connector } from "../connectors";
 import type { Db } from "../db/client";
 import type { Integration } from "./store";
+import { assertIntegrationAllowed } from "./allowed";
 import { insertOAuthState, useOAuthState } from "../db/oauth.repo";
 import type { Env } from "../env";
 import { AppError } from "../lib/errors";
@@ -75,6 +76,7 @@ export async function consumeState(db: Db, env: Env, state: string) {
 /** The provider's authorize URL for an integration, with a fresh single-use state. */
 export async function authorizeUrlFor(db: Db, env: Env, integration: Integration, via: ConnectVia, boundTo?: string): Promise<string> {
   const def = connector(integration.provider);
+  await assertIntegrationAllowed(db, integration, def.facts.name);
   const { state, codeChallenge } = await createState(db, env, { tenantId: integration.tenantId, integrationId: integration.id, pkce: def.oauth.usesPkce, via, boundTo });
   const s = settings(env);
   return def.oauth.authorizeUrl({ env, settings: s, redirectUri: `${s.publicUrl}/oauth/callback` }, { state, scopes: connectScopes(def, integration.config), codeChallenge });

@@ -101,10 +101,10 @@ export type ResolvedConfig = Required<IntegrationConfig>;
 /** A config as a connector reads it: the engine's keys and its own. */
 export type ProviderConfig = ResolvedConfig & Readonly<Record<string, unknown>>;
 
-/** Every integration's base config; the provider's own defaults go on top. */
 /** The mass-change guard's default limit, for an integration and for an import that names none. */
 export const DEFAULT_MAX_DISABLE_PERCENT = 20;
 
+/** Every integration's base config; the provider's own defaults go on top. */
 export const ENGINE_DEFAULTS: Omit<ResolvedConfig, "object" | "mapping"> = {
   // DESIGN.md: program managers are left out unless the tenant says otherwise.
   scope: { exclude: [{ field: "role", in: ["program_manager"] }] },

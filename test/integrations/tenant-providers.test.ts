@@ -39,6 +39,29 @@ describe("#30 the operator chooses which providers each tenant may enable", () =
     expect(activate.status).toBe(403);
   });
 
+  it("a pending integration whose provider is taken away can be neither connected nor finish a connect started before", async () => {
+    const t = await createTenant();
+    const early = await createIntegration(t, { provider: "zoho-crm" });
+    const late = await createIntegration(t, { provider: "zoho-crm" });
+    // A connect started while the provider was allowed…
+    const started = await call(`/v1/integrations/${early.id}/connect`, { method: "POST", token: t.apiKey });
+    expect(started.status).toBe(200);
+    await choose(t.id, ["zoho-people"]);
+    // …and one started after.
+    const refused = await call(`/v1/integrations/${late.id}/connect`, { method: "POST", token: t.apiKey });
+    expect(refused.status).toBe(403);
+    // The first one's callback stores nothing: the integration is still waiting for a connect.
+    const consent = new URL(((await started.json()) as { authorizeUrl: string }).authorizeUrl);
+    consent.searchParams.set("auto_approve", "1");
+    consent.searchParams.set("login_hint", "admin@acme.example");
+    let answer = await fetch(consent, { redirect: "manual" });
+    while (answer.status === 302 && !answer.headers.get("location")!.startsWith("http://hub.test/")) answer = await fetch(answer.headers.get("location")!, { redirect: "manual" });
+    const callback = new URL(answer.headers.get("location")!);
+    expect((await call(`${callback.pathname}${callback.search}`)).status).toBe(403);
+    const after = (await (await call(`/v1/integrations/${early.id}`, { token: t.apiKey })).json()) as { status: string; connection: unknown };
+    expect(after).toMatchObject({ status: "pending", connection: null });
+  });
+
   it("only the operator may choose: a tenant's key is 401, an unknown tenant 404, an unknown provider 422", async () => {
     const t = await createTenant();
     expect((await choose(t.id, ["zoho-crm"], t.apiKey)).status).toBe(401);

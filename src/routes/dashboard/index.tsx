@@ -23,10 +23,11 @@ const pages = new Hono<DashEnv>()
   .route("/", integrationPages)
   .route("/", peoplePages)
   .route("/", runPages)
-  .route("/", importPages)  .post("/dashboard/sign-out", (c) => {
+  .route("/", importPages)
+  .post("/dashboard/sign-out", (c) => {
     deleteCookie(c, SESSION_COOKIE, { path: "/" });
     return c.redirect("/dashboard/signed-out", 303);
-  });;
+  });
 pages.onError(dashboardError);
 
 /**

@@ -1,3 +1,4 @@
+import { assertIntegrationAllowed } from "../../integrations/allowed";
 import { Hono, type Context } from "hono";
 import { html } from "hono/html";
 import { describeRoute } from "hono-openapi";
@@ -65,7 +66,7 @@ export const oauthRoutes = new Hono<AppEnv>()
       summary: "OAuth redirect URI: exchanges the code and stores the credentials",
       description: "Public: the signed, single-use `state` is the credential. Starts the integration's initial resync.",
       security: PUBLIC,
-      responses: { 302: { description: "To the integration's dashboard page, with a short-lived signed note that a browser without a session sees as a page saying what was connected" }, ...problems(400, 404, 503) },
+      responses: { 302: { description: "To the integration's dashboard page, with a short-lived signed note that a browser without a session sees as a page saying what was connected" }, ...problems(400, 403, 404, 503) },
     }),
     validate("query", CallbackQuery, { invalid: "bad_request" }),
     async (c) => {
@@ -80,6 +81,8 @@ export const oauthRoutes = new Hono<AppEnv>()
       const integration = await getIntegration(db, tenantId, integrationId);
       if (!integration) throw new AppError("bad_request", "The integration no longer exists.");
       const def = connector(integration.provider);
+      // A connect started before the operator took the provider away stores nothing.
+      await assertIntegrationAllowed(db, integration, def.facts.name);
       const s = settings(c.env);
       let exchanged;
       try {

@@ -21,7 +21,7 @@ export const PatchTenantBody = v.strictObject({
 
 /** `PATCH /v1/tenants/{id}` (operator): the providers the tenant may enable; null is all of them. */
 export const TenantProvidersBody = v.strictObject({
-  providers: v.nullable(v.pipe(v.array(v.picklist(PROVIDER_IDS, `Expected some of ${PROVIDER_IDS.join(", ")}.`)), v.maxLength(PROVIDER_IDS.length))),
+  providers: v.nullable(v.pipe(v.array(v.picklist(PROVIDER_IDS, `Expected some of ${PROVIDER_IDS.join(", ")}.`)), v.maxLength(20))),
 });
 
 export const TenantProvidersOut = v.object({ id: v.string(), name: v.string(), providers: v.array(v.string()), createdAt: v.string() });
