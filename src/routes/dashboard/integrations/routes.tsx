@@ -10,7 +10,8 @@ import { ENGINE_CONFIG_ENTRIES } from "../../../lib/config";
 import { fieldErrors } from "../../../lib/errors";
 import { disownForm } from "./connected";
 import { connector, isProviderId } from "../../../connectors";
-import { IntegrationPage, IntegrationsOverview, tryBeforeHandler } from "./loaders";
+import { tryBeforeHandler } from "./loaders";
+import { IntegrationPage, IntegrationsOverview } from "./pages";
 import { DeactivatePage, DeletePage } from "./views";
 import { handlersDraft, handlersFromForm } from "./handlers";
 import { testDelivery } from "../../../events/deliver";
@@ -31,6 +32,14 @@ async function saveConfig(c: Dash, patch: Record<string, unknown>, saved: string
     return c.html(refused(integration, err.errors ?? []), 422);
   }
   return c.redirect(`/dashboard/integrations/${integration.id}${saved}`, 303);
+}
+
+/** A confirmed step (`…/delete`, `…/deactivate`): with a sign-in within 10 minutes it is done and the browser goes on; without, to sign in again. */
+async function confirmed(c: Dash, step: "delete" | "deactivate", act: (integration: Integration) => Promise<string>) {
+  need(c, "manage_integrations");
+  const integration = await integrationOf(c);
+  const again = freshSignIn(c, `/dashboard/integrations/${integration.id}/${step}`);
+  return again ?? c.redirect(await act(integration), 303);
 }
 
 /** The shape of `config.groupRules`, for a preview of rules not saved yet. */
@@ -110,25 +119,21 @@ export const integrationPages = new Hono<DashEnv>()
     await transitionAction(c.get("db"), c.env, c.get("tenant"), await integrationOf(c), "activate", "dashboard");
     return c.redirect(`/dashboard/integrations/${c.req.param("id")}`, 303);
   })
-  // Deactivating stops every sync, so it asks first and needs a recent sign-in, like deleting.
+  // Deactivating and deleting each ask first on a page of their own, and need a recent sign-in.
   .get("/dashboard/integrations/:id/deactivate", async (c) => c.html(<DeactivatePage c={c} integration={await integrationOf(c)} />))
-  .post("/dashboard/integrations/:id/deactivate", async (c) => {
-    need(c, "manage_integrations");
-    const integration = await integrationOf(c);
-    const again = freshSignIn(c, `/dashboard/integrations/${integration.id}/deactivate`);
-    if (again) return again;
-    await transitionAction(c.get("db"), c.env, c.get("tenant"), integration, "deactivate", "dashboard");
-    return c.redirect(`/dashboard/integrations/${integration.id}`, 303);
-  })
+  .post("/dashboard/integrations/:id/deactivate", (c) =>
+    confirmed(c, "deactivate", async (integration) => {
+      await transitionAction(c.get("db"), c.env, c.get("tenant"), integration, "deactivate", "dashboard");
+      return `/dashboard/integrations/${integration.id}`;
+    }),
+  )
   .get("/dashboard/integrations/:id/delete", async (c) => c.html(<DeletePage c={c} integration={await integrationOf(c)} />))
-  .post("/dashboard/integrations/:id/delete", async (c) => {
-    need(c, "manage_integrations");
-    const integration = await integrationOf(c);
-    const again = freshSignIn(c, `/dashboard/integrations/${integration.id}/delete`);
-    if (again) return again;
-    await deleteIntegrationAction(c.get("db"), c.env, integration);
-    return c.redirect("/dashboard?deleted=1", 303);
-  })
+  .post("/dashboard/integrations/:id/delete", (c) =>
+    confirmed(c, "delete", async (integration) => {
+      await deleteIntegrationAction(c.get("db"), c.env, integration);
+      return "/dashboard?deleted=1";
+    }),
+  )
   .post("/dashboard/integrations/:id/:kind{resync|reconcile}", async (c) => {
     need(c, "manage_integrations");
     const integration = await integrationOf(c);

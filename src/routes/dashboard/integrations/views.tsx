@@ -519,52 +519,53 @@ function ScopeRow({ row, index, errors }: { row: ScopeRowDraft; index: number; e
   );
 }
 
-/** `/dashboard/integrations/{id}/delete`: what deleting does, and the confirmation. */
-export function DeletePage({ c, integration }: { c: Dash; integration: Integration }) {
-  const name = connector(integration.provider).facts.name;
+/**
+ * A step that asks first (`/dashboard/integrations/{id}/delete` and `…/deactivate`): what
+ * it does, the button that does it (a sign-in within 10 minutes needed), and a way back.
+ */
+function ConfirmPage({ c, integration, step, children, keep }: { c: Dash; integration: Integration; step: "delete" | "deactivate"; children: unknown; keep: string }) {
+  const verb = step === "delete" ? "Delete" : "Deactivate";
   return (
-    <Page c={c} title={`Delete ${integration.name}`} section="integrations">
-      <h1>Delete {integration.name}?</h1>
+    <Page c={c} title={`${verb} ${integration.name}`} section="integrations">
+      <h1>
+        {verb} {integration.name}?
+      </h1>
       <section class="card">
-        <p>Deleting the integration:</p>
-        <ul>
-          <li>stops every sync to and from {name} at once;</li>
-          <li>revokes the hub's access at {name} (nothing is deleted until {name} confirms);</li>
-          <li>
-            <strong>leaves the records in {name} as they are</strong>: no contact, member or user is deleted there;
-          </li>
-          <li>forgets the links, the sync log and the settings of this integration. This cannot be undone.</li>
-        </ul>
+        <p>{step === "delete" ? "Deleting" : "Deactivating"} the integration:</p>
+        <ul>{children}</ul>
         <div class="actions">
-          <PostButton c={c} action={`/dashboard/integrations/${integration.id}/delete`} label={`Delete ${integration.name}`} kind="danger" id="confirm-delete" />
-          <a href={`/dashboard/integrations/${integration.id}`}>Keep it</a>
+          <PostButton c={c} action={`/dashboard/integrations/${integration.id}/${step}`} label={`${verb} ${integration.name}`} kind="danger" id={`confirm-${step}`} />
+          <a href={`/dashboard/integrations/${integration.id}`}>{keep}</a>
         </div>
       </section>
     </Page>
   );
 }
 
-/** Deactivating, confirmed: what stops and what is kept. The form needs a recent sign-in. */
+export function DeletePage({ c, integration }: { c: Dash; integration: Integration }) {
+  const name = connector(integration.provider).facts.name;
+  return (
+    <ConfirmPage c={c} integration={integration} step="delete" keep="Keep it">
+      <li>stops every sync to and from {name} at once;</li>
+      <li>revokes the hub's access at {name} (nothing is deleted until {name} confirms);</li>
+      <li>
+        <strong>leaves the records in {name} as they are</strong>: no contact, member or user is deleted there;
+      </li>
+      <li>forgets the links, the sync log and the settings of this integration. This cannot be undone.</li>
+    </ConfirmPage>
+  );
+}
+
 export function DeactivatePage({ c, integration }: { c: Dash; integration: Integration }) {
   const name = connector(integration.provider).facts.name;
   return (
-    <Page c={c} title={`Deactivate ${integration.name}`} section="integrations">
-      <h1>Deactivate {integration.name}?</h1>
-      <section class="card">
-        <p>Deactivating the integration:</p>
-        <ul>
-          <li>stops every sync to and from {name} until it is activated again: no change reaches {name} meanwhile;</li>
-          <li>keeps the connection, the settings, the links and the sync log;</li>
-          <li>
-            <strong>leaves the records in {name} as they are</strong>;
-          </li>
-          <li>when activated again, pushes everyone once, so that what changed meanwhile reaches {name}.</li>
-        </ul>
-        <div class="actions">
-          <PostButton c={c} action={`/dashboard/integrations/${integration.id}/deactivate`} label={`Deactivate ${integration.name}`} kind="danger" id="confirm-deactivate" />
-          <a href={`/dashboard/integrations/${integration.id}`}>Keep it running</a>
-        </div>
-      </section>
-    </Page>
+    <ConfirmPage c={c} integration={integration} step="deactivate" keep="Keep it running">
+      <li>stops every sync to and from {name} until it is activated again: no change reaches {name} meanwhile;</li>
+      <li>keeps the connection, the settings, the links and the sync log;</li>
+      <li>
+        <strong>leaves the records in {name} as they are</strong>;
+      </li>
+      <li>when activated again, pushes everyone once, so that what changed meanwhile reaches {name}.</li>
+    </ConfirmPage>
   );
 }

@@ -17,22 +17,15 @@ import { pullStatus } from "../../../integrations/source-status";
 import { listIntegrations, type Integration } from "../../../integrations/store";
 import { AppError } from "../../../lib/errors";
 import type { Dash } from "../session";
-import { IntegrationsOverviewView, IntegrationView, type IntegrationData, type IntegrationPageProps, type OverviewData } from "./views";
+import type { IntegrationData, OverviewData } from "./views";
 
-/**
- * What the integrations' pages show, loaded here; the views (`views.tsx`) get it as
- * props and query nothing. Each page is its loader and its view together.
- */
+/** What the integrations' pages show, loaded here: the views (`views.tsx`) get it as props and query nothing. */
 
 export async function loadOverview(c: Dash): Promise<OverviewData> {
   const db = c.get("db");
   const all = await listIntegrations(db, c.get("tenant").id, null, 200);
   const stats = new Map(await Promise.all(all.map(async (i) => [i.id, await linkStats(db, i.id)] as const)));
   return { all, stats, allowed: allowedProviders(c.get("tenant")) };
-}
-
-export async function IntegrationsOverview({ c, deleted }: { c: Dash; deleted?: boolean }) {
-  return <IntegrationsOverviewView c={c} deleted={deleted} data={await loadOverview(c)} />;
 }
 
 /** The integration's stats, latest runs, pulls, managed groups, the account's networks (a live call) and handler logs. */
@@ -49,9 +42,6 @@ export async function loadIntegration(db: Db, env: Env, integration: Integration
   return { stats, runs, source, managed, choices, handlerLogs };
 }
 
-export async function IntegrationPage(props: IntegrationPageProps) {
-  return <IntegrationView {...props} data={await loadIntegration(props.c.get("db"), props.c.env, props.integration)} />;
-}
 
 /** The account's networks for the chooser, or why they cannot be listed now. */
 async function networksFor(db: Db, env: Env, integration: Integration): Promise<{ networks: Choice[] | null; problem: string | null }> {
