@@ -184,7 +184,7 @@ export async function linkAction(db: Db, env: Env, integration: Integration, use
   }
   const url = await push.recordUrls(ctx, integration.config.object);
   if (!(await linkByHand(db, integration, userId, remoteId, url(remoteId)))) throw AppError.conflict(`Record ${remoteId} was just linked to someone else.`);
-  await sendPushes(env, integration, [{ id: userId, version: user.version }], "rest", "soon");
+  await sendPushes(env, integration, [{ id: userId, version: user.version }], "rest");
 }
 
 /** Unlinks a person by hand: they are not matched again automatically. */

@@ -56,17 +56,16 @@ export async function sendAll<T>(queue: Queue<T>, bodies: T[], opts: { delaySeco
 }
 
 /**
- * Push jobs for one integration's people. `now` sends them on `JOBS` marked to be pushed
- * at once (a change that arrived alone); `batched` on `PUSH_BATCHES` (bursts, imports,
- * pulls); `soon` on `JOBS` without the mark (the sweep's and a push's own re-sends, which
- * the router never moves to the batches).
+ * Push jobs for one integration's people, on `JOBS` without the `now` mark: a REST push,
+ * the sweep's re-sends and a push's own re-sends, which the router never moves to the
+ * batches. A change's jobs are sent by the directory (`directory/ingest.ts`), on the
+ * queue its tenant's pace calls for, with `pushJob`.
  */
-export async function sendPushes(queues: JobQueues, integration: { tenantId: string; id: string }, people: { id: string; version: number }[], reason: JobReason, lane: "now" | "batched" | "soon"): Promise<void> {
-  const jobs = people.map((p) => pushJob(integration, p, reason, lane));
-  if (lane === "batched") await sendAll(queues.PUSH_BATCHES, jobs);
-  else await sendAll(queues.JOBS, jobs);
+export async function sendPushes(queues: JobQueues, integration: { tenantId: string; id: string }, people: { id: string; version: number }[], reason: JobReason): Promise<void> {
+  await sendAll(queues.JOBS, people.map((p) => pushJob(integration, p, reason, "soon")));
 }
 
+/** One push job; `now` marks a job sent at once (a change that arrived alone), which the router may still move to the batches. */
 export function pushJob(integration: { tenantId: string; id: string }, person: { id: string; version: number }, reason: JobReason, lane: "now" | "batched" | "soon"): PushJob {
   return { kind: "push", tenantId: integration.tenantId, integrationId: integration.id, userId: person.id, version: person.version, reason, ...(lane === "now" ? { lane } : {}) };
 }

@@ -38,7 +38,7 @@ export async function sweepBehind(db: Db, env: Env, now: number): Promise<number
       continue;
     }
     const behind = await peopleBehind(db, integration, window, SWEEP_LIMIT);
-    await sendPushes(env, integration, behind, "sweep", "soon");
+    await sendPushes(env, integration, behind, "sweep");
     sent += behind.length;
     // Everyone behind up to the window's end was re-sent, unless the limit cut the list.
     if (behind.length < SWEEP_LIMIT) await markSwept(db, integration.id, window.to);

@@ -91,7 +91,7 @@ export async function pushGroup(db: Db, env: Env, integration: Integration, user
   await out.save(db, { alongside: [...(opts.alongside?.(out.counts, true) ?? []), ...again], finished: true });
   await queueEvents(env, out.emitted);
   if (overtaken.length) {
-    await sendPushes(env, integration, overtaken, "sweep", "soon");
+    await sendPushes(env, integration, overtaken, "sweep");
   }
   return { kind: "done", counts: out.counts };
 }
